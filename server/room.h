@@ -1,0 +1,238 @@
+/*
+ * room: the pure logic of one meeting room.
+ *
+ * A room is a small state (status, settings, agenda, speakers queue, floor,
+ * mutes, removals, role changes, speaking statistics) plus a sequence
+ * number. Every change goes through two functions:
+ *
+ *   room_decide(state, actor, command, now_ms) -> error, or events
+ *   room_apply(state, event)                   -> next state
+ *
+ * decide never changes the state; apply is the only writer. Replaying every
+ * committed event with room_apply() on the room's initial state gives the
+ * same state again (the journal, Redis and the tests rely on it).
+ *
+ * PURE: no I/O, no clock reads (time is an argument), no libwebsockets, no
+ * hiredis, no globals. Allocation only for what it hands back.
+ *
+ * The participant directory (who has been seen: name, delegation, category,
+ * token role) is not sequenced: the hub records it with
+ * room_participant_seen() when someone joins. It is part of the stored
+ * state so that a restart keeps it, but the replay check compares only the
+ * sequenced state (room_state_json(..., false)).
+ */
+#ifndef ROSTRUM_ROOM_H
+#define ROSTRUM_ROOM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "proto.h"
+
+struct room_settings {
+    int speech_s;            /* 1..7200, default 180 */
+    int reply_s;             /* 1..7200, default 60 */
+    int point_of_order_s;    /* 1..7200, default 60 */
+    enum proto_on_time_up on_time_up; /* default NOTIFY */
+    enum proto_chat chat;    /* default OPEN */
+    bool list_open;          /* default true */
+    enum proto_queue_order queue_order; /* default REQUEST */
+    int replies_per_item;    /* 0..100, default 2 */
+    bool pause_on_disconnect; /* default true */
+};
+
+struct room_agenda_item {
+    char id[PROTO_MAX_ITEM_ID + 1];
+    char *title; /* owned */
+};
+
+struct room_request {
+    char id[PROTO_MAX_REQUEST_ID + 1]; /* "r1", "r2", ... never reused in a room */
+    char sub[PROTO_SUB_BUF];
+    char name[PROTO_NAME_BUF];
+    char delegation[PROTO_NAME_BUF];   /* "" = none (JSON null) */
+    enum proto_category category;
+    enum proto_kind kind;
+    char lang[PROTO_MAX_LANG + 1];     /* "" = none (JSON null) */
+    int64_t at;                        /* ms */
+};
+
+struct room_floor {
+    bool active;                       /* false = no floor (JSON null) */
+    char sub[PROTO_SUB_BUF];
+    char name[PROTO_NAME_BUF];
+    char delegation[PROTO_NAME_BUF];
+    enum proto_category category;
+    enum proto_kind kind;
+    char request_id[PROTO_MAX_REQUEST_ID + 1]; /* "" = granted directly (null) */
+    int limit_s;
+    int64_t started_at;                /* ms of the last (re)start */
+    int64_t elapsed_ms;                /* spoken before started_at */
+    bool paused;
+    bool time_up;
+};
+
+/* A participant as the room knows it (the directory and the sequenced
+ * per-person facts). */
+struct room_member {
+    char sub[PROTO_SUB_BUF];
+    char name[PROTO_NAME_BUF];
+    char delegation[PROTO_NAME_BUF];
+    enum proto_category category;
+    enum proto_role token_role;   /* role of the token last seen */
+    bool seen;                    /* joined at least once as moderator/delegate */
+    /* sequenced: */
+    bool has_role_override;       /* set_role made it delegate/observer */
+    enum proto_role role_override;
+    bool muted;
+    bool removed;
+    int turns;                    /* floors held (ended) */
+    int64_t spoken_ms;
+    /* replies requested on the current agenda item (reset when it changes) */
+    int replies_used;
+};
+
+struct room {
+    char id[PROTO_ROOM_BUF];
+    char *title;                  /* owned */
+    char epoch[PROTO_MAX_EPOCH + 1];
+    int64_t created_at;           /* ms */
+    enum proto_status status;
+    struct room_agenda_item *agenda;
+    size_t agenda_len;
+    char agenda_item[PROTO_MAX_ITEM_ID + 1]; /* "" = none (null) */
+    struct room_settings settings;
+    struct room_request *queue;   /* in order, owned */
+    size_t queue_len, queue_cap;
+    struct room_floor floor;
+    struct room_member *members;  /* owned; order of first appearance */
+    size_t members_len, members_cap;
+    uint64_t next_request;        /* number of the next request id */
+    uint64_t seq;                 /* seq of the last applied event */
+};
+
+/* Who acts: the connection's token claims. The room applies set_role
+ * overrides and removals itself. */
+struct room_actor {
+    char sub[PROTO_SUB_BUF];
+    char name[PROTO_NAME_BUF];
+    char delegation[PROTO_NAME_BUF];
+    enum proto_category category;
+    enum proto_role role;         /* from the token */
+};
+
+/* One event, as decided and as committed. */
+struct room_event {
+    uint64_t seq;                 /* 0 until the hub stamps it */
+    int64_t ts;                   /* ms */
+    enum proto_event name;
+    char actor[PROTO_SUB_BUF];    /* "" = null (the clock, a disconnect) */
+    json_t *data;                 /* owned reference: the event's "data" */
+};
+
+#define ROOM_MAX_EVENTS 4 /* events one decision may produce */
+
+struct room_events {
+    struct room_event ev[ROOM_MAX_EVENTS];
+    size_t n;
+};
+
+/* ---- life cycle ---- */
+
+/* Default settings. */
+void room_settings_default(struct room_settings *s);
+
+/* Builds a new room from an admin API body {"id","title","agenda","settings"}
+ * (settings: any subset, the rest default). Returns a new room (free with
+ * room_destroy()) or NULL with a human reason in errbuf. epoch is copied. */
+struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms,
+                         char *errbuf, size_t errsz);
+void room_destroy(struct room *r); /* NULL is a no-op */
+/* A deep copy (free with room_destroy()), NULL on allocation failure. */
+struct room *room_clone(const struct room *r);
+
+/* Applies a settings patch (any subset of the settings object) onto *s.
+ * Returns true, or false with a human reason in errbuf and *s unchanged
+ * for an unknown key or invalid value. Used by room_create and
+ * update_settings. */
+bool room_settings_patch(struct room_settings *s, const json_t *patch, char *errbuf,
+                         size_t errsz);
+
+/* ---- decide and apply ---- */
+
+/* Decides a client command. Returns PROTO_OK with the events to commit in
+ * *out (out->n may be 0, e.g. for ping), or an error code with a human
+ * reason in errbuf and out->n == 0. Checks, in this order: room closed
+ * (room_closed; ping always allowed), if_seq (stale), role (forbidden),
+ * suspended (room_not_open for non-moderators), then the command's own rules.
+ * Events are stamped with ts = now_ms and seq 0; the caller owns
+ * out's data references (room_events_clear()). */
+enum proto_err room_decide(const struct room *r, const struct room_actor *a,
+                           const struct proto_cmd *c, int64_t now_ms,
+                           struct room_events *out, char *errbuf, size_t errsz);
+
+/* The floor clock. Returns the absolute ms at which room_decide_clock()
+ * will produce an event (time up, or the end with reason time), or -1 when
+ * nothing is due (no floor, paused, or time_up already emitted with
+ * on_time_up notify). */
+int64_t room_deadline(const struct room *r);
+/* Decides what the clock does at now_ms: time_up (notify) or floor_ended
+ * reason time (end), actor null; out->n == 0 when nothing is due yet. */
+void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events *out);
+
+/* Decides what happens when participant sub's last connection drops: with
+ * pause_on_disconnect and sub holding a running floor, timer_paused (actor
+ * null). */
+void room_decide_disconnect(const struct room *r, const char *sub, int64_t now_ms,
+                            struct room_events *out);
+
+/* Applies one committed event. ev->seq must be r->seq + 1. Returns 0, or -1
+ * (state unchanged) for an event that does not fit the state (wrong seq,
+ * bad data). */
+int room_apply(struct room *r, const struct room_event *ev);
+
+void room_events_clear(struct room_events *out);
+
+/* ---- participants ---- */
+
+/* Records that a participant joined (moderator or delegate: listed;
+ * observers are only remembered for their name). Returns true when the
+ * directory changed. */
+bool room_participant_seen(struct room *r, const struct room_actor *a);
+/* Member by sub, or NULL. */
+const struct room_member *room_member_find(const struct room *r, const char *sub);
+/* The role that counts for a: the set_role override, else the token's. */
+enum proto_role room_effective_role(const struct room *r, const struct room_actor *a);
+/* True when sub was removed from the room. */
+bool room_is_removed(const struct room *r, const char *sub);
+
+/* ---- JSON (wire and storage) ---- */
+
+/* The wire snapshot (contract section 3 "Room snapshot"); new reference. */
+json_t *room_snapshot_json(const struct room *r);
+/* One snapshot part, by PROTO_PART_* bit; new reference. */
+json_t *room_part_json(const struct room *r, unsigned part);
+/* The wire form of a participant ("online" false, "connections" 0: the hub
+ * fills in presence). New reference. */
+json_t *room_member_json(const struct room *r, const struct room_member *m);
+
+/* The whole state for storage. With directory false, only the sequenced
+ * state (what replaying events must reproduce). New reference. */
+json_t *room_state_json(const struct room *r, bool directory);
+/* Rebuilds a room from room_state_json(r, true). Returns a new room or NULL
+ * with a reason in errbuf. */
+struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz);
+
+/* The full wire event {"type":"event","seq","ts","name","actor","data",
+ * "state"}, where state holds the parts the event changed as they are in
+ * `after` (the room with the event applied). New reference. */
+json_t *room_event_json(const struct room *after, const struct room_event *ev);
+/* Reads back a wire event (journal, Redis, history). Fills *ev (data is a
+ * new reference; room_event_clear()). Returns 0 or -1 for invalid input. */
+int room_event_from_json(const json_t *j, struct room_event *ev);
+void room_event_clear(struct room_event *ev);
+
+#endif

@@ -1,0 +1,2 @@
+/* work in progress: being written in this session */
+extern int rostrum_wip_test_transcript;
