@@ -1,2 +1,432 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_backend_memory;
+/*
+ * backend_memory.c: the embedded backend (backend.h). One process owns the
+ * rooms; the compare-and-set is a comparison of integers; every committed
+ * event is kept in memory (history, resume, the record) and, with a data
+ * directory, appended to the room's journal (DATA/rooms/ID.journal) and
+ * synced before the commit's callback runs.
+ *
+ * Journal records: {"r":"room","state":S} first (the room as created),
+ * then {"r":"event","event":E} per committed event and
+ * {"r":"seen","member":M} when the participant directory changes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "backend.h"
+#include "journal.h"
+#include "log.h"
+
+struct mem_room {
+    char id[PROTO_ROOM_BUF];
+    struct room *initial;
+    uint64_t seq;
+    char **ev;       /* ev[i] is the event with seq i + 1 */
+    size_t *ev_len;
+    size_t cap;
+    struct journal *journal;
+};
+
+struct mem_backend {
+    struct backend base;
+    char *dir;       /* DATA/rooms, or NULL */
+    struct mem_room **rooms;
+    size_t n_rooms, cap_rooms;
+};
+
+static struct mem_room *find(struct mem_backend *m, const char *id)
+{
+    for (size_t i = 0; i < m->n_rooms; i++)
+        if (strcmp(m->rooms[i]->id, id) == 0)
+            return m->rooms[i];
+    return NULL;
+}
+
+static void mem_room_free(struct mem_room *r)
+{
+    if (!r)
+        return;
+    for (uint64_t i = 0; i < r->seq; i++)
+        free(r->ev[i]);
+    free(r->ev);
+    free(r->ev_len);
+    room_destroy(r->initial);
+    journal_close(r->journal);
+    free(r);
+}
+
+static int add_room(struct mem_backend *m, struct mem_room *r)
+{
+    if (m->n_rooms == m->cap_rooms) {
+        size_t cap = m->cap_rooms ? m->cap_rooms * 2 : 16;
+        struct mem_room **p = realloc(m->rooms, cap * sizeof *p);
+        if (!p)
+            return -1;
+        m->rooms = p;
+        m->cap_rooms = cap;
+    }
+    m->rooms[m->n_rooms++] = r;
+    return 0;
+}
+
+static int push_event(struct mem_room *r, const char *json, size_t len)
+{
+    if (r->seq == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        char **ev = realloc(r->ev, cap * sizeof *ev);
+        if (!ev)
+            return -1;
+        r->ev = ev;
+        size_t *el = realloc(r->ev_len, cap * sizeof *el);
+        if (!el)
+            return -1;
+        r->ev_len = el;
+        r->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    r->ev[r->seq] = copy;
+    r->ev_len[r->seq] = len;
+    r->seq++;
+    return 0;
+}
+
+static void journal_path(struct mem_backend *m, const char *id, char *out, size_t sz)
+{
+    snprintf(out, sz, "%s/%s.journal", m->dir, id);
+}
+
+/* ---- load ---- */
+
+struct replay {
+    struct mem_room *mr;
+    struct room *current;
+    char path[PATH_MAX];
+};
+
+static int replay_record(void *arg, const json_t *rec, const char **why)
+{
+    struct replay *rp = arg;
+    const char *kind = json_string_value(json_object_get(rec, "r"));
+    char err[200] = "";
+    if (!kind) {
+        *why = "record without kind";
+        return -1;
+    }
+    if (!rp->current) {
+        if (strcmp(kind, "room") != 0) {
+            *why = "first record is not the room";
+            return -1;
+        }
+        rp->mr->initial = room_state_from_json(json_object_get(rec, "state"), err, sizeof err);
+        rp->current = rp->mr->initial ? room_clone(rp->mr->initial) : NULL;
+        if (!rp->current) {
+            *why = "room record does not load";
+            return -1;
+        }
+        snprintf(rp->mr->id, sizeof rp->mr->id, "%s", rp->current->id);
+        return 0;
+    }
+    if (strcmp(kind, "event") == 0) {
+        const json_t *ej = json_object_get(rec, "event");
+        struct room_event ev;
+        if (room_event_from_json(ej, &ev) != 0) {
+            *why = "event record does not parse";
+            return -1;
+        }
+        int r = room_apply(rp->current, &ev);
+        room_event_clear(&ev);
+        if (r != 0) {
+            *why = "event does not apply (wrong seq or data)";
+            return -1;
+        }
+        char *s = json_dumps(ej, JSON_COMPACT);
+        if (!s || push_event(rp->mr, s, strlen(s)) != 0) {
+            free(s);
+            *why = "out of memory";
+            return -1;
+        }
+        free(s);
+        return 0;
+    }
+    if (strcmp(kind, "seen") == 0) {
+        const json_t *mj = json_object_get(rec, "member");
+        struct room_actor a;
+        memset(&a, 0, sizeof a);
+        const char *sub = json_string_value(json_object_get(mj, "sub"));
+        const char *name = json_string_value(json_object_get(mj, "name"));
+        const char *del = json_string_value(json_object_get(mj, "delegation"));
+        int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
+        int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
+        if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0) {
+            *why = "bad member record";
+            return -1;
+        }
+        snprintf(a.sub, sizeof a.sub, "%s", sub);
+        snprintf(a.name, sizeof a.name, "%s", name);
+        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
+        a.role = (enum proto_role)role;
+        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
+        room_participant_seen(rp->current, &a);
+        return 0;
+    }
+    *why = "unknown record kind";
+    return -1;
+}
+
+static int mem_load(struct backend *b, void (*each)(void *, struct room *, struct room *), void *arg)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    if (!m->dir)
+        return 0;
+    DIR *d = opendir(m->dir);
+    if (!d) {
+        log_error("cannot read %s: %s", m->dir, strerror(errno));
+        return -1;
+    }
+    int count = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        size_t nl = strlen(de->d_name);
+        if (nl < 9 || strcmp(de->d_name + nl - 8, ".journal") != 0)
+            continue;
+        struct replay rp;
+        memset(&rp, 0, sizeof rp);
+        rp.mr = calloc(1, sizeof *rp.mr);
+        if (!rp.mr)
+            break;
+        snprintf(rp.path, sizeof rp.path, "%s/%s", m->dir, de->d_name);
+        long n = journal_replay(rp.path, replay_record, &rp);
+        if (n < 0 || !rp.current) {
+            log_error("journal %s: no room could be read from it; left as it is", rp.path);
+            room_destroy(rp.current);
+            mem_room_free(rp.mr);
+            continue;
+        }
+        rp.mr->journal = journal_open(rp.path, 0);
+        if (!rp.mr->journal || add_room(m, rp.mr) != 0) {
+            log_error("journal %s: cannot reopen: %s", rp.path, strerror(errno));
+            room_destroy(rp.current);
+            mem_room_free(rp.mr);
+            continue;
+        }
+        log_info("room %s: replayed %llu events from %s", rp.mr->id,
+                 (unsigned long long)rp.mr->seq, rp.path);
+        struct room *initial = room_clone(rp.mr->initial);
+        each(arg, initial, rp.current);
+        count++;
+    }
+    closedir(d);
+    return count;
+}
+
+/* ---- operations ---- */
+
+static bool mem_available(struct backend *b)
+{
+    (void)b;
+    return true;
+}
+
+static void mem_create(struct backend *b, const struct room *initial, backend_done_cb cb, void *arg)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = NULL;
+    json_t *rec = NULL;
+    enum backend_result res = BACKEND_UNAVAILABLE;
+    if (find(m, initial->id)) {
+        res = BACKEND_EXISTS;
+        goto done;
+    }
+    r = calloc(1, sizeof *r);
+    if (!r || !(r->initial = room_clone(initial)))
+        goto done;
+    snprintf(r->id, sizeof r->id, "%s", initial->id);
+    if (m->dir) {
+        char path[PATH_MAX];
+        journal_path(m, r->id, path, sizeof path);
+        rec = json_pack("{s:s, s:o}", "r", "room", "state", room_state_json(initial, true));
+        r->journal = journal_open(path, 1);
+        if (!rec || !r->journal || journal_append(r->journal, &rec, 1) != 0) {
+            log_error("room %s: cannot write its journal %s: %s", r->id, path, strerror(errno));
+            goto done;
+        }
+    }
+    if (add_room(m, r) != 0)
+        goto done;
+    r = NULL;
+    res = BACKEND_OK;
+done:
+    json_decref(rec);
+    mem_room_free(r);
+    cb(arg, res);
+}
+
+static void mem_commit(struct backend *b, const char *room_id, uint64_t expected_seq,
+                       const struct backend_event *ev, size_t n, const json_t *state,
+                       backend_done_cb cb, void *arg)
+{
+    (void)state; /* the memory backend rebuilds state by replaying its journal */
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = find(m, room_id);
+    json_t **recs = NULL;
+    enum backend_result res = BACKEND_UNAVAILABLE;
+    if (!r) {
+        res = BACKEND_NOT_FOUND;
+        goto done;
+    }
+    if (r->seq != expected_seq) {
+        res = BACKEND_CONFLICT;
+        goto done;
+    }
+    if (r->journal) {
+        recs = calloc(n, sizeof *recs);
+        if (!recs)
+            goto done;
+        for (size_t i = 0; i < n; i++) {
+            json_error_t err;
+            json_t *e = json_loadb(ev[i].json, ev[i].len, 0, &err);
+            recs[i] = e ? json_pack("{s:s, s:o}", "r", "event", "event", e) : NULL;
+            if (!recs[i])
+                goto done;
+        }
+        if (journal_append(r->journal, recs, n) != 0) {
+            log_error("room %s: journal append failed: %s", room_id, strerror(errno));
+            goto done;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (push_event(r, ev[i].json, ev[i].len) != 0) {
+            /* Already journaled: a restart would replay it. Memory is gone,
+             * which is fatal for this process's view of the room. */
+            log_error("room %s: out of memory storing event %llu", room_id,
+                      (unsigned long long)ev[i].seq);
+            abort();
+        }
+    }
+    b->sink.on_events(b->sink.arg, room_id, ev, n);
+    res = BACKEND_OK;
+done:
+    if (recs)
+        for (size_t i = 0; i < n; i++)
+            json_decref(recs[i]);
+    free(recs);
+    cb(arg, res);
+}
+
+static void mem_history(struct backend *b, const char *room_id, uint64_t since, size_t limit,
+                        backend_history_cb cb, void *arg)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = find(m, room_id);
+    if (!r || since > r->seq) {
+        cb(arg, BACKEND_NOT_FOUND, NULL, 0);
+        return;
+    }
+    size_t n = (size_t)(r->seq - since);
+    uint64_t first = since;
+    if (n > limit) {
+        first = r->seq - limit;
+        n = limit;
+    }
+    struct backend_event *ev = n ? calloc(n, sizeof *ev) : NULL;
+    if (n && !ev) {
+        cb(arg, BACKEND_UNAVAILABLE, NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ev[i].seq = first + i + 1;
+        ev[i].json = r->ev[first + i];
+        ev[i].len = r->ev_len[first + i];
+    }
+    cb(arg, BACKEND_OK, ev, n);
+    free(ev);
+}
+
+static void mem_save_member(struct backend *b, const char *room_id, const json_t *member)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = find(m, room_id);
+    if (!r || !r->journal)
+        return;
+    json_t *rec = json_pack("{s:s, s:O}", "r", "seen", "member", member);
+    if (!rec || journal_append(r->journal, &rec, 1) != 0)
+        log_error("room %s: cannot journal a participant: %s", room_id, strerror(errno));
+    json_decref(rec);
+}
+
+static json_t *mem_record(struct backend *b, const char *room_id, const struct room **initial)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = find(m, room_id);
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (uint64_t i = 0; arr && i < r->seq; i++) {
+        json_error_t err;
+        json_t *e = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
+        if (!e || json_array_append_new(arr, e) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    *initial = r->initial;
+    return arr;
+}
+
+static void mem_destroy(struct backend *b)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    for (size_t i = 0; i < m->n_rooms; i++)
+        mem_room_free(m->rooms[i]);
+    free(m->rooms);
+    free(m->dir);
+    free(m);
+}
+
+static const struct backend_ops mem_ops = {
+    .name = "memory",
+    .destroy = mem_destroy,
+    .available = mem_available,
+    .load = mem_load,
+    .create = mem_create,
+    .commit = mem_commit,
+    .history = mem_history,
+    .save_member = mem_save_member,
+    .record = mem_record,
+};
+
+struct backend *backend_memory_create(const char *data_dir, const struct backend_sink *sink)
+{
+    struct mem_backend *m = calloc(1, sizeof *m);
+    if (!m)
+        return NULL;
+    m->base.ops = &mem_ops;
+    m->base.sink = *sink;
+    if (data_dir) {
+        char path[PATH_MAX];
+        if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {
+            log_error("cannot create data directory %s: %s", data_dir, strerror(errno));
+            goto fail;
+        }
+        snprintf(path, sizeof path, "%s/rooms", data_dir);
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) {
+            log_error("cannot create %s: %s", path, strerror(errno));
+            goto fail;
+        }
+        m->dir = strdup(path);
+        if (!m->dir)
+            goto fail;
+    }
+    return &m->base;
+fail:
+    free(m);
+    return NULL;
+}

@@ -1,2 +1,379 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_config;
+/*
+ * config.c: flags, environment variables and defaults (config.h).
+ * Secret and key files must not be readable by other users: a key that
+ * anybody on the machine can read is no key.
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "proto.h"
+
+#ifndef ROSTRUM_VERSION
+#define ROSTRUM_VERSION "dev"
+#endif
+#ifndef ROSTRUM_WEB_DIR_SOURCE
+#define ROSTRUM_WEB_DIR_SOURCE "clients/web"
+#endif
+#ifndef ROSTRUM_WEB_DIR_INSTALLED
+#define ROSTRUM_WEB_DIR_INSTALLED "/usr/local/share/rostrum/web"
+#endif
+
+static const char usage[] =
+    "Usage: rostrum-server [OPTIONS]\n"
+    "Rostrum: a real-time moderated discussion server (WebSocket protocol rostrum.v1).\n"
+    "\n"
+    "  --listen HOST:PORT       where HTTP, WebSocket and the API listen; port 0 picks a\n"
+    "                           free one (env ROSTRUM_LISTEN; default 127.0.0.1:8080)\n"
+    "  --redis URL              redis://HOST:PORT[/DB] shared by every node of a cluster\n"
+    "                           (env ROSTRUM_REDIS; default: embedded memory backend)\n"
+    "  --secret-file PATH       HS256 key for tokens; every node needs the same (env\n"
+    "                           ROSTRUM_SECRET holds the secret itself; default: a random\n"
+    "                           secret, kept in --data-dir when given)\n"
+    "  --admin-key-file PATH    bearer key for /api (env ROSTRUM_ADMIN_KEY holds the key\n"
+    "                           itself; default: none, the admin API answers 404)\n"
+    "  --tls-cert PATH          certificate (PEM) to serve https and wss\n"
+    "  --tls-key PATH           private key (PEM) of --tls-cert\n"
+    "  --data-dir PATH          embedded mode: journal of every room, replayed at start\n"
+    "                           (env ROSTRUM_DATA_DIR)\n"
+    "  --node-id NAME           this node's name in presence and logs (env\n"
+    "                           ROSTRUM_NODE_ID; default HOSTNAME-PID)\n"
+    "  --demo                   create the room closing-discussion if missing and print\n"
+    "                           one invite URL per role (and an admin key if none given)\n"
+    "  --web-root PATH          the browser client's files (default: found from the\n"
+    "                           source tree or the install prefix)\n"
+    "  --public-url URL         base of invite URLs (default http(s)://LISTEN)\n"
+    "  --max-frame BYTES        largest incoming WebSocket message (default 16384)\n"
+    "  --send-queue-frames N    frames queued per connection before it is cut as too\n"
+    "                           slow, close 1008 (default 4096)\n"
+    "  --send-queue-bytes N     bytes queued per connection before the same (default\n"
+    "                           8388608)\n"
+    "  --log-level LEVEL        debug, info, warn or error (default info)\n"
+    "  --help                   this text\n"
+    "  --version                the version\n"
+    "\n"
+    "Signals: SIGTERM and SIGINT drain (clients get close 1001) and exit 0.\n";
+
+enum {
+    OPT_LISTEN = 256, OPT_REDIS, OPT_SECRET, OPT_ADMIN, OPT_CERT, OPT_KEY, OPT_DATA, OPT_NODE,
+    OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
+    OPT_VERSION,
+};
+
+static const struct option options[] = {
+    {"listen", required_argument, NULL, OPT_LISTEN},
+    {"redis", required_argument, NULL, OPT_REDIS},
+    {"secret-file", required_argument, NULL, OPT_SECRET},
+    {"admin-key-file", required_argument, NULL, OPT_ADMIN},
+    {"tls-cert", required_argument, NULL, OPT_CERT},
+    {"tls-key", required_argument, NULL, OPT_KEY},
+    {"data-dir", required_argument, NULL, OPT_DATA},
+    {"node-id", required_argument, NULL, OPT_NODE},
+    {"demo", no_argument, NULL, OPT_DEMO},
+    {"web-root", required_argument, NULL, OPT_WEB},
+    {"public-url", required_argument, NULL, OPT_PUBLIC},
+    {"max-frame", required_argument, NULL, OPT_MAXFRAME},
+    {"send-queue-frames", required_argument, NULL, OPT_QFRAMES},
+    {"send-queue-bytes", required_argument, NULL, OPT_QBYTES},
+    {"log-level", required_argument, NULL, OPT_LOG},
+    {"help", no_argument, NULL, OPT_HELP},
+    {"version", no_argument, NULL, OPT_VERSION},
+    {NULL, 0, NULL, 0},
+};
+
+static void set_str(char **dst, const char *v)
+{
+    free(*dst);
+    *dst = v ? strdup(v) : NULL;
+}
+
+static void trim_end(char *s)
+{
+    size_t n = strlen(s);
+    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == '\r' || s[n - 1] == ' ' || s[n - 1] == '\t'))
+        s[--n] = '\0';
+}
+
+/* Reads a small secret file. Returns a new string or NULL with a message. */
+static char *read_secret_file(const char *path, const char *what)
+{
+    char *buf = NULL;
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "rostrum-server: cannot open %s %s: %s\n", what, path, strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
+        fprintf(stderr, "rostrum-server: %s %s is not a regular file\n", what, path);
+        goto fail;
+    }
+    if (st.st_mode & (S_IRWXO)) {
+        fprintf(stderr, "rostrum-server: %s %s is accessible by other users (mode %03o); "
+                        "run: chmod 600 %s\n", what, path, (unsigned)(st.st_mode & 0777), path);
+        goto fail;
+    }
+    if (st.st_size > 4096) {
+        fprintf(stderr, "rostrum-server: %s %s is larger than 4096 bytes\n", what, path);
+        goto fail;
+    }
+    buf = calloc(1, (size_t)st.st_size + 1);
+    if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
+        fprintf(stderr, "rostrum-server: cannot read %s %s\n", what, path);
+        goto fail;
+    }
+    trim_end(buf);
+    if (strlen(buf) < 16) {
+        fprintf(stderr, "rostrum-server: %s %s must hold at least 16 characters\n", what, path);
+        goto fail;
+    }
+    fclose(f);
+    return buf;
+fail:
+    free(buf);
+    fclose(f);
+    return NULL;
+}
+
+static char *random_hex(size_t bytes)
+{
+    unsigned char raw[64];
+    char *out = malloc(bytes * 2 + 1);
+    if (!out || bytes > sizeof raw || RAND_bytes(raw, (int)bytes) != 1) {
+        free(out);
+        return NULL;
+    }
+    for (size_t i = 0; i < bytes; i++)
+        sprintf(out + 2 * i, "%02x", raw[i]);
+    return out;
+}
+
+static int parse_listen(struct config *c, const char *v)
+{
+    const char *colon = strrchr(v, ':');
+    if (!colon || colon == v)
+        return -1;
+    size_t hl = (size_t)(colon - v);
+    if (v[0] == '[' && hl >= 2 && v[hl - 1] == ']') {
+        v++;
+        hl -= 2;
+    }
+    if (hl >= sizeof c->listen_host)
+        return -1;
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || port < 0 || port > 65535)
+        return -1;
+    memcpy(c->listen_host, v, hl);
+    c->listen_host[hl] = '\0';
+    c->listen_port = (int)port;
+    return 0;
+}
+
+static int parse_size(const char *v, size_t min, size_t max, size_t *out)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(v, &end, 10);
+    if (errno || *end || end == v || n < min || n > max)
+        return -1;
+    *out = (size_t)n;
+    return 0;
+}
+
+static int dir_exists(const char *p)
+{
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The secret: flag, environment, data dir, or a fresh random one (kept in
+ * the data dir when there is one, so that tokens survive a restart). */
+static int load_secret(struct config *c, const char *secret_file)
+{
+    if (secret_file) {
+        c->secret = read_secret_file(secret_file, "secret file");
+        if (!c->secret)
+            return -1;
+    } else if (getenv("ROSTRUM_SECRET") && *getenv("ROSTRUM_SECRET")) {
+        c->secret = strdup(getenv("ROSTRUM_SECRET"));
+    } else if (c->data_dir) {
+        char path[PATH_MAX];
+        snprintf(path, sizeof path, "%s/secret", c->data_dir);
+        if (access(path, F_OK) == 0) {
+            c->secret = read_secret_file(path, "secret file");
+            if (!c->secret)
+                return -1;
+        } else {
+            c->secret = random_hex(32);
+            FILE *f = NULL;
+            mode_t old = umask(077);
+            if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
+                umask(old);
+                fprintf(stderr, "rostrum-server: cannot create %s: %s\n", c->data_dir, strerror(errno));
+                return -1;
+            }
+            f = fopen(path, "w");
+            umask(old);
+            if (!f || !c->secret || fprintf(f, "%s\n", c->secret) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "rostrum-server: cannot write %s\n", path);
+                return -1;
+            }
+        }
+    } else {
+        c->secret = random_hex(32);
+        c->secret_generated = true;
+    }
+    if (!c->secret)
+        return -1;
+    c->secret_len = strlen(c->secret);
+    return 0;
+}
+
+int config_parse(struct config *c, int argc, char **argv)
+{
+    memset(c, 0, sizeof *c);
+    char *secret_file = NULL, *admin_file = NULL;
+    const char *listen = getenv("ROSTRUM_LISTEN");
+    int rc = -1;
+    c->max_frame = PROTO_MAX_FRAME_DEFAULT;
+    c->queue_frames = 4096;
+    c->queue_bytes = 8u << 20;
+    c->join_timeout_ms = PROTO_JOIN_TIMEOUT_MS;
+    c->log_level = LOG_INFO;
+    set_str(&c->redis_url, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
+    set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR"));
+    set_str(&c->node_id, getenv("ROSTRUM_NODE_ID"));
+    set_str(&c->tls_cert, getenv("ROSTRUM_TLS_CERT"));
+    set_str(&c->tls_key, getenv("ROSTRUM_TLS_KEY"));
+
+    int opt;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
+        switch (opt) {
+        case OPT_LISTEN: listen = optarg; break;
+        case OPT_REDIS: set_str(&c->redis_url, optarg); break;
+        case OPT_SECRET: set_str(&secret_file, optarg); break;
+        case OPT_ADMIN: set_str(&admin_file, optarg); break;
+        case OPT_CERT: set_str(&c->tls_cert, optarg); break;
+        case OPT_KEY: set_str(&c->tls_key, optarg); break;
+        case OPT_DATA: set_str(&c->data_dir, optarg); break;
+        case OPT_NODE: set_str(&c->node_id, optarg); break;
+        case OPT_DEMO: c->demo = true; break;
+        case OPT_WEB: set_str(&c->web_root, optarg); break;
+        case OPT_PUBLIC: set_str(&c->public_url, optarg); break;
+        case OPT_MAXFRAME:
+            if (parse_size(optarg, 1024, 16u << 20, &c->max_frame)) {
+                fprintf(stderr, "rostrum-server: --max-frame must be 1024..16777216\n");
+                goto fail;
+            }
+            break;
+        case OPT_QFRAMES:
+            if (parse_size(optarg, 16, 1u << 20, &c->queue_frames)) {
+                fprintf(stderr, "rostrum-server: --send-queue-frames must be 16..1048576\n");
+                goto fail;
+            }
+            break;
+        case OPT_QBYTES:
+            if (parse_size(optarg, 65536, 1u << 30, &c->queue_bytes)) {
+                fprintf(stderr, "rostrum-server: --send-queue-bytes must be 65536..1073741824\n");
+                goto fail;
+            }
+            break;
+        case OPT_LOG:
+            if (!strcmp(optarg, "debug")) c->log_level = LOG_DEBUG;
+            else if (!strcmp(optarg, "info")) c->log_level = LOG_INFO;
+            else if (!strcmp(optarg, "warn")) c->log_level = LOG_WARN;
+            else if (!strcmp(optarg, "error")) c->log_level = LOG_ERROR;
+            else {
+                fprintf(stderr, "rostrum-server: --log-level must be debug, info, warn or error\n");
+                goto fail;
+            }
+            break;
+        case OPT_HELP:
+            fputs(usage, stdout);
+            rc = 1;
+            goto fail;
+        case OPT_VERSION:
+            printf("rostrum-server %s (protocol rostrum.v1)\n", ROSTRUM_VERSION);
+            rc = 1;
+            goto fail;
+        default:
+            fprintf(stderr, "rostrum-server: unknown or incomplete option '%s'\n"
+                            "Try 'rostrum-server --help'.\n", argv[optind - 1]);
+            goto fail;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rostrum-server: unexpected argument '%s'\nTry 'rostrum-server --help'.\n",
+                argv[optind]);
+        goto fail;
+    }
+    if (parse_listen(c, listen ? listen : "127.0.0.1:8080")) {
+        fprintf(stderr, "rostrum-server: --listen wants HOST:PORT, e.g. 127.0.0.1:8080\n");
+        goto fail;
+    }
+    if (!c->tls_cert != !c->tls_key) {
+        fprintf(stderr, "rostrum-server: --tls-cert and --tls-key go together\n");
+        goto fail;
+    }
+    if (c->redis_url && strncmp(c->redis_url, "redis://", 8) != 0) {
+        fprintf(stderr, "rostrum-server: --redis wants redis://HOST:PORT[/DB]\n");
+        goto fail;
+    }
+    if (load_secret(c, secret_file))
+        goto fail;
+    if (admin_file) {
+        c->admin_key = read_secret_file(admin_file, "admin key file");
+        if (!c->admin_key)
+            goto fail;
+    } else if (getenv("ROSTRUM_ADMIN_KEY") && *getenv("ROSTRUM_ADMIN_KEY")) {
+        c->admin_key = strdup(getenv("ROSTRUM_ADMIN_KEY"));
+    } else if (c->demo) {
+        c->admin_key = random_hex(16);
+        c->admin_key_generated = true;
+    }
+    if (!c->node_id) {
+        char host[128] = "node";
+        gethostname(host, sizeof host - 1);
+        char buf[200];
+        snprintf(buf, sizeof buf, "%s-%ld", host, (long)getpid());
+        c->node_id = strdup(buf);
+    }
+    if (!c->web_root)
+        c->web_root = strdup(dir_exists(ROSTRUM_WEB_DIR_SOURCE) ? ROSTRUM_WEB_DIR_SOURCE
+                                                                 : ROSTRUM_WEB_DIR_INSTALLED);
+    rc = 0;
+fail:
+    free(secret_file);
+    free(admin_file);
+    if (rc != 0)
+        config_free(c);
+    return rc;
+}
+
+void config_free(struct config *c)
+{
+    if (c->secret)
+        memset(c->secret, 0, c->secret_len);
+    free(c->secret);
+    free(c->admin_key);
+    free(c->redis_url);
+    free(c->tls_cert);
+    free(c->tls_key);
+    free(c->data_dir);
+    free(c->node_id);
+    free(c->web_root);
+    free(c->public_url);
+    memset(c, 0, sizeof *c);
+}

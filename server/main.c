@@ -1,2 +1,116 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_main;
+/*
+ * rostrum-server: parses the configuration, raises the open-files limit,
+ * creates the hub (rooms and backend) and the network loop, runs --demo,
+ * prints "rostrum listening on URL" once connections are accepted, and
+ * runs until SIGTERM/SIGINT, which drain (close 1001) and exit 0.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "config.h"
+#include "hub.h"
+#include "log.h"
+#include "net.h"
+
+#define DEMO_ROOM "closing-discussion"
+
+/* lws busy-loops on accept() with EMFILE: take every file the hard limit
+ * allows. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+            log_warn("cannot raise the open-files limit");
+    }
+}
+
+static int demo(struct hub *h, const struct config *cfg, const char *base)
+{
+    static const char spec_text[] =
+        "{\"id\":\"" DEMO_ROOM "\","
+        "\"title\":\"Interactive Closing Discussion: Member States' Counter-Terrorism Priorities "
+        "in the Post COVID-19 Environment\","
+        "\"agenda\":["
+        "{\"id\":\"q1\",\"title\":\"What are Member States' counter-terrorism needs and priorities "
+        "during the on-going and post-pandemic environments?\"},"
+        "{\"id\":\"q2\",\"title\":\"What are the synergies and complementarities between the response "
+        "to and recovery from COVID-19 and the counter-terrorism agenda?\"},"
+        "{\"id\":\"q3\",\"title\":\"How can we strengthen political support for international "
+        "counter-terrorism cooperation and capacity-building, including through the UN and its "
+        "partners?\"}]}";
+    static const struct {
+        const char *label, *sub, *name, *delegation;
+        enum proto_role role;
+        enum proto_category category;
+    } people[] = {
+        {"moderator", "chair", "Chair", NULL, PROTO_ROLE_MODERATOR, PROTO_CAT_NONE},
+        {"delegate", "france", "Delegate of France", "France", PROTO_ROLE_DELEGATE, PROTO_CAT_MEMBER_STATE},
+        {"observer", "observer-1", "Observer", NULL, PROTO_ROLE_OBSERVER, PROTO_CAT_NONE},
+    };
+    if (!hub_room_exists(h, DEMO_ROOM)) {
+        json_error_t jerr;
+        json_t *spec = json_loads(spec_text, 0, &jerr);
+        json_t *out = NULL;
+        char err[200] = "";
+        int st = spec ? hub_room_create(h, spec, &out, err, sizeof err) : 500;
+        json_decref(spec);
+        json_decref(out);
+        if (st != 201) {
+            log_error("--demo: cannot create the room (%d %s)", st, err);
+            return -1;
+        }
+    }
+    printf("Demo room '%s' is ready. Invite links (valid 7 days):\n", DEMO_ROOM);
+    for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
+        char *tok = api_mint(cfg, DEMO_ROOM, people[i].sub, people[i].name, people[i].role,
+                             people[i].delegation, people[i].category, 7 * 24 * 3600);
+        if (!tok)
+            return -1;
+        printf("  %-9s %s/#t=%s\n", people[i].label, base, tok);
+        free(tok);
+    }
+    if (cfg->admin_key_generated)
+        printf("Admin API key (generated for this run): %s\n", cfg->admin_key);
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    struct config cfg;
+    struct hub *hub = NULL;
+    struct net *net = NULL;
+    int rc = config_parse(&cfg, argc, argv);
+    if (rc != 0)
+        return rc > 0 ? 0 : 2;
+    rc = 1;
+    log_setup(cfg.node_id, (enum log_level)cfg.log_level);
+    raise_nofile();
+    hub = hub_create(&cfg);
+    if (!hub)
+        goto done;
+    net = net_create(&cfg, hub);
+    if (!net)
+        goto done;
+    if (cfg.secret_generated)
+        log_warn("no --secret-file: using a random secret; tokens stop working at restart");
+    if (cfg.demo && demo(hub, &cfg, net_base_url(net)) != 0)
+        goto done;
+    printf("rostrum listening on %s\n", net_base_url(net));
+    fflush(stdout);
+    log_info("rostrum %s backend, node %s, web root %s", cfg.redis_url ? "redis" : "memory",
+             cfg.node_id, cfg.web_root);
+    rc = net_run(net);
+    log_info("stopped");
+done:
+    net_destroy(net);
+    hub_destroy(hub);
+    config_free(&cfg);
+    return rc;
+}

@@ -1,2 +1,488 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_net;
+/*
+ * net.c: the libwebsockets glue (net.h). The only file that includes
+ * libwebsockets.h.
+ *
+ * - One vhost, one port: HTTP (static files, /api, /healthz, /metrics) and
+ *   the WebSocket endpoint /ws with subprotocol rostrum.v1. A WebSocket
+ *   upgrade to any other path or without that subprotocol is refused.
+ * - Writes happen only in the WRITEABLE callbacks. For WebSockets the
+ *   session's queue holds complete pre-built frames; as many as fit in
+ *   64 KiB are copied into one buffer and sent with one lws_write(...,
+ *   LWS_WRITE_RAW), i.e. one syscall for many frames (lws keeps any part
+ *   the socket did not take and sends it before the next WRITEABLE).
+ * - Permessage-deflate is not offered (no extensions): it costs ~100 KB per
+ *   connection and trips an lws assert on large inflated messages.
+ * - A 100 ms timer drives the hub's clocks (floor time, join timeouts,
+ *   observer counts).
+ */
+#include "net.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include <libwebsockets.h>
+
+#include "api.h"
+#include "config.h"
+#include "frame.h"
+#include "hub.h"
+#include "log.h"
+#include "metrics.h"
+#include "session.h"
+
+_Static_assert(LWS_PRE <= FRAME_PRE, "FRAME_PRE must cover LWS_PRE");
+
+#define WRITE_CHUNK (64 * 1024)
+#define TICK_US (100 * LWS_US_PER_MS)
+#define DRAIN_MS 3000
+
+struct net {
+    struct lws_context *ctx;
+    struct lws_vhost *vh;
+    const struct config *cfg;
+    struct hub *hub;
+    char base_url[320];
+    lws_sorted_usec_list_t tick;
+    unsigned char *wbuf;  /* LWS_PRE + WRITE_CHUNK, shared: one thread */
+};
+
+static struct net *the_net;
+static volatile sig_atomic_t stop_requested;
+
+struct ws_pss {
+    struct session *s;
+    char *rx;
+    size_t rx_len, rx_cap;
+    bool rx_binary;
+    bool wrote_last;      /* bytes went out in the last WRITEABLE */
+};
+
+struct http_pss {
+    char path[512];
+    char query[512];
+    char method[8];
+    char auth[512];
+    char base[320];
+    char *body;
+    size_t body_len;
+    bool too_big;
+    char *out;
+    size_t out_len, out_sent;
+};
+
+int64_t net_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void net_conn_want_write(struct net_conn *c)
+{
+    lws_callback_on_writable((struct lws *)c);
+}
+
+void net_conn_kill_after(struct net_conn *c, int secs)
+{
+    lws_set_timeout((struct lws *)c, PENDING_TIMEOUT_USER_OK, secs);
+}
+
+const char *net_base_url(const struct net *n)
+{
+    return n->base_url;
+}
+
+void net_stop(void)
+{
+    stop_requested = 1;
+    if (the_net && the_net->ctx)
+        lws_cancel_service(the_net->ctx);
+}
+
+/* ---- HTTP ---- */
+
+static const char *mime_of(const char *path)
+{
+    static const struct { const char *ext, *mime; } types[] = {
+        {".html", "text/html; charset=utf-8"}, {".js", "text/javascript; charset=utf-8"},
+        {".mjs", "text/javascript; charset=utf-8"}, {".css", "text/css; charset=utf-8"},
+        {".json", "application/json"}, {".svg", "image/svg+xml"}, {".png", "image/png"},
+        {".ico", "image/x-icon"}, {".txt", "text/plain; charset=utf-8"},
+        {".woff2", "font/woff2"}, {".webmanifest", "application/manifest+json"},
+    };
+    const char *dot = strrchr(path, '.');
+    for (size_t i = 0; dot && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(dot, types[i].ext) == 0)
+            return types[i].mime;
+    return "application/octet-stream";
+}
+
+/* Queues headers and arranges for the body to be written. */
+static int http_respond(struct lws *wsi, struct http_pss *p, int status, const char *ctype,
+                        char *body, size_t len)
+{
+    unsigned char buf[LWS_PRE + 1024];
+    unsigned char *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
+    p->out = body;
+    p->out_len = len;
+    p->out_sent = 0;
+    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &q, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
+                                    (const unsigned char *)"no-store", 8, &q, end) ||
+        lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
+                                    (const unsigned char *)"nosniff", 7, &q, end) ||
+        lws_finalize_write_http_header(wsi, start, &q, end))
+        return -1;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_simple(struct lws *wsi, struct http_pss *p, int status, const char *msg)
+{
+    size_t cap = strlen(msg) + 64;
+    char *body = malloc(cap);
+    if (!body)
+        return -1;
+    int n = snprintf(body, cap, "{\"error\":\"%s\",\"message\":\"%s\"}",
+                     status == 404 ? "not_found" : status == 413 ? "too_large" : "bad_request", msg);
+    return http_respond(wsi, p, status, "application/json", body, (size_t)n);
+}
+
+static int serve_static(struct lws *wsi, struct http_pss *p)
+{
+    char file[PATH_MAX];
+    const char *path = p->path;
+    if (strstr(path, "..") || strchr(path, '\\'))
+        return http_simple(wsi, p, 404, "no such file");
+    if (strcmp(path, "/") == 0)
+        path = "/index.html";
+    snprintf(file, sizeof file, "%s%s", the_net->cfg->web_root, path);
+    struct stat st;
+    if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
+        return http_simple(wsi, p, 404, "no such file");
+    static const char extra[] = "x-content-type-options: nosniff\r\n"
+                                "referrer-policy: no-referrer\r\n"
+                                "cache-control: no-cache\r\n";
+    int n = lws_serve_http_file(wsi, file, mime_of(file), extra, (int)sizeof extra - 1);
+    if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
+        return -1;
+    return 0;
+}
+
+static int handle_api(struct lws *wsi, struct http_pss *p)
+{
+    struct api_request req = {
+        .method = p->method, .path = p->path, .query = p->query, .auth = p->auth,
+        .base_url = p->base, .body = p->body, .body_len = p->body_len,
+    };
+    struct api_response res;
+    api_handle(the_net->hub, the_net->cfg, &req, &res);
+    return http_respond(wsi, p, res.status, res.content_type, res.body, res.len);
+}
+
+static void http_pss_reset(struct http_pss *p)
+{
+    free(p->body);
+    free(p->out);
+    memset(p, 0, sizeof *p);
+}
+
+static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct http_pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        /* A WebSocket upgrade that did not ask for rostrum.v1 lands on the
+         * default protocol: refuse it. */
+        return 1;
+    case LWS_CALLBACK_HTTP: {
+        char *uri = NULL;
+        int ulen = 0;
+        http_pss_reset(p);
+        int m = lws_http_get_uri_and_method(wsi, &uri, &ulen);
+        static const char *const methods[] = {"GET", "POST", "OPTIONS", "PUT", "PATCH", "DELETE"};
+        snprintf(p->method, sizeof p->method, "%s", m >= 0 && m < 6 ? methods[m] : "OTHER");
+        snprintf(p->path, sizeof p->path, "%s", (const char *)in);
+        for (int i = 0; i < 16; i++) {
+            char frag[256];
+            int n = lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i);
+            if (n <= 0)
+                break;
+            size_t ql = strlen(p->query);
+            snprintf(p->query + ql, sizeof p->query - ql, "%s%s", ql ? "&" : "", frag);
+        }
+        if (lws_hdr_copy(wsi, p->auth, sizeof p->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
+            p->auth[0] = '\0';
+        if (the_net->cfg->public_url) {
+            snprintf(p->base, sizeof p->base, "%s", the_net->cfg->public_url);
+        } else {
+            char host[256] = "";
+            if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
+                strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host))
+                snprintf(p->base, sizeof p->base, "%s://%s", the_net->cfg->tls_cert ? "https" : "http", host);
+            else
+                snprintf(p->base, sizeof p->base, "%s", the_net->base_url);
+        }
+        if (!api_owns_path(p->path)) {
+            if (strcmp(p->method, "GET") != 0)
+                return http_simple(wsi, p, 404, "no such endpoint");
+            return serve_static(wsi, p);
+        }
+        char cl[32] = "";
+        if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0) {
+            if (atol(cl) > API_MAX_BODY)
+                return http_simple(wsi, p, 413, "the body is larger than 64 KiB");
+            return 0; /* wait for the body */
+        }
+        return handle_api(wsi, p);
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+        if (p->too_big || p->body_len + len > API_MAX_BODY) {
+            p->too_big = true;
+            return 0;
+        }
+        {
+            char *b = realloc(p->body, p->body_len + len + 1);
+            if (!b)
+                return -1;
+            p->body = b;
+            memcpy(p->body + p->body_len, in, len);
+            p->body_len += len;
+            p->body[p->body_len] = '\0';
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        if (p->too_big)
+            return http_simple(wsi, p, 413, "the body is larger than 64 KiB");
+        return handle_api(wsi, p);
+    case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (!p->out && p->out_len)
+            return -1;
+        size_t left = p->out_len - p->out_sent;
+        size_t n = left < WRITE_CHUNK ? left : WRITE_CHUNK;
+        unsigned char *b = the_net->wbuf + LWS_PRE;
+        if (n)
+            memcpy(b, p->out + p->out_sent, n);
+        bool last = p->out_sent + n >= p->out_len;
+        if (lws_write(wsi, b, n, last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) != (int)n)
+            return -1;
+        p->out_sent += n;
+        if (!last) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        free(p->out);
+        p->out = NULL;
+        if (lws_http_transaction_completed(wsi))
+            return -1;
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED_HTTP:
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+        if (p)
+            http_pss_reset(p);
+        return 0;
+    default:
+        break;
+    }
+    return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- WebSocket ---- */
+
+static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct ws_pss *p = user;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
+        char uri[64] = "";
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+            return 1;
+        return 0;
+    }
+    case LWS_CALLBACK_ESTABLISHED:
+        memset(p, 0, sizeof *p);
+        p->s = session_create(the_net->hub, (struct net_conn *)wsi, the_net->cfg->queue_frames,
+                              the_net->cfg->queue_bytes, net_now_ms());
+        return p->s ? 0 : -1;
+    case LWS_CALLBACK_RECEIVE: {
+        if (!p->s)
+            return -1;
+        if (lws_is_first_fragment(wsi)) {
+            p->rx_len = 0;
+            p->rx_binary = lws_frame_is_binary(wsi);
+        }
+        size_t total = p->rx_len + len + lws_remaining_packet_payload(wsi);
+        if (total > the_net->cfg->max_frame) {
+            static const char why[] = "frame too big";
+            metrics.closes[PROTO_CLOSE_TOO_BIG]++;
+            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
+            return -1;
+        }
+        if (p->rx_len + len + 1 > p->rx_cap) {
+            size_t cap = p->rx_len + len + 1 + 256;
+            char *b = realloc(p->rx, cap);
+            if (!b)
+                return -1;
+            p->rx = b;
+            p->rx_cap = cap;
+        }
+        memcpy(p->rx + p->rx_len, in, len);
+        p->rx_len += len;
+        if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+            return 0;
+        p->rx[p->rx_len] = '\0';
+        session_on_message(p->s, p->rx, p->rx_len, p->rx_binary);
+        p->rx_len = 0;
+        /* Idle connections should not keep a receive buffer around. */
+        if (p->rx_cap > 4096) {
+            free(p->rx);
+            p->rx = NULL;
+            p->rx_cap = 0;
+        }
+        return 0;
+    }
+    case LWS_CALLBACK_SERVER_WRITEABLE: {
+        if (!p->s)
+            return -1;
+        bool more = false;
+        unsigned char *b = the_net->wbuf + LWS_PRE;
+        size_t n = session_fill(p->s, b, WRITE_CHUNK, &more);
+        if (n > 0) {
+            if (lws_write(wsi, b, n, LWS_WRITE_RAW) < (int)n)
+                return -1;
+            p->wrote_last = true;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+        int code;
+        const char *why;
+        if (session_close_due(p->s, &code, &why)) {
+            if (p->wrote_last) {
+                /* Let lws finish what it holds before the close frame. */
+                p->wrote_last = false;
+                lws_callback_on_writable(wsi);
+                return 0;
+            }
+            lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
+            return -1;
+        }
+        p->wrote_last = false;
+        return 0;
+    }
+    case LWS_CALLBACK_CLOSED:
+        if (p) {
+            session_destroy(p->s);
+            p->s = NULL;
+            free(p->rx);
+            p->rx = NULL;
+        }
+        return 0;
+    default:
+        break;
+    }
+    return 0;
+}
+
+static const struct lws_protocols protocols[] = {
+    {"http", http_cb, sizeof(struct http_pss), 0, 0, NULL, 0},
+    {"rostrum.v1", ws_cb, sizeof(struct ws_pss), 1024, 0, NULL, 0},
+    {NULL, NULL, 0, 0, 0, NULL, 0},
+};
+
+static void tick(lws_sorted_usec_list_t *sul)
+{
+    struct net *n = lws_container_of(sul, struct net, tick);
+    hub_tick(n->hub, net_now_ms());
+    lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    net_stop();
+}
+
+struct net *net_create(const struct config *cfg, struct hub *hub)
+{
+    struct net *n = calloc(1, sizeof *n);
+    if (!n)
+        return NULL;
+    n->cfg = cfg;
+    n->hub = hub;
+    n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
+    if (!n->wbuf)
+        goto fail;
+    the_net = n;
+    lws_set_log_level(cfg->log_level <= 0 ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
+
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.port = cfg->listen_port;
+    info.iface = cfg->listen_host;
+    info.protocols = protocols;
+    info.gid = (gid_t)-1;
+    info.uid = (uid_t)-1;
+    info.max_http_header_data = 4096;
+    info.timeout_secs = 10;
+    info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
+    if (cfg->tls_cert) {
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+        info.alpn = "http/1.1";
+        info.ssl_options_set = SSL_OP_NO_SSLv2 | SSL_OP_NO_SSLv3 | SSL_OP_NO_TLSv1 | SSL_OP_NO_TLSv1_1;
+    }
+    n->ctx = lws_create_context(&info);
+    if (!n->ctx) {
+        log_error("cannot listen on %s:%d%s", cfg->listen_host, cfg->listen_port,
+                  cfg->tls_cert ? " with TLS (check the certificate and key)" : "");
+        goto fail;
+    }
+    n->vh = lws_get_vhost_by_name(n->ctx, "default");
+    int port = n->vh ? lws_get_vhost_listen_port(n->vh) : cfg->listen_port;
+    snprintf(n->base_url, sizeof n->base_url, "%s://%s%s%s:%d", cfg->tls_cert ? "https" : "http",
+             strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
+             strchr(cfg->listen_host, ':') ? "]" : "", port);
+    if (cfg->public_url)
+        snprintf(n->base_url, sizeof n->base_url, "%s", cfg->public_url);
+    lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
+    signal(SIGTERM, on_signal);
+    signal(SIGINT, on_signal);
+    signal(SIGPIPE, SIG_IGN);
+    return n;
+fail:
+    net_destroy(n);
+    return NULL;
+}
+
+int net_run(struct net *n)
+{
+    while (!stop_requested)
+        if (lws_service(n->ctx, 0) < 0)
+            break;
+    log_info("stopping: draining %zu connections", hub_drain(n->hub));
+    int64_t until = net_now_ms() + DRAIN_MS;
+    while (metrics.connections > 0 && net_now_ms() < until)
+        if (lws_service(n->ctx, 0) < 0)
+            break;
+    return 0;
+}
+
+void net_destroy(struct net *n)
+{
+    if (!n)
+        return;
+    if (n->ctx)
+        lws_context_destroy(n->ctx);
+    free(n->wbuf);
+    if (the_net == n)
+        the_net = NULL;
+    free(n);
+}

@@ -1,2 +1,250 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_session;
+/*
+ * session.c: one connection's protocol state and send queue (session.h).
+ *
+ * Decisions per bad input (reply or disconnect), from contract section 2:
+ *   anything but a valid join first        -> close 4401
+ *   binary, invalid UTF-8/JSON, non-object -> error bad_request, stay open
+ *   unknown type                           -> error unknown_type, stay open
+ *   10 of those in a row                   -> close 4400
+ *   over the rate (20/s, burst 40)         -> error rate_limited
+ *   over 100 refusals within 10 s          -> close 4429
+ *   send queue past its bound              -> close 1008 (queue dropped)
+ */
+#include "session.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "frame.h"
+#include "hub.h"
+#include "metrics.h"
+#include "net.h"
+
+#define RATE_ABUSE_REFUSALS 100
+#define RATE_ABUSE_WINDOW_MS 10000
+
+struct session *session_create(struct hub *hub, struct net_conn *conn, size_t max_frames,
+                               size_t max_bytes, int64_t now_ms)
+{
+    struct session *s = calloc(1, sizeof *s);
+    if (!s)
+        return NULL;
+    s->conn = conn;
+    s->hub = hub;
+    s->state = SESSION_NEW;
+    s->created_ms = now_ms;
+    s->q_max_frames = max_frames;
+    s->q_max_bytes = max_bytes;
+    s->tokens = PROTO_RATE_BURST;
+    s->tokens_ms = now_ms;
+    metrics.connections++;
+    hub_session_opened(hub, s);
+    return s;
+}
+
+static void drop_queue(struct session *s)
+{
+    for (size_t i = 0; i < s->q_len; i++)
+        frame_unref(s->q[(s->q_head + i) % s->q_cap]);
+    s->q_head = s->q_len = 0;
+    s->q_bytes = s->q_off = 0;
+}
+
+void session_destroy(struct session *s)
+{
+    if (!s)
+        return;
+    hub_session_closed(s->hub, s);
+    drop_queue(s);
+    free(s->q);
+    metrics.connections--;
+    free(s);
+}
+
+void session_close(struct session *s, int code, const char *reason, bool flush)
+{
+    if (s->state == SESSION_CLOSING)
+        return;
+    s->state = SESSION_CLOSING;
+    s->close_code = code;
+    snprintf(s->close_reason, sizeof s->close_reason, "%s", reason ? reason : "");
+    if (code >= 1000 && code < 5000)
+        metrics.closes[code]++;
+    if (!flush)
+        drop_queue(s);
+    net_conn_want_write(s->conn);
+    /* A peer that stopped reading never becomes writeable: do not wait. */
+    net_conn_kill_after(s->conn, 5);
+}
+
+void session_send(struct session *s, struct frame *f)
+{
+    if (s->state == SESSION_CLOSING)
+        return;
+    if (s->q_len + 1 > s->q_max_frames || s->q_bytes + f->len > s->q_max_bytes) {
+        metrics.send_queue_drops++;
+        session_close(s, PROTO_CLOSE_POLICY, "too slow", false);
+        return;
+    }
+    if (s->q_len == s->q_cap) {
+        size_t cap = s->q_cap ? s->q_cap * 2 : 8;
+        struct frame **q = malloc(cap * sizeof *q);
+        if (!q) {
+            session_close(s, PROTO_CLOSE_POLICY, "out of memory", false);
+            return;
+        }
+        for (size_t i = 0; i < s->q_len; i++)
+            q[i] = s->q[(s->q_head + i) % s->q_cap];
+        free(s->q);
+        s->q = q;
+        s->q_head = 0;
+        s->q_cap = cap;
+    }
+    s->q[(s->q_head + s->q_len) % s->q_cap] = frame_ref(f);
+    s->q_len++;
+    s->q_bytes += f->len;
+    metrics.frames_out++;
+    metrics.bytes_out += f->len;
+    if (s->q_len == 1)
+        net_conn_want_write(s->conn);
+}
+
+void session_send_text(struct session *s, const char *json, size_t len)
+{
+    struct frame *f = frame_text(json, len);
+    if (!f) {
+        session_close(s, PROTO_CLOSE_POLICY, "out of memory", false);
+        return;
+    }
+    session_send(s, f);
+    frame_unref(f);
+}
+
+void session_send_error(struct session *s, const char *id, enum proto_err e, const char *msg)
+{
+    size_t len;
+    char *txt = proto_encode_error(id, e, msg, &len);
+    metrics.errors[e]++;
+    if (txt)
+        session_send_text(s, txt, len);
+    free(txt);
+}
+
+size_t session_fill(struct session *s, unsigned char *dst, size_t cap, bool *more)
+{
+    size_t n = 0;
+    while (s->q_len > 0 && n < cap) {
+        struct frame *f = s->q[s->q_head];
+        size_t left = f->len - s->q_off;
+        size_t take = left < cap - n ? left : cap - n;
+        memcpy(dst + n, frame_bytes(f) + s->q_off, take);
+        n += take;
+        s->q_off += take;
+        s->q_bytes -= take;
+        if (s->q_off == f->len) {
+            frame_unref(f);
+            s->q_head = (s->q_head + 1) % s->q_cap;
+            s->q_len--;
+            s->q_off = 0;
+        }
+    }
+    *more = s->q_len > 0;
+    return n;
+}
+
+bool session_close_due(const struct session *s, int *code, const char **reason)
+{
+    if (s->state != SESSION_CLOSING || s->q_len > 0)
+        return false;
+    *code = s->close_code;
+    *reason = s->close_reason;
+    return true;
+}
+
+/* Token bucket: PROTO_RATE_PER_S per second, bursts of PROTO_RATE_BURST. */
+static bool rate_take(struct session *s, int64_t now)
+{
+    double refill = (double)(now - s->tokens_ms) * PROTO_RATE_PER_S / 1000.0;
+    s->tokens_ms = now;
+    s->tokens += refill;
+    if (s->tokens > PROTO_RATE_BURST)
+        s->tokens = PROTO_RATE_BURST;
+    if (s->tokens >= 1.0) {
+        s->tokens -= 1.0;
+        return true;
+    }
+    if (now - s->refused_since > RATE_ABUSE_WINDOW_MS) {
+        s->refused_since = now;
+        s->refused = 0;
+    }
+    s->refused++;
+    return false;
+}
+
+static void bad_frame(struct session *s, const char *id, enum proto_err e, const char *msg)
+{
+    session_send_error(s, id, e, msg);
+    if (++s->bad_frames >= PROTO_BAD_FRAMES_BEFORE_CLOSE)
+        session_close(s, PROTO_CLOSE_ABUSE, "too many malformed frames", true);
+}
+
+void session_on_message(struct session *s, const char *buf, size_t len, bool binary)
+{
+    struct proto_cmd cmd;
+    char msg[160] = "";
+    metrics.frames_in++;
+    if (s->state == SESSION_CLOSING)
+        return;
+    if (s->state == SESSION_NEW) {
+        enum proto_err e = binary ? PROTO_ERR_BAD_REQUEST : proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
+        if (e != PROTO_OK || cmd.type != PROTO_CMD_JOIN) {
+            if (!binary)
+                proto_cmd_clear(&cmd);
+            session_close(s, PROTO_CLOSE_UNAUTHORIZED, "join first", true);
+            return;
+        }
+        s->state = SESSION_JOINING;
+        hub_join(s->hub, s, &cmd);
+        proto_cmd_clear(&cmd);
+        return;
+    }
+    if (binary) {
+        bad_frame(s, NULL, PROTO_ERR_BAD_REQUEST, "binary frames are not accepted; send JSON text");
+        return;
+    }
+    enum proto_err e = proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
+    if (e != PROTO_OK) {
+        if (e == PROTO_ERR_TOO_LARGE)
+            session_send_error(s, cmd.id, e, msg);
+        else
+            bad_frame(s, cmd.id, e, msg);
+        proto_cmd_clear(&cmd);
+        return;
+    }
+    s->bad_frames = 0;
+    int64_t now = net_now_ms();
+    if (!rate_take(s, now)) {
+        session_send_error(s, cmd.id, PROTO_ERR_RATE_LIMITED, NULL);
+        metrics.commands[cmd.type][PROTO_ERR_RATE_LIMITED]++;
+        if (s->refused > RATE_ABUSE_REFUSALS)
+            session_close(s, PROTO_CLOSE_RATE, "rate limit exceeded repeatedly", true);
+        proto_cmd_clear(&cmd);
+        return;
+    }
+    if (s->state == SESSION_JOINING) {
+        session_send_error(s, cmd.id, PROTO_ERR_BAD_REQUEST, "the join is still being answered");
+    } else if (cmd.type == PROTO_CMD_JOIN) {
+        session_send_error(s, cmd.id, PROTO_ERR_BAD_REQUEST, "already joined");
+        metrics.commands[cmd.type][PROTO_ERR_BAD_REQUEST]++;
+    } else if (cmd.type == PROTO_CMD_PING) {
+        size_t n;
+        char *pong = proto_encode_pong(now, &n);
+        if (pong)
+            session_send_text(s, pong, n);
+        free(pong);
+        metrics.commands[cmd.type][PROTO_OK]++;
+    } else {
+        hub_command(s->hub, s, &cmd);
+    }
+    proto_cmd_clear(&cmd);
+}

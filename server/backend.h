@@ -1,0 +1,107 @@
+/*
+ * backend: where rooms and their committed events live, behind one
+ * interface (like Redis' ConnectionType vtable). The hub decides; the
+ * backend stores and orders:
+ *
+ *   commit(room, expected_seq, events)  compare-and-set on the room's seq;
+ *                                       on success the events are delivered
+ *                                       to the sink (every node holding the
+ *                                       room, this one included) in seq
+ *                                       order, and only then is the commit's
+ *                                       callback called (so an ack always
+ *                                       follows its event: read-your-writes)
+ *   history(room, since)                committed events after since
+ *
+ * Results come back through callbacks so that a networked backend (Redis)
+ * fits the same interface; the memory backend calls them before returning.
+ *
+ * Implementations: backend_memory.c (embedded; journal per room with
+ * --data-dir).
+ */
+#ifndef ROSTRUM_BACKEND_H
+#define ROSTRUM_BACKEND_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "room.h"
+
+enum backend_result {
+    BACKEND_OK,
+    BACKEND_CONFLICT,    /* commit: the room's seq moved on */
+    BACKEND_EXISTS,      /* create: the id is taken */
+    BACKEND_NOT_FOUND,
+    BACKEND_UNAVAILABLE, /* the store cannot be reached or written */
+};
+
+/* One committed event as text (the wire form, without frame header). */
+struct backend_event {
+    uint64_t seq;
+    const char *json;  /* borrowed; valid until the callback returns */
+    size_t len;
+};
+
+/* What the backend calls on the hub. */
+struct backend_sink {
+    void *arg;
+    /* Committed events of a room in seq order (events[i].seq consecutive). */
+    void (*on_events)(void *arg, const char *room_id, const struct backend_event *ev, size_t n);
+};
+
+typedef void (*backend_done_cb)(void *arg, enum backend_result r);
+/* history: r is OK with the events (n may be 0), or NOT_FOUND when the
+ * events after since are no longer all kept (then first_seq tells where
+ * the kept history starts). */
+typedef void (*backend_history_cb)(void *arg, enum backend_result r,
+                                   const struct backend_event *ev, size_t n);
+
+struct backend;
+
+struct backend_ops {
+    const char *name;
+    /* Frees the backend; flushes what is buffered. NULL-safe via backend_destroy(). */
+    void (*destroy)(struct backend *b);
+    /* True while the store can be reached (/healthz). */
+    bool (*available)(struct backend *b);
+    /* Calls each(arg, initial, current) for every stored room at start; the
+     * callee takes ownership of both rooms. Returns the number of rooms or
+     * -1 on a fatal error. */
+    int (*load)(struct backend *b, void (*each)(void *arg, struct room *initial, struct room *current),
+                void *arg);
+    /* Stores a new room (borrowed; copied). */
+    void (*create)(struct backend *b, const struct room *initial, backend_done_cb cb, void *arg);
+    /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..).
+     * state: the room's new full state (room_state_json(r, true)), borrowed. */
+    void (*commit)(struct backend *b, const char *room_id, uint64_t expected_seq,
+                   const struct backend_event *ev, size_t n, const json_t *state,
+                   backend_done_cb cb, void *arg);
+    /* Events with seq > since, at most limit of them (the newest when
+     * limited). */
+    void (*history)(struct backend *b, const char *room_id, uint64_t since, size_t limit,
+                    backend_history_cb cb, void *arg);
+    /* Records a participant directory entry (not sequenced). */
+    void (*save_member)(struct backend *b, const char *room_id, const json_t *member);
+    /* Every event of a room as a new JSON array, and its initial state
+     * (borrowed, valid while the backend lives); NULL when unknown. */
+    json_t *(*record)(struct backend *b, const char *room_id, const struct room **initial);
+};
+
+struct backend {
+    const struct backend_ops *ops;
+    struct backend_sink sink;
+};
+
+/* The embedded backend. data_dir may be NULL (nothing survives a restart).
+ * Returns a new backend (backend_destroy()) or NULL with a message logged. */
+struct backend *backend_memory_create(const char *data_dir, const struct backend_sink *sink);
+
+static inline void backend_destroy(struct backend *b)
+{
+    if (b)
+        b->ops->destroy(b);
+}
+
+#endif

@@ -1,0 +1,41 @@
+/*
+ * config: the server's settings from flags and environment (contract
+ * section 8), with defaults, validation and --help. Reads the secret and
+ * admin key files; never logs their contents.
+ */
+#ifndef ROSTRUM_CONFIG_H
+#define ROSTRUM_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+struct config {
+    char listen_host[256];
+    int listen_port;
+    char *redis_url;           /* NULL: embedded memory backend */
+    char *secret;              /* HS256 key bytes (NUL-terminated text) */
+    size_t secret_len;
+    bool secret_generated;     /* random, not from a flag or the data dir */
+    char *admin_key;           /* NULL: admin API disabled */
+    bool admin_key_generated;  /* --demo made one up */
+    char *tls_cert, *tls_key;
+    char *data_dir;
+    char *node_id;
+    char *web_root;
+    char *public_url;          /* base of invite URLs; default from --listen */
+    bool demo;
+    size_t max_frame;          /* bytes of one incoming message */
+    size_t queue_frames;       /* send queue bound, frames */
+    size_t queue_bytes;        /* send queue bound, bytes */
+    int join_timeout_ms;
+    int log_level;             /* enum log_level */
+};
+
+/* Parses argv and the environment into *c (flags win over environment).
+ * Returns 0 to run, 1 when --help or --version was printed (exit 0), -1 on
+ * an error (a message was printed to stderr; exit 2). */
+int config_parse(struct config *c, int argc, char **argv);
+/* Frees what config_parse allocated. */
+void config_free(struct config *c);
+
+#endif

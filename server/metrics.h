@@ -1,0 +1,37 @@
+/*
+ * metrics: the process's counters, rendered in the Prometheus text format at
+ * /metrics. One global instance: the server is one thread, so plain
+ * integers suffice. Never holds a token, secret or key.
+ */
+#ifndef ROSTRUM_METRICS_H
+#define ROSTRUM_METRICS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "proto.h"
+
+struct metrics {
+    uint64_t connections;          /* open WebSocket connections (gauge) */
+    uint64_t joined;               /* joined connections (gauge) */
+    uint64_t rooms;                /* rooms on this node (gauge) */
+    uint64_t frames_in;            /* WebSocket messages received */
+    uint64_t frames_out;           /* frames queued to connections */
+    uint64_t bytes_out;
+    uint64_t commands[PROTO_CMD__COUNT][PROTO_ERR__COUNT]; /* [type][result] */
+    uint64_t errors[PROTO_ERR__COUNT]; /* error replies sent, by code */
+    uint64_t closes[5000];         /* close codes sent (1000..4999) */
+    uint64_t send_queue_drops;     /* connections cut for a full send queue */
+    uint64_t events_committed;
+    uint64_t commit_conflicts;
+    uint64_t http_requests;
+    uint64_t joins;
+};
+
+extern struct metrics metrics;
+
+/* Renders every metric. backend_up: 1 when the backend is reachable.
+ * Returns a new string (free()), length in *len; NULL on allocation failure. */
+char *metrics_render(int backend_up, size_t *len);
+
+#endif

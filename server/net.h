@@ -1,0 +1,43 @@
+/*
+ * net: the libwebsockets glue, and the only file that includes
+ * libwebsockets.h. Serves on one port: the browser client's static files at
+ * /, the WebSocket endpoint /ws (subprotocol rostrum.v1), /api/..., /healthz
+ * and /metrics, plain or TLS. Owns the event loop (lws' own poll loop) and
+ * its timers. Sessions and the hub reach connections only through the
+ * functions below, never through lws.
+ */
+#ifndef ROSTRUM_NET_H
+#define ROSTRUM_NET_H
+
+#include <stdint.h>
+
+struct config;
+struct hub;
+struct net;
+/* A WebSocket connection: opaque outside net.c. */
+struct net_conn;
+
+/* Creates the listening context. Returns NULL with a message logged. */
+struct net *net_create(const struct config *cfg, struct hub *hub);
+/* Runs the loop until net_stop() or a signal; drains on the way out
+ * (every WebSocket gets close 1001). Returns 0. */
+int net_run(struct net *n);
+/* Asks the loop to stop (safe from a signal handler). */
+void net_stop(void);
+void net_destroy(struct net *n); /* NULL is a no-op */
+
+/* The base URL clients reach ("http://127.0.0.1:8080"), valid once
+ * listening. */
+const char *net_base_url(const struct net *n);
+
+/* Asks for a WRITEABLE callback on c (its session has frames or a close
+ * to send). */
+void net_conn_want_write(struct net_conn *c);
+/* Closes c by force after secs seconds if it has not closed by then (a
+ * consumer that stopped reading never becomes writeable). */
+void net_conn_kill_after(struct net_conn *c, int secs);
+
+/* Wall clock in ms since the epoch (server time shown to clients). */
+int64_t net_now_ms(void);
+
+#endif

@@ -1,0 +1,92 @@
+/*
+ * session: one WebSocket connection's protocol state. Decodes frames
+ * (protocol), enforces the join-first rule, counts bad frames, applies the
+ * per-connection rate limit, hands commands to the hub, and keeps the
+ * bounded send queue of shared frames that net writes from its WRITEABLE
+ * callback (handlers queue, the loop writes).
+ *
+ * Created by net when a WebSocket is established and destroyed by net when
+ * it is closed; everybody else may only mark it for closing
+ * (session_close()), never free it.
+ */
+#ifndef ROSTRUM_SESSION_H
+#define ROSTRUM_SESSION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "room.h"
+
+struct frame;
+struct hub;
+struct hub_room;
+struct net_conn;
+
+enum session_state {
+    SESSION_NEW,      /* waiting for join */
+    SESSION_JOINING,  /* join handed to the hub, not answered yet */
+    SESSION_JOINED,
+    SESSION_CLOSING,  /* close decided; flushing, then closing */
+};
+
+struct session {
+    struct net_conn *conn;       /* borrowed; valid for the session's life */
+    struct hub *hub;
+    enum session_state state;
+    int64_t created_ms;
+
+    /* send queue: ring of frame references */
+    struct frame **q;
+    size_t q_head, q_len, q_cap;
+    size_t q_bytes;              /* bytes still to send */
+    size_t q_off;                /* bytes of the head frame already sent */
+    size_t q_max_frames, q_max_bytes;
+
+    int close_code;              /* when CLOSING */
+    char close_reason[64];
+
+    int bad_frames;              /* malformed frames in a row */
+    double tokens;               /* rate limit bucket */
+    int64_t tokens_ms;
+    int refused;                 /* rate_limited refusals in the window */
+    int64_t refused_since;
+
+    /* once joined (hub-owned fields) */
+    struct room_actor actor;
+    struct hub_room *room;
+    struct session *prev, *next; /* the room's connections */
+    bool is_observer;            /* counted in the room's observers */
+    /* while not joined: the hub's list for the join timeout */
+    struct session *u_prev, *u_next;
+};
+
+/* Returns a new session (session_destroy()) or NULL. */
+struct session *session_create(struct hub *hub, struct net_conn *conn, size_t max_frames,
+                               size_t max_bytes, int64_t now_ms);
+/* Leaves the room (presence) and frees everything. NULL is a no-op. */
+void session_destroy(struct session *s);
+
+/* One complete message received (text or binary). */
+void session_on_message(struct session *s, const char *buf, size_t len, bool binary);
+
+/* Queues a reference to f (takes no ownership of the caller's reference).
+ * Past the queue's bound the connection is cut (1008) and the drop counted. */
+void session_send(struct session *s, struct frame *f);
+/* Queues a JSON text (copied into a new frame). */
+void session_send_text(struct session *s, const char *json, size_t len);
+/* Queues an error reply. */
+void session_send_error(struct session *s, const char *id, enum proto_err e, const char *msg);
+
+/* Marks the session for closing with code: with flush, what is queued is
+ * sent first; without, it is dropped. The first close decided wins. */
+void session_close(struct session *s, int code, const char *reason, bool flush);
+
+/* For net's WRITEABLE callback: copies queued bytes into dst (at most
+ * cap) and returns how many; more is set when bytes remain. */
+size_t session_fill(struct session *s, unsigned char *dst, size_t cap, bool *more);
+/* True when the session should be closed now (closing and flushed); code
+ * and reason are set. */
+bool session_close_due(const struct session *s, int *code, const char **reason);
+
+#endif
