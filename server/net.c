@@ -199,7 +199,9 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* A WebSocket upgrade that did not ask for rostrum.v1 lands on the
-         * default protocol: refuse it. */
+         * default protocol: refuse it with a plain HTTP answer. */
+        lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
+                               "WebSocket subprotocol rostrum.v1 required");
         return 1;
     case LWS_CALLBACK_HTTP: {
         char *uri = NULL;
@@ -302,8 +304,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
         char uri[64] = "";
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0) {
+            lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket endpoint is /ws");
             return 1;
+        }
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:

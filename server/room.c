@@ -1,2 +1,1896 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_room;
+/*
+ * room.c: the pure logic of one meeting room (contract sections 3, 4, 5).
+ *
+ * Owns the room state and the two functions that everything else goes
+ * through: room_decide() turns a validated command into the events to
+ * commit (or a contract error), room_apply() turns one committed event into
+ * the next state. Decide reads only the state it is given; apply is the only
+ * writer, and it takes every fact it needs from the event (including the
+ * event's ts for clock arithmetic), so that replaying the log from the
+ * initial room reproduces the state on any node. Also owns the JSON forms:
+ * the wire snapshot and event, and the storage form used by journals and
+ * Redis.
+ *
+ * PURE: no I/O, no clock reads (now is an argument), no globals, no logging;
+ * it allocates only what it hands back or keeps in the room.
+ */
+#include "room.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* The storage format of room_state_json(); bumped on incompatible change. */
+#define ROOM_STATE_VERSION 1
+/* A floor's limit may grow by extend up to this (24 h): beyond it a chair
+ * has certainly made a mistake, and it keeps limit_s * 1000 far from any
+ * overflow. */
+#define ROOM_MAX_LIMIT_S 86400
+/* Longest agenda item title: items are often whole guiding questions, so
+ * they get the length of a message rather than that of a room title. */
+#define ROOM_MAX_ITEM_TITLE_CHARS PROTO_MAX_TEXT_CHARS
+
+#if defined(__GNUC__)
+#define ROOM_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define ROOM_PRINTF(f, a)
+#endif
+
+/* ------------------------------------------------------------------ */
+/* small helpers                                                      */
+/* ------------------------------------------------------------------ */
+
+static void errf(char *buf, size_t sz, const char *fmt, ...) ROOM_PRINTF(3, 4);
+
+static void errf(char *buf, size_t sz, const char *fmt, ...)
+{
+    va_list ap;
+    if (!buf || !sz)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(buf, sz, fmt, ap);
+    va_end(ap);
+}
+
+/* NULL for "", so that json_pack's "s?" writes JSON null for an absent
+ * value (the contract writes absent lang, delegation, ... as null). */
+static const char *nz(const char *s)
+{
+    return s && s[0] ? s : NULL;
+}
+
+/* Copies src into dst[dsz]. Callers check lengths beforehand (inputs are
+ * validated), so truncation here is only a last line of defence. */
+static void copy_str(char *dst, size_t dsz, const char *src)
+{
+    size_t n = src ? strlen(src) : 0;
+    if (n >= dsz)
+        n = dsz - 1;
+    if (n)
+        memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static json_t *category_json(enum proto_category c)
+{
+    const char *s = proto_category_name(c);
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+/* A single-line human text (room and agenda titles): valid UTF-8, 1..max
+ * code points, no control characters. */
+static bool valid_line(const char *s, long max)
+{
+    size_t len = strlen(s);
+    long n = proto_utf8_chars(s, len);
+    if (n < 1 || n > max)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* ---- reading JSON strictly (storage and committed events) ---- */
+
+/* Copies string member k of o into dst[dsz]. With nullable, an absent or
+ * null member gives "". False for a wrong type or a string that does not
+ * fit (or holds a NUL). */
+static bool get_str(const json_t *o, const char *k, char *dst, size_t dsz, bool nullable)
+{
+    json_t *v = json_object_get(o, k);
+    if (nullable && (!v || json_is_null(v))) {
+        dst[0] = '\0';
+        return true;
+    }
+    if (!json_is_string(v))
+        return false;
+    size_t n = json_string_length(v);
+    const char *s = json_string_value(v);
+    if (n >= dsz || memchr(s, '\0', n))
+        return false;
+    memcpy(dst, s, n + 1);
+    return true;
+}
+
+static bool get_int(const json_t *o, const char *k, int64_t min, int64_t max, int64_t *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_integer(v))
+        return false;
+    json_int_t n = json_integer_value(v);
+    if (n < min || n > max)
+        return false;
+    *out = (int64_t)n;
+    return true;
+}
+
+static bool get_bool(const json_t *o, const char *k, bool *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_boolean(v))
+        return false;
+    *out = json_is_true(v);
+    return true;
+}
+
+/* An enum by wire name; parse is one of the proto_*_parse functions. */
+static bool get_enum(const json_t *o, const char *k, int (*parse)(const char *), int *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!json_is_string(v))
+        return false;
+    int e = parse(json_string_value(v));
+    if (e < 0)
+        return false;
+    *out = e;
+    return true;
+}
+
+/* A category: a wire name, or null/absent for none. */
+static bool get_category(const json_t *o, const char *k, enum proto_category *out)
+{
+    json_t *v = json_object_get(o, k);
+    if (!v || json_is_null(v)) {
+        *out = PROTO_CAT_NONE;
+        return true;
+    }
+    int c;
+    if (!get_enum(o, k, proto_category_parse, &c))
+        return false;
+    *out = (enum proto_category)c;
+    return true;
+}
+
+/* ------------------------------------------------------------------ */
+/* settings                                                           */
+/* ------------------------------------------------------------------ */
+
+void room_settings_default(struct room_settings *s)
+{
+    memset(s, 0, sizeof *s);
+    s->speech_s = 180;
+    s->reply_s = 60;
+    s->point_of_order_s = 60;
+    s->on_time_up = PROTO_TIMEUP_NOTIFY;
+    s->chat = PROTO_CHAT_OPEN;
+    s->list_open = true;
+    s->queue_order = PROTO_ORDER_REQUEST;
+    s->replies_per_item = 2;
+    s->pause_on_disconnect = true;
+}
+
+static bool patch_int(const json_t *v, const char *key, int min, int max, int *out,
+                      char *errbuf, size_t errsz)
+{
+    if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
+        errf(errbuf, errsz, "setting '%s' must be an integer from %d to %d", key, min, max);
+        return false;
+    }
+    *out = (int)json_integer_value(v);
+    return true;
+}
+
+static bool patch_bool(const json_t *v, const char *key, bool *out, char *errbuf, size_t errsz)
+{
+    if (!json_is_boolean(v)) {
+        errf(errbuf, errsz, "setting '%s' must be true or false", key);
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+static bool patch_enum(const json_t *v, const char *key, int (*parse)(const char *),
+                       const char *allowed, int *out, char *errbuf, size_t errsz)
+{
+    int e = json_is_string(v) ? parse(json_string_value(v)) : -1;
+    if (e < 0) {
+        errf(errbuf, errsz, "setting '%s' must be one of %s", key, allowed);
+        return false;
+    }
+    *out = e;
+    return true;
+}
+
+bool room_settings_patch(struct room_settings *s, const json_t *patch, char *errbuf,
+                         size_t errsz)
+{
+    struct room_settings n = *s;
+    const char *key;
+    json_t *v;
+    int e;
+    bool ok = true;
+
+    if (!json_is_object(patch)) {
+        errf(errbuf, errsz, "settings must be an object");
+        return false;
+    }
+    json_object_foreach((json_t *)patch, key, v) {
+        if (strcmp(key, "speech_s") == 0)
+            ok = patch_int(v, key, 1, 7200, &n.speech_s, errbuf, errsz);
+        else if (strcmp(key, "reply_s") == 0)
+            ok = patch_int(v, key, 1, 7200, &n.reply_s, errbuf, errsz);
+        else if (strcmp(key, "point_of_order_s") == 0)
+            ok = patch_int(v, key, 1, 7200, &n.point_of_order_s, errbuf, errsz);
+        else if (strcmp(key, "replies_per_item") == 0)
+            ok = patch_int(v, key, 0, 100, &n.replies_per_item, errbuf, errsz);
+        else if (strcmp(key, "list_open") == 0)
+            ok = patch_bool(v, key, &n.list_open, errbuf, errsz);
+        else if (strcmp(key, "pause_on_disconnect") == 0)
+            ok = patch_bool(v, key, &n.pause_on_disconnect, errbuf, errsz);
+        else if (strcmp(key, "on_time_up") == 0) {
+            ok = patch_enum(v, key, proto_on_time_up_parse, "\"notify\", \"end\"", &e, errbuf,
+                            errsz);
+            if (ok)
+                n.on_time_up = (enum proto_on_time_up)e;
+        } else if (strcmp(key, "chat") == 0) {
+            ok = patch_enum(v, key, proto_chat_parse, "\"open\", \"floor\", \"off\"", &e, errbuf,
+                            errsz);
+            if (ok)
+                n.chat = (enum proto_chat)e;
+        } else if (strcmp(key, "queue_order") == 0) {
+            ok = patch_enum(v, key, proto_queue_order_parse, "\"request\", \"category\"", &e,
+                            errbuf, errsz);
+            if (ok)
+                n.queue_order = (enum proto_queue_order)e;
+        } else {
+            errf(errbuf, errsz, "unknown setting '%s'", key);
+            ok = false;
+        }
+        if (!ok)
+            return false;
+    }
+    *s = n;
+    return true;
+}
+
+static bool settings_equal(const struct room_settings *a, const struct room_settings *b)
+{
+    return a->speech_s == b->speech_s && a->reply_s == b->reply_s &&
+           a->point_of_order_s == b->point_of_order_s && a->on_time_up == b->on_time_up &&
+           a->chat == b->chat && a->list_open == b->list_open &&
+           a->queue_order == b->queue_order && a->replies_per_item == b->replies_per_item &&
+           a->pause_on_disconnect == b->pause_on_disconnect;
+}
+
+static json_t *settings_json(const struct room_settings *s)
+{
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:b, s:s, s:i, s:b}",
+                     "speech_s", s->speech_s, "reply_s", s->reply_s,
+                     "point_of_order_s", s->point_of_order_s,
+                     "on_time_up", proto_on_time_up_name(s->on_time_up),
+                     "chat", proto_chat_name(s->chat), "list_open", (int)s->list_open,
+                     "queue_order", proto_queue_order_name(s->queue_order),
+                     "replies_per_item", s->replies_per_item,
+                     "pause_on_disconnect", (int)s->pause_on_disconnect);
+}
+
+static int limit_for(const struct room_settings *s, enum proto_kind k)
+{
+    switch (k) {
+    case PROTO_KIND_REPLY:
+        return s->reply_s;
+    case PROTO_KIND_POINT_OF_ORDER:
+        return s->point_of_order_s;
+    default:
+        return s->speech_s;
+    }
+}
+
+/* ------------------------------------------------------------------ */
+/* members and queue                                                  */
+/* ------------------------------------------------------------------ */
+
+const struct room_member *room_member_find(const struct room *r, const char *sub)
+{
+    if (!sub)
+        return NULL;
+    for (size_t i = 0; i < r->members_len; i++)
+        if (strcmp(r->members[i].sub, sub) == 0)
+            return &r->members[i];
+    return NULL;
+}
+
+static struct room_member *member_get(struct room *r, const char *sub)
+{
+    return (struct room_member *)room_member_find(r, sub);
+}
+
+/* Appends a blank member for sub. Returns it, or NULL on allocation
+ * failure (room unchanged). Pointers to members are invalidated. */
+static struct room_member *member_add(struct room *r, const char *sub)
+{
+    if (r->members_len == r->members_cap) {
+        size_t cap = r->members_cap ? r->members_cap * 2 : 8;
+        struct room_member *m = realloc(r->members, cap * sizeof *m);
+        if (!m)
+            return NULL;
+        r->members = m;
+        r->members_cap = cap;
+    }
+    struct room_member *m = &r->members[r->members_len++];
+    memset(m, 0, sizeof *m);
+    copy_str(m->sub, sizeof m->sub, sub);
+    m->category = PROTO_CAT_NONE;
+    m->token_role = PROTO_ROLE_OBSERVER;
+    return m;
+}
+
+/* The member for sub, created when apply meets a sub the directory does not
+ * know (a replay from the initial room has no directory). Such a member
+ * acted as a delegate, which is the best guess for its token role; name and
+ * delegation are taken from the event when it carries them. */
+static struct room_member *member_ensure(struct room *r, const char *sub, const char *name,
+                                         const char *delegation, enum proto_category cat)
+{
+    struct room_member *m = member_get(r, sub);
+    if (m)
+        return m;
+    m = member_add(r, sub);
+    if (!m)
+        return NULL;
+    copy_str(m->name, sizeof m->name, name ? name : "");
+    copy_str(m->delegation, sizeof m->delegation, delegation ? delegation : "");
+    m->category = cat;
+    m->token_role = PROTO_ROLE_DELEGATE;
+    return m;
+}
+
+static enum proto_role member_role(const struct room_member *m)
+{
+    return m->has_role_override ? m->role_override : m->token_role;
+}
+
+/* Sequenced facts: what replaying the log must reproduce for a member. */
+static bool member_has_facts(const struct room_member *m)
+{
+    return m->has_role_override || m->muted || m->removed || m->turns || m->spoken_ms ||
+           m->replies_used;
+}
+
+static bool agenda_has(const struct room *r, const char *item)
+{
+    for (size_t i = 0; item && i < r->agenda_len; i++)
+        if (strcmp(r->agenda[i].id, item) == 0)
+            return true;
+    return false;
+}
+
+static long queue_index(const struct room *r, const char *id)
+{
+    for (size_t i = 0; i < r->queue_len; i++)
+        if (strcmp(r->queue[i].id, id) == 0)
+            return (long)i;
+    return -1;
+}
+
+static int queue_reserve(struct room *r, size_t n)
+{
+    if (n <= r->queue_cap)
+        return 0;
+    size_t cap = r->queue_cap ? r->queue_cap : 8;
+    while (cap < n)
+        cap *= 2;
+    struct room_request *q = realloc(r->queue, cap * sizeof *q);
+    if (!q)
+        return -1;
+    r->queue = q;
+    r->queue_cap = cap;
+    return 0;
+}
+
+/* Inserts at pos; capacity must have been reserved. */
+static void queue_insert(struct room *r, size_t pos, const struct room_request *q)
+{
+    if (pos > r->queue_len)
+        pos = r->queue_len;
+    memmove(&r->queue[pos + 1], &r->queue[pos], (r->queue_len - pos) * sizeof *q);
+    r->queue[pos] = *q;
+    r->queue_len++;
+}
+
+static void queue_erase(struct room *r, size_t pos)
+{
+    memmove(&r->queue[pos], &r->queue[pos + 1], (r->queue_len - pos - 1) * sizeof r->queue[0]);
+    r->queue_len--;
+}
+
+/* Where a new request goes (contract section 5, "Queue order"):
+ * - a point of order after the run of points of order at the front;
+ * - a reply at the end, because rights of reply follow the list;
+ * - a speech after the last speech (with queue_order "category": after the
+ *   last speech of the same or a higher-ranked category); when no speech
+ *   qualifies it goes before the first speech, or, with no speech at all,
+ *   right after the leading points of order (so ahead of any reply). */
+static size_t insert_pos(const struct room *r, const struct room_request *q)
+{
+    size_t n = r->queue_len, lead = 0;
+    while (lead < n && r->queue[lead].kind == PROTO_KIND_POINT_OF_ORDER)
+        lead++;
+    if (q->kind == PROTO_KIND_POINT_OF_ORDER)
+        return lead;
+    if (q->kind == PROTO_KIND_REPLY)
+        return n;
+    bool by_cat = r->settings.queue_order == PROTO_ORDER_CATEGORY;
+    size_t pos = SIZE_MAX, first = SIZE_MAX;
+    for (size_t i = 0; i < n; i++) {
+        const struct room_request *o = &r->queue[i];
+        if (o->kind != PROTO_KIND_SPEECH)
+            continue;
+        if (first == SIZE_MAX)
+            first = i;
+        if (!by_cat || o->category <= q->category)
+            pos = i + 1;
+    }
+    if (pos != SIZE_MAX)
+        return pos;
+    if (first != SIZE_MAX)
+        return first;
+    return lead;
+}
+
+/* Time spoken on floor f at now: what was spoken before the last
+ * (re)start plus the running part. A clock that runs behind started_at
+ * (another node's time) counts as zero rather than negative. */
+static int64_t floor_elapsed(const struct room_floor *f, int64_t now)
+{
+    int64_t e = f->elapsed_ms;
+    if (!f->paused && now > f->started_at)
+        e += now - f->started_at;
+    return e;
+}
+
+/* ------------------------------------------------------------------ */
+/* JSON forms of the parts                                            */
+/* ------------------------------------------------------------------ */
+
+static json_t *request_json(const struct room_request *q)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub", q->sub,
+                     "name", q->name, "delegation", nz(q->delegation),
+                     "category", proto_category_name(q->category),
+                     "kind", proto_kind_name(q->kind), "lang", nz(q->lang),
+                     "at", (json_int_t)q->at);
+}
+
+static int request_from_json(const json_t *j, struct room_request *q)
+{
+    int k;
+    int64_t at;
+    memset(q, 0, sizeof *q);
+    if (!json_is_object(j) || !get_str(j, "id", q->id, sizeof q->id, false) ||
+        !proto_valid_item_id(q->id) || !get_str(j, "sub", q->sub, sizeof q->sub, false) ||
+        !proto_valid_sub(q->sub) || !get_str(j, "name", q->name, sizeof q->name, false) ||
+        !get_str(j, "delegation", q->delegation, sizeof q->delegation, true) ||
+        !get_category(j, "category", &q->category) ||
+        !get_enum(j, "kind", proto_kind_parse, &k) ||
+        !get_str(j, "lang", q->lang, sizeof q->lang, true) ||
+        !get_int(j, "at", INT64_MIN, INT64_MAX, &at))
+        return -1;
+    q->kind = (enum proto_kind)k;
+    q->at = at;
+    return 0;
+}
+
+/* The floor object of contract section 3, or null. storage adds the
+ * category (kept for the directory-less replica; not on the wire). */
+static json_t *floor_json(const struct room_floor *f, bool storage)
+{
+    if (!f->active)
+        return json_null();
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:i, s:I, s:I, s:b, s:b}", "sub", f->sub,
+                          "name", f->name, "delegation", nz(f->delegation),
+                          "kind", proto_kind_name(f->kind), "request_id", nz(f->request_id),
+                          "limit_s", f->limit_s, "started_at", (json_int_t)f->started_at,
+                          "elapsed_ms", (json_int_t)f->elapsed_ms, "paused", (int)f->paused,
+                          "time_up", (int)f->time_up);
+    if (j && storage && json_object_set_new(j, "category", category_json(f->category))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+static int floor_from_json(const json_t *j, struct room_floor *f)
+{
+    int k;
+    int64_t limit, started, elapsed;
+    memset(f, 0, sizeof *f);
+    if (json_is_null(j))
+        return 0;
+    if (!json_is_object(j) || !get_str(j, "sub", f->sub, sizeof f->sub, false) ||
+        !proto_valid_sub(f->sub) || !get_str(j, "name", f->name, sizeof f->name, false) ||
+        !get_str(j, "delegation", f->delegation, sizeof f->delegation, true) ||
+        !get_category(j, "category", &f->category) ||
+        !get_enum(j, "kind", proto_kind_parse, &k) ||
+        !get_str(j, "request_id", f->request_id, sizeof f->request_id, true) ||
+        !get_int(j, "limit_s", 1, INT_MAX, &limit) ||
+        !get_int(j, "started_at", INT64_MIN, INT64_MAX, &started) ||
+        !get_int(j, "elapsed_ms", 0, INT64_MAX, &elapsed) ||
+        !get_bool(j, "paused", &f->paused) || !get_bool(j, "time_up", &f->time_up))
+        return -1;
+    f->active = true;
+    f->kind = (enum proto_kind)k;
+    f->limit_s = (int)limit;
+    f->started_at = started;
+    f->elapsed_ms = elapsed;
+    return 0;
+}
+
+static json_t *queue_json(const struct room *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->queue_len; i++) {
+        if (json_array_append_new(a, request_json(&r->queue[i]))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *muted_json(const struct room *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->members_len; i++) {
+        if (r->members[i].muted && json_array_append_new(a, json_string(r->members[i].sub))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+static json_t *stats_json(const struct room *r)
+{
+    json_t *o = json_object();
+    for (size_t i = 0; o && i < r->members_len; i++) {
+        const struct room_member *m = &r->members[i];
+        if (!m->turns && !m->spoken_ms)
+            continue;
+        if (json_object_set_new(o, m->sub,
+                                json_pack("{s:i, s:I}", "turns", m->turns, "spoken_ms",
+                                          (json_int_t)m->spoken_ms))) {
+            json_decref(o);
+            return NULL;
+        }
+    }
+    return o;
+}
+
+static json_t *agenda_json(const struct room *r)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < r->agenda_len; i++) {
+        if (json_array_append_new(a, json_pack("{s:s, s:s}", "id", r->agenda[i].id, "title",
+                                               r->agenda[i].title))) {
+            json_decref(a);
+            return NULL;
+        }
+    }
+    return a;
+}
+
+json_t *room_part_json(const struct room *r, unsigned part)
+{
+    switch (part) {
+    case PROTO_PART_QUEUE:
+        return queue_json(r);
+    case PROTO_PART_FLOOR:
+        return floor_json(&r->floor, false);
+    case PROTO_PART_STATS:
+        return stats_json(r);
+    case PROTO_PART_SETTINGS:
+        return settings_json(&r->settings);
+    case PROTO_PART_MUTED:
+        return muted_json(r);
+    case PROTO_PART_AGENDA_ITEM:
+        return nz(r->agenda_item) ? json_string(r->agenda_item) : json_null();
+    case PROTO_PART_STATUS:
+        return json_string(proto_status_name(r->status));
+    default:
+        return NULL;
+    }
+}
+
+/* The snapshot part names, in the order the contract lists them. */
+static const struct {
+    unsigned part;
+    const char *key;
+} part_keys[] = {
+    {PROTO_PART_STATUS, "status"}, {PROTO_PART_AGENDA_ITEM, "agenda_item"},
+    {PROTO_PART_SETTINGS, "settings"}, {PROTO_PART_QUEUE, "queue"},
+    {PROTO_PART_FLOOR, "floor"}, {PROTO_PART_MUTED, "muted"}, {PROTO_PART_STATS, "stats"},
+};
+
+json_t *room_snapshot_json(const struct room *r)
+{
+    json_t *out = json_pack("{s:s, s:s}", "id", r->id, "title", r->title ? r->title : "");
+    json_t *v;
+    if (!out)
+        return NULL;
+    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
+        /* the agenda comes after the status, as in the contract */
+        if (i == 1 && (!(v = agenda_json(r)) || json_object_set_new(out, "agenda", v)))
+            goto fail;
+        v = room_part_json(r, part_keys[i].part);
+        if (!v || json_object_set_new(out, part_keys[i].key, v))
+            goto fail;
+    }
+    return out;
+fail:
+    json_decref(out);
+    return NULL;
+}
+
+json_t *room_member_json(const struct room *r, const struct room_member *m)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:i, s:b}", "sub", m->sub, "name",
+                     m->name, "role", proto_role_name(member_role(m)),
+                     "delegation", nz(m->delegation),
+                     "category", proto_category_name(m->category), "online", 0,
+                     "connections", 0, "muted", (int)m->muted);
+}
+
+/* ------------------------------------------------------------------ */
+/* life cycle                                                         */
+/* ------------------------------------------------------------------ */
+
+void room_destroy(struct room *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->agenda_len; i++)
+        free(r->agenda[i].title);
+    free(r->agenda);
+    free(r->queue);
+    free(r->members);
+    free(r->title);
+    free(r);
+}
+
+/* Sets the agenda from a JSON array of {"id","title"} (validated: at most
+ * 50 items, valid unique ids, titles 1..2000 characters on one line). */
+static bool agenda_from_json(struct room *r, const json_t *a, char *errbuf, size_t errsz)
+{
+    size_t n = json_array_size(a);
+    if (!json_is_array(a) || n > PROTO_MAX_AGENDA_ITEMS) {
+        errf(errbuf, errsz, "agenda must be an array of at most %d items",
+             PROTO_MAX_AGENDA_ITEMS);
+        return false;
+    }
+    if (!n)
+        return true;
+    r->agenda = calloc(n, sizeof *r->agenda);
+    if (!r->agenda) {
+        errf(errbuf, errsz, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < n; i++) {
+        const json_t *it = json_array_get(a, i);
+        const char *id = json_string_value(json_object_get(it, "id"));
+        const char *title = json_string_value(json_object_get(it, "title"));
+        if (!json_is_object(it) || !proto_valid_item_id(id)) {
+            errf(errbuf, errsz, "agenda item %zu: 'id' must be 1 to %d characters [A-Za-z0-9._-]",
+                 i + 1, PROTO_MAX_ITEM_ID);
+            return false;
+        }
+        if (!title || !valid_line(title, ROOM_MAX_ITEM_TITLE_CHARS)) {
+            errf(errbuf, errsz, "agenda item %zu: 'title' must be 1 to %d characters on one line",
+                 i + 1, ROOM_MAX_ITEM_TITLE_CHARS);
+            return false;
+        }
+        for (size_t k = 0; k < i; k++) {
+            if (strcmp(r->agenda[k].id, id) == 0) {
+                errf(errbuf, errsz, "agenda item id '%s' appears twice", id);
+                return false;
+            }
+        }
+        copy_str(r->agenda[i].id, sizeof r->agenda[i].id, id);
+        r->agenda[i].title = strdup(title);
+        r->agenda_len = i + 1; /* so room_destroy frees what is set */
+        if (!r->agenda[i].title) {
+            errf(errbuf, errsz, "out of memory");
+            return false;
+        }
+    }
+    return true;
+}
+
+struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, char *errbuf,
+                         size_t errsz)
+{
+    struct room *r = NULL;
+    const char *id, *title;
+    const json_t *agenda, *settings;
+
+    if (!json_is_object(spec)) {
+        errf(errbuf, errsz, "the room must be a JSON object");
+        goto fail;
+    }
+    /* Unknown top-level fields are ignored, like unknown command fields,
+     * so that newer admin tools keep working with this server. */
+    id = json_string_value(json_object_get(spec, "id"));
+    if (!proto_valid_room_id(id)) {
+        errf(errbuf, errsz, "'id' must match [a-z0-9][a-z0-9-]{0,63}");
+        goto fail;
+    }
+    title = json_string_value(json_object_get(spec, "title"));
+    if (!title || !valid_line(title, PROTO_MAX_TITLE_CHARS)) {
+        errf(errbuf, errsz, "'title' must be 1 to %d characters on one line",
+             PROTO_MAX_TITLE_CHARS);
+        goto fail;
+    }
+    if (epoch && strlen(epoch) > PROTO_MAX_EPOCH) {
+        errf(errbuf, errsz, "epoch too long");
+        goto fail;
+    }
+    r = calloc(1, sizeof *r);
+    if (!r || !(r->title = strdup(title))) {
+        errf(errbuf, errsz, "out of memory");
+        goto fail;
+    }
+    copy_str(r->id, sizeof r->id, id);
+    copy_str(r->epoch, sizeof r->epoch, epoch ? epoch : "");
+    r->created_at = now_ms;
+    r->status = PROTO_STATUS_OPEN;
+    r->next_request = 1;
+    room_settings_default(&r->settings);
+    agenda = json_object_get(spec, "agenda");
+    if (agenda && !json_is_null(agenda) && !agenda_from_json(r, agenda, errbuf, errsz))
+        goto fail;
+    if (r->agenda_len)
+        copy_str(r->agenda_item, sizeof r->agenda_item, r->agenda[0].id);
+    settings = json_object_get(spec, "settings");
+    if (settings && !json_is_null(settings) &&
+        !room_settings_patch(&r->settings, settings, errbuf, errsz))
+        goto fail;
+    return r;
+fail:
+    room_destroy(r);
+    return NULL;
+}
+
+struct room *room_clone(const struct room *src)
+{
+    struct room *r = calloc(1, sizeof *r);
+    if (!r)
+        return NULL;
+    *r = *src;
+    r->title = NULL;
+    r->agenda = NULL;
+    r->agenda_len = 0;
+    r->queue = NULL;
+    r->queue_len = r->queue_cap = 0;
+    r->members = NULL;
+    r->members_len = r->members_cap = 0;
+    if (src->title && !(r->title = strdup(src->title)))
+        goto fail;
+    if (src->agenda_len) {
+        r->agenda = calloc(src->agenda_len, sizeof *r->agenda);
+        if (!r->agenda)
+            goto fail;
+        for (size_t i = 0; i < src->agenda_len; i++) {
+            r->agenda[i] = src->agenda[i];
+            r->agenda[i].title = strdup(src->agenda[i].title);
+            r->agenda_len = i + 1;
+            if (!r->agenda[i].title)
+                goto fail;
+        }
+    }
+    if (src->queue_len) {
+        if (queue_reserve(r, src->queue_len))
+            goto fail;
+        memcpy(r->queue, src->queue, src->queue_len * sizeof *r->queue);
+        r->queue_len = src->queue_len;
+    }
+    if (src->members_len) {
+        r->members = malloc(src->members_len * sizeof *r->members);
+        if (!r->members)
+            goto fail;
+        memcpy(r->members, src->members, src->members_len * sizeof *r->members);
+        r->members_len = r->members_cap = src->members_len;
+    }
+    return r;
+fail:
+    room_destroy(r);
+    return NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* participants                                                       */
+/* ------------------------------------------------------------------ */
+
+bool room_participant_seen(struct room *r, const struct room_actor *a)
+{
+    struct room_member *m = member_get(r, a->sub);
+    bool changed = false;
+
+    if (!proto_valid_sub(a->sub))
+        return false;
+    if (!m) {
+        m = member_add(r, a->sub);
+        if (!m)
+            return false;
+        changed = true;
+    }
+    if (strcmp(m->name, a->name) != 0) {
+        copy_str(m->name, sizeof m->name, a->name);
+        changed = true;
+    }
+    if (strcmp(m->delegation, a->delegation) != 0) {
+        copy_str(m->delegation, sizeof m->delegation, a->delegation);
+        changed = true;
+    }
+    if (m->category != a->category) {
+        m->category = a->category;
+        changed = true;
+    }
+    if (m->token_role != a->role) {
+        m->token_role = a->role;
+        changed = true;
+    }
+    if (a->role != PROTO_ROLE_OBSERVER && !m->seen) {
+        m->seen = true;
+        changed = true;
+    }
+    return changed;
+}
+
+enum proto_role room_effective_role(const struct room *r, const struct room_actor *a)
+{
+    const struct room_member *m = room_member_find(r, a->sub);
+    return m && m->has_role_override ? m->role_override : a->role;
+}
+
+bool room_is_removed(const struct room *r, const char *sub)
+{
+    const struct room_member *m = room_member_find(r, sub);
+    return m && m->removed;
+}
+
+/* ------------------------------------------------------------------ */
+/* decide                                                             */
+/* ------------------------------------------------------------------ */
+
+struct decide_ctx {
+    const struct room *r;
+    const struct room_actor *a;
+    const struct proto_cmd *c;
+    int64_t now;
+    enum proto_role role; /* the actor's effective role */
+    struct room_events *out;
+    char *errbuf;
+    size_t errsz;
+};
+
+static enum proto_err refuse(struct decide_ctx *x, enum proto_err e, const char *fmt, ...)
+    ROOM_PRINTF(3, 4);
+
+/* Returns e with a human reason in the caller's buffer. */
+static enum proto_err refuse(struct decide_ctx *x, enum proto_err e, const char *fmt, ...)
+{
+    va_list ap;
+    if (x->errbuf && x->errsz) {
+        va_start(ap, fmt);
+        vsnprintf(x->errbuf, x->errsz, fmt, ap);
+        va_end(ap);
+    }
+    return e;
+}
+
+/* Appends an event; takes ownership of data (NULL = allocation failure). */
+static enum proto_err push_event(struct room_events *out, int64_t now, enum proto_event name,
+                                 const char *actor, json_t *data)
+{
+    if (!data || out->n >= ROOM_MAX_EVENTS) {
+        json_decref(data);
+        return PROTO_ERR_INTERNAL;
+    }
+    struct room_event *e = &out->ev[out->n++];
+    memset(e, 0, sizeof *e);
+    e->ts = now;
+    e->name = name;
+    copy_str(e->actor, sizeof e->actor, actor ? actor : "");
+    e->data = data;
+    return PROTO_OK;
+}
+
+static enum proto_err emit(struct decide_ctx *x, enum proto_event name, json_t *data)
+{
+    enum proto_err e = push_event(x->out, x->now, name, x->a->sub, data);
+    return e ? refuse(x, e, "out of memory") : PROTO_OK;
+}
+
+static json_t *floor_ended_data(const struct room *r, enum proto_end_reason why, int64_t now)
+{
+    return json_pack("{s:s, s:s, s:I}", "sub", r->floor.sub, "reason",
+                     proto_end_reason_name(why), "spoken_ms",
+                     (json_int_t)floor_elapsed(&r->floor, now));
+}
+
+/* A member that a moderator command may name: known and not removed. */
+static const struct room_member *target(struct decide_ctx *x)
+{
+    const struct room_member *m = x->c->has_sub ? room_member_find(x->r, x->c->sub) : NULL;
+    return m && !m->removed ? m : NULL;
+}
+
+static json_t *message_data(struct decide_ctx *x, const char *kind)
+{
+    return json_pack("{s:{s:s, s:s, s:s?, s:s}, s:s, s:s}", "from", "sub", x->a->sub, "name",
+                     x->a->name, "delegation", nz(x->a->delegation), "role",
+                     proto_role_name(x->role), "text", x->c->text, "kind", kind);
+}
+
+static enum proto_err cmd_ping(struct decide_ctx *x)
+{
+    return PROTO_OK;
+}
+
+static enum proto_err cmd_request_floor(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    const struct proto_cmd *c = x->c;
+    struct room_request q;
+
+    if ((unsigned)c->kind >= PROTO_KIND__COUNT)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "unknown kind");
+    for (size_t i = 0; i < r->queue_len; i++)
+        if (r->queue[i].kind == c->kind && strcmp(r->queue[i].sub, x->a->sub) == 0)
+            return refuse(x, PROTO_ERR_CONFLICT, "you already have a pending %s request (%s)",
+                          proto_kind_name(c->kind), r->queue[i].id);
+    if (c->kind == PROTO_KIND_SPEECH && !r->settings.list_open)
+        return refuse(x, PROTO_ERR_LIST_CLOSED,
+                      "the speakers list is closed; replies and points of order are still "
+                      "accepted");
+    if (c->kind == PROTO_KIND_REPLY) {
+        const struct room_member *m = room_member_find(r, x->a->sub);
+        if ((m ? m->replies_used : 0) >= r->settings.replies_per_item)
+            return refuse(x, PROTO_ERR_QUOTA_EXCEEDED,
+                          "you have used your %d right(s) of reply on this agenda item",
+                          r->settings.replies_per_item);
+    }
+    memset(&q, 0, sizeof q);
+    snprintf(q.id, sizeof q.id, "r%" PRIu64, r->next_request);
+    copy_str(q.sub, sizeof q.sub, x->a->sub);
+    copy_str(q.name, sizeof q.name, x->a->name);
+    copy_str(q.delegation, sizeof q.delegation, x->a->delegation);
+    q.category = x->a->category;
+    q.kind = c->kind;
+    copy_str(q.lang, sizeof q.lang, c->lang);
+    q.at = x->now;
+    return emit(x, PROTO_EV_FLOOR_REQUESTED, json_pack("{s:o}", "request", request_json(&q)));
+}
+
+static enum proto_err cmd_withdraw(struct decide_ctx *x)
+{
+    long i = x->c->has_request_id ? queue_index(x->r, x->c->request_id) : -1;
+    /* Someone else's request is reported as not found, not forbidden: a
+     * delegate only ever sees their own requests as withdrawable. */
+    if (i < 0 || strcmp(x->r->queue[i].sub, x->a->sub) != 0)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "you have no request %s", x->c->request_id);
+    return emit(x, PROTO_EV_REQUEST_WITHDRAWN,
+                json_pack("{s:s}", "request_id", x->r->queue[i].id));
+}
+
+static enum proto_err cmd_yield(struct decide_ctx *x)
+{
+    if (!x->r->floor.active)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
+    if (strcmp(x->r->floor.sub, x->a->sub) != 0)
+        return refuse(x, PROTO_ERR_FORBIDDEN, "only the speaker can yield the floor");
+    return emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(x->r, PROTO_END_YIELDED, x->now));
+}
+
+static enum proto_err cmd_say(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    const struct room_member *m;
+
+    if (!x->c->text)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'text' is required");
+    switch (r->settings.chat) {
+    case PROTO_CHAT_OFF:
+        return refuse(x, PROTO_ERR_FORBIDDEN, "the chat is off");
+    case PROTO_CHAT_FLOOR:
+        if (x->role != PROTO_ROLE_MODERATOR &&
+            !(r->floor.active && strcmp(r->floor.sub, x->a->sub) == 0))
+            return refuse(x, PROTO_ERR_FORBIDDEN, "only the speaker and moderators may chat");
+        break;
+    default:
+        break;
+    }
+    m = room_member_find(r, x->a->sub);
+    if (m && m->muted)
+        return refuse(x, PROTO_ERR_MUTED, "a moderator muted you in the chat");
+    return emit(x, PROTO_EV_MESSAGE, message_data(x, "chat"));
+}
+
+/* grant: the head of the queue, a request by id, or a participant by sub.
+ * Granting by sub gives the floor directly (kind speech, request_id null)
+ * and leaves the queue alone, even when that participant has requests
+ * queued: predictable for the chair, who can remove them if meant. */
+static enum proto_err cmd_grant(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    const struct proto_cmd *c = x->c;
+    struct room_floor f;
+    enum proto_err e;
+
+    memset(&f, 0, sizeof f);
+    f.active = true;
+    if (c->has_request_id && c->has_sub)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "give 'request_id' or 'sub', not both");
+    if (c->has_sub) {
+        const struct room_member *m = target(x);
+        if (!m || member_role(m) == PROTO_ROLE_OBSERVER)
+            return refuse(x, PROTO_ERR_NOT_FOUND, "no delegate or moderator %s", c->sub);
+        copy_str(f.sub, sizeof f.sub, m->sub);
+        copy_str(f.name, sizeof f.name, m->name);
+        copy_str(f.delegation, sizeof f.delegation, m->delegation);
+        f.category = m->category;
+        f.kind = PROTO_KIND_SPEECH;
+    } else {
+        long i = c->has_request_id ? queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
+        if (i < 0)
+            return c->has_request_id
+                       ? refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", c->request_id)
+                       : refuse(x, PROTO_ERR_NOT_FOUND, "the speakers list is empty");
+        const struct room_request *q = &r->queue[i];
+        copy_str(f.sub, sizeof f.sub, q->sub);
+        copy_str(f.name, sizeof f.name, q->name);
+        copy_str(f.delegation, sizeof f.delegation, q->delegation);
+        copy_str(f.request_id, sizeof f.request_id, q->id);
+        f.category = q->category;
+        f.kind = q->kind;
+    }
+    f.limit_s = limit_for(&r->settings, f.kind);
+    f.started_at = x->now;
+    if (r->floor.active &&
+        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_SUPERSEDED, x->now))))
+        return e;
+    return emit(x, PROTO_EV_FLOOR_GRANTED, json_pack("{s:o}", "floor", floor_json(&f, false)));
+}
+
+static enum proto_err cmd_end_floor(struct decide_ctx *x)
+{
+    if (!x->r->floor.active)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
+    return emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(x->r, PROTO_END_MODERATOR, x->now));
+}
+
+static enum proto_err cmd_pause(struct decide_ctx *x)
+{
+    if (!x->r->floor.active)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
+    if (x->r->floor.paused)
+        return refuse(x, PROTO_ERR_CONFLICT, "the clock is already paused");
+    return emit(x, PROTO_EV_TIMER_PAUSED, json_object());
+}
+
+static enum proto_err cmd_resume(struct decide_ctx *x)
+{
+    if (!x->r->floor.active)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
+    if (!x->r->floor.paused)
+        return refuse(x, PROTO_ERR_CONFLICT, "the clock is not paused");
+    return emit(x, PROTO_EV_TIMER_RESUMED, json_object());
+}
+
+static enum proto_err cmd_extend(struct decide_ctx *x)
+{
+    int s = x->c->seconds;
+    if (!x->r->floor.active)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
+    if (s < 1 || s > 3600)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'seconds' must be 1 to 3600");
+    if (x->r->floor.limit_s > ROOM_MAX_LIMIT_S - s)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "a floor cannot last more than %d seconds",
+                      ROOM_MAX_LIMIT_S);
+    return emit(x, PROTO_EV_TIME_EXTENDED, json_pack("{s:i}", "seconds", s));
+}
+
+static enum proto_err cmd_move(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    long i = x->c->has_request_id ? queue_index(r, x->c->request_id) : -1;
+    if (i < 0)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", x->c->request_id);
+    if (x->c->to < 0)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'to' must be 0 or more");
+    long to = x->c->to >= (long)r->queue_len ? (long)r->queue_len - 1 : x->c->to;
+    /* Already there: done, and no event that changes nothing. */
+    if (to == i)
+        return PROTO_OK;
+    return emit(x, PROTO_EV_REQUEST_MOVED,
+                json_pack("{s:s, s:i}", "request_id", r->queue[i].id, "to", (int)to));
+}
+
+static enum proto_err cmd_remove_request(struct decide_ctx *x)
+{
+    long i = x->c->has_request_id ? queue_index(x->r, x->c->request_id) : -1;
+    if (i < 0)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", x->c->request_id);
+    return emit(x, PROTO_EV_REQUEST_REMOVED,
+                json_pack("{s:s}", "request_id", x->r->queue[i].id));
+}
+
+static enum proto_err cmd_open_list(struct decide_ctx *x)
+{
+    if (x->r->settings.list_open)
+        return refuse(x, PROTO_ERR_CONFLICT, "the speakers list is already open");
+    return emit(x, PROTO_EV_LIST_OPENED, json_object());
+}
+
+static enum proto_err cmd_close_list(struct decide_ctx *x)
+{
+    if (!x->r->settings.list_open)
+        return refuse(x, PROTO_ERR_CONFLICT, "the speakers list is already closed");
+    return emit(x, PROTO_EV_LIST_CLOSED, json_object());
+}
+
+static enum proto_err cmd_mute(struct decide_ctx *x)
+{
+    const struct room_member *m = target(x);
+    if (!m)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no participant %s", x->c->sub);
+    if (m->muted)
+        return refuse(x, PROTO_ERR_CONFLICT, "%s is already muted", m->sub);
+    return emit(x, PROTO_EV_PARTICIPANT_MUTED, json_pack("{s:s}", "sub", m->sub));
+}
+
+static enum proto_err cmd_unmute(struct decide_ctx *x)
+{
+    const struct room_member *m = target(x);
+    if (!m)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no participant %s", x->c->sub);
+    if (!m->muted)
+        return refuse(x, PROTO_ERR_CONFLICT, "%s is not muted", m->sub);
+    return emit(x, PROTO_EV_PARTICIPANT_UNMUTED, json_pack("{s:s}", "sub", m->sub));
+}
+
+/* remove: the floor (if theirs) ends first, so that floor_ended carries
+ * the time they spoke and the removal event only clears queue and mute. */
+static enum proto_err cmd_remove(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    const struct room_member *m = target(x);
+    enum proto_err e;
+    if (!m)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no participant %s", x->c->sub);
+    /* A chair who removed themselves would be locked out of the room for
+     * good; that is never what was meant. */
+    if (strcmp(m->sub, x->a->sub) == 0)
+        return refuse(x, PROTO_ERR_FORBIDDEN, "you cannot remove yourself");
+    if (r->floor.active && strcmp(r->floor.sub, m->sub) == 0 &&
+        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_MODERATOR, x->now))))
+        return e;
+    return emit(x, PROTO_EV_PARTICIPANT_REMOVED, json_pack("{s:s}", "sub", m->sub));
+}
+
+/* set_role: the override applies to any known member, moderators
+ * included (a chair may step down); the queue and the floor stay as they
+ * are (the contract's role_changed changes no snapshot part). */
+static enum proto_err cmd_set_role(struct decide_ctx *x)
+{
+    const struct room_member *m;
+    enum proto_role role = x->c->role;
+    if (role != PROTO_ROLE_DELEGATE && role != PROTO_ROLE_OBSERVER)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "'role' must be \"delegate\" or \"observer\"");
+    m = target(x);
+    if (!m)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no participant %s", x->c->sub);
+    if (member_role(m) == role)
+        return refuse(x, PROTO_ERR_CONFLICT, "%s is already %s", m->sub, proto_role_name(role));
+    return emit(x, PROTO_EV_ROLE_CHANGED,
+                json_pack("{s:s, s:s}", "sub", m->sub, "role", proto_role_name(role)));
+}
+
+static enum proto_err cmd_announce(struct decide_ctx *x)
+{
+    if (!x->c->text)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'text' is required");
+    return emit(x, PROTO_EV_MESSAGE, message_data(x, "announcement"));
+}
+
+static enum proto_err cmd_set_agenda_item(struct decide_ctx *x)
+{
+    if (!agenda_has(x->r, x->c->item))
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no agenda item %s", x->c->item);
+    /* Setting the current item again would silently hand out new rights of
+     * reply; refuse it like any other change to the state it already has. */
+    if (strcmp(x->r->agenda_item, x->c->item) == 0)
+        return refuse(x, PROTO_ERR_CONFLICT, "%s is already the current agenda item",
+                      x->c->item);
+    return emit(x, PROTO_EV_AGENDA_ITEM_SET, json_pack("{s:s}", "item", x->c->item));
+}
+
+/* set_status: closing the meeting also ends the floor (reason moderator),
+ * so that no clock keeps running in a room where nobody can act. */
+static enum proto_err cmd_set_status(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    enum proto_status s = x->c->status;
+    enum proto_err e;
+    if ((unsigned)s >= PROTO_STATUS__COUNT)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "unknown status");
+    if (s == r->status)
+        return refuse(x, PROTO_ERR_CONFLICT, "the meeting is already %s", proto_status_name(s));
+    if (s == PROTO_STATUS_CLOSED && r->floor.active &&
+        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_MODERATOR, x->now))))
+        return e;
+    return emit(x, PROTO_EV_STATUS_CHANGED, json_pack("{s:s}", "status", proto_status_name(s)));
+}
+
+static enum proto_err cmd_update_settings(struct decide_ctx *x)
+{
+    struct room_settings s = x->r->settings;
+    char why[160] = "";
+    if (!x->c->settings)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'settings' is required");
+    if (!room_settings_patch(&s, (const json_t *)x->c->settings, why, sizeof why))
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "%s", why);
+    /* A form saved without changes is done; it commits nothing. */
+    if (settings_equal(&s, &x->r->settings))
+        return PROTO_OK;
+    return emit(x, PROTO_EV_SETTINGS_CHANGED, json_pack("{s:o}", "settings", settings_json(&s)));
+}
+
+/* The command table: who may send each command (the lowest effective role)
+ * and its handler. join is the session's business and has no row. */
+static const struct cmd_rule {
+    enum proto_role min_role;
+    enum proto_err (*fn)(struct decide_ctx *x);
+} cmd_rules[PROTO_CMD__COUNT] = {
+    [PROTO_CMD_PING] = {PROTO_ROLE_OBSERVER, cmd_ping},
+    [PROTO_CMD_REQUEST_FLOOR] = {PROTO_ROLE_DELEGATE, cmd_request_floor},
+    [PROTO_CMD_WITHDRAW] = {PROTO_ROLE_DELEGATE, cmd_withdraw},
+    [PROTO_CMD_YIELD] = {PROTO_ROLE_DELEGATE, cmd_yield},
+    [PROTO_CMD_SAY] = {PROTO_ROLE_DELEGATE, cmd_say},
+    [PROTO_CMD_GRANT] = {PROTO_ROLE_MODERATOR, cmd_grant},
+    [PROTO_CMD_END_FLOOR] = {PROTO_ROLE_MODERATOR, cmd_end_floor},
+    [PROTO_CMD_PAUSE] = {PROTO_ROLE_MODERATOR, cmd_pause},
+    [PROTO_CMD_RESUME] = {PROTO_ROLE_MODERATOR, cmd_resume},
+    [PROTO_CMD_EXTEND] = {PROTO_ROLE_MODERATOR, cmd_extend},
+    [PROTO_CMD_MOVE] = {PROTO_ROLE_MODERATOR, cmd_move},
+    [PROTO_CMD_REMOVE_REQUEST] = {PROTO_ROLE_MODERATOR, cmd_remove_request},
+    [PROTO_CMD_OPEN_LIST] = {PROTO_ROLE_MODERATOR, cmd_open_list},
+    [PROTO_CMD_CLOSE_LIST] = {PROTO_ROLE_MODERATOR, cmd_close_list},
+    [PROTO_CMD_MUTE] = {PROTO_ROLE_MODERATOR, cmd_mute},
+    [PROTO_CMD_UNMUTE] = {PROTO_ROLE_MODERATOR, cmd_unmute},
+    [PROTO_CMD_REMOVE] = {PROTO_ROLE_MODERATOR, cmd_remove},
+    [PROTO_CMD_SET_ROLE] = {PROTO_ROLE_MODERATOR, cmd_set_role},
+    [PROTO_CMD_ANNOUNCE] = {PROTO_ROLE_MODERATOR, cmd_announce},
+    [PROTO_CMD_SET_AGENDA_ITEM] = {PROTO_ROLE_MODERATOR, cmd_set_agenda_item},
+    [PROTO_CMD_SET_STATUS] = {PROTO_ROLE_MODERATOR, cmd_set_status},
+    [PROTO_CMD_UPDATE_SETTINGS] = {PROTO_ROLE_MODERATOR, cmd_update_settings},
+};
+
+enum proto_err room_decide(const struct room *r, const struct room_actor *a,
+                           const struct proto_cmd *c, int64_t now_ms, struct room_events *out,
+                           char *errbuf, size_t errsz)
+{
+    struct decide_ctx x = {r, a, c, now_ms, PROTO_ROLE_OBSERVER, out, errbuf, errsz};
+    const struct cmd_rule *rule;
+    enum proto_err err;
+
+    memset(out, 0, sizeof *out);
+    if (errbuf && errsz)
+        errbuf[0] = '\0';
+    if ((unsigned)c->type >= PROTO_CMD__COUNT || !cmd_rules[c->type].fn) {
+        err = refuse(&x, PROTO_ERR_BAD_REQUEST, "%s is not a room command",
+                     proto_cmd_name(c->type));
+        goto fail;
+    }
+    rule = &cmd_rules[c->type];
+    /* ping is answered whatever the room's state: it only measures. */
+    if (c->type == PROTO_CMD_PING)
+        return PROTO_OK;
+    if (r->status == PROTO_STATUS_CLOSED) {
+        err = refuse(&x, PROTO_ERR_ROOM_CLOSED, "the meeting is closed");
+        goto fail;
+    }
+    if (c->has_if_seq && c->if_seq != r->seq) {
+        err = refuse(&x, PROTO_ERR_STALE, "the room is at seq %" PRIu64 ", not %" PRIu64,
+                     r->seq, c->if_seq);
+        goto fail;
+    }
+    x.role = room_effective_role(r, a);
+    if (room_is_removed(r, a->sub)) {
+        err = refuse(&x, PROTO_ERR_FORBIDDEN, "you were removed from this room");
+        goto fail;
+    }
+    if (x.role < rule->min_role) {
+        err = x.role == PROTO_ROLE_OBSERVER
+                  ? refuse(&x, PROTO_ERR_FORBIDDEN, "observers can only follow the meeting")
+                  : refuse(&x, PROTO_ERR_FORBIDDEN, "%s is for moderators",
+                           proto_cmd_name(c->type));
+        goto fail;
+    }
+    if (r->status == PROTO_STATUS_SUSPENDED && x.role != PROTO_ROLE_MODERATOR) {
+        err = refuse(&x, PROTO_ERR_ROOM_NOT_OPEN, "the meeting is suspended");
+        goto fail;
+    }
+    err = rule->fn(&x);
+    if (err)
+        goto fail;
+    return PROTO_OK;
+fail:
+    room_events_clear(out);
+    return err;
+}
+
+int64_t room_deadline(const struct room *r)
+{
+    const struct room_floor *f = &r->floor;
+    if (r->status == PROTO_STATUS_CLOSED || !f->active || f->paused)
+        return -1;
+    /* Once time_up was sent, notify has nothing more to say; with "end"
+     * (say, the setting changed after time_up) the floor ends at once. */
+    if (f->time_up && r->settings.on_time_up == PROTO_TIMEUP_NOTIFY)
+        return -1;
+    return f->started_at + ((int64_t)f->limit_s * 1000 - f->elapsed_ms);
+}
+
+void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events *out)
+{
+    int64_t d = room_deadline(r);
+    memset(out, 0, sizeof *out);
+    if (d < 0 || now_ms < d)
+        return;
+    if (r->settings.on_time_up == PROTO_TIMEUP_END)
+        push_event(out, now_ms, PROTO_EV_FLOOR_ENDED, "",
+                   floor_ended_data(r, PROTO_END_TIME, now_ms));
+    else
+        push_event(out, now_ms, PROTO_EV_TIME_UP, "", json_pack("{s:s}", "sub", r->floor.sub));
+}
+
+void room_decide_disconnect(const struct room *r, const char *sub, int64_t now_ms,
+                            struct room_events *out)
+{
+    const struct room_floor *f = &r->floor;
+    memset(out, 0, sizeof *out);
+    if (!sub || r->status == PROTO_STATUS_CLOSED || !r->settings.pause_on_disconnect ||
+        !f->active || f->paused || strcmp(f->sub, sub) != 0)
+        return;
+    push_event(out, now_ms, PROTO_EV_TIMER_PAUSED, "", json_object());
+}
+
+void room_events_clear(struct room_events *out)
+{
+    for (size_t i = 0; i < out->n && i < ROOM_MAX_EVENTS; i++)
+        room_event_clear(&out->ev[i]);
+    out->n = 0;
+}
+
+void room_event_clear(struct room_event *ev)
+{
+    json_decref(ev->data);
+    ev->data = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* apply                                                              */
+/* ------------------------------------------------------------------ */
+/* Each handler checks that the event fits the state before it changes
+ * anything, and allocates before it mutates, so that -1 leaves the room
+ * as it was. */
+
+static bool has_floor_of(const struct room *r, const json_t *d)
+{
+    const char *sub = json_string_value(json_object_get(d, "sub"));
+    return r->floor.active && sub && strcmp(sub, r->floor.sub) == 0;
+}
+
+static int ap_floor_requested(struct room *r, const struct room_event *ev)
+{
+    struct room_request q;
+    struct room_member *m;
+    uint64_t n;
+    char *end;
+
+    if (request_from_json(json_object_get(ev->data, "request"), &q) ||
+        queue_index(r, q.id) >= 0 || queue_reserve(r, r->queue_len + 1))
+        return -1;
+    m = member_ensure(r, q.sub, q.name, q.delegation, q.category);
+    if (!m)
+        return -1;
+    queue_insert(r, insert_pos(r, &q), &q);
+    if (q.kind == PROTO_KIND_REPLY)
+        m->replies_used++;
+    /* Ids are never reused: remember the highest number seen. */
+    if (q.id[0] == 'r') {
+        n = strtoull(q.id + 1, &end, 10);
+        if (*end == '\0' && n >= r->next_request && n < UINT64_MAX)
+            r->next_request = n + 1;
+    }
+    return 0;
+}
+
+static int ap_request_gone(struct room *r, const struct room_event *ev)
+{
+    const char *id = json_string_value(json_object_get(ev->data, "request_id"));
+    long i = id ? queue_index(r, id) : -1;
+    if (i < 0)
+        return -1;
+    queue_erase(r, (size_t)i);
+    return 0;
+}
+
+static int ap_request_moved(struct room *r, const struct room_event *ev)
+{
+    const char *id = json_string_value(json_object_get(ev->data, "request_id"));
+    long i = id ? queue_index(r, id) : -1;
+    int64_t to;
+    struct room_request q;
+    if (i < 0 || !get_int(ev->data, "to", 0, INT64_MAX, &to))
+        return -1;
+    q = r->queue[i];
+    queue_erase(r, (size_t)i);
+    queue_insert(r, to > (int64_t)r->queue_len ? r->queue_len : (size_t)to, &q);
+    return 0;
+}
+
+static int ap_floor_granted(struct room *r, const struct room_event *ev)
+{
+    struct room_floor f;
+    const struct room_member *known;
+    long i = -1;
+
+    if (r->floor.active || floor_from_json(json_object_get(ev->data, "floor"), &f) || !f.active)
+        return -1;
+    if (f.request_id[0]) {
+        i = queue_index(r, f.request_id);
+        if (i < 0)
+            return -1;
+        f.category = r->queue[i].category;
+    } else {
+        known = room_member_find(r, f.sub);
+        f.category = known ? known->category : PROTO_CAT_NONE;
+    }
+    /* The member must exist when the floor ends (stats); create it now so
+     * that floor_ended cannot fail for lack of memory. */
+    if (!member_ensure(r, f.sub, f.name, f.delegation, f.category))
+        return -1;
+    if (i >= 0)
+        queue_erase(r, (size_t)i);
+    r->floor = f;
+    return 0;
+}
+
+static int ap_floor_ended(struct room *r, const struct room_event *ev)
+{
+    struct room_member *m;
+    int64_t spoken;
+    int why;
+    if (!has_floor_of(r, ev->data) || !get_int(ev->data, "spoken_ms", 0, INT64_MAX, &spoken) ||
+        !get_enum(ev->data, "reason", proto_end_reason_parse, &why))
+        return -1;
+    m = member_ensure(r, r->floor.sub, r->floor.name, r->floor.delegation, r->floor.category);
+    if (!m)
+        return -1;
+    m->turns++;
+    m->spoken_ms += spoken;
+    memset(&r->floor, 0, sizeof r->floor);
+    return 0;
+}
+
+static int ap_timer_paused(struct room *r, const struct room_event *ev)
+{
+    if (!r->floor.active || r->floor.paused)
+        return -1;
+    r->floor.elapsed_ms = floor_elapsed(&r->floor, ev->ts);
+    r->floor.paused = true;
+    return 0;
+}
+
+static int ap_timer_resumed(struct room *r, const struct room_event *ev)
+{
+    if (!r->floor.active || !r->floor.paused)
+        return -1;
+    r->floor.started_at = ev->ts;
+    r->floor.paused = false;
+    return 0;
+}
+
+static int ap_time_extended(struct room *r, const struct room_event *ev)
+{
+    int64_t s;
+    if (!r->floor.active || !get_int(ev->data, "seconds", 1, ROOM_MAX_LIMIT_S, &s) ||
+        r->floor.limit_s > INT_MAX - (int)s)
+        return -1;
+    r->floor.limit_s += (int)s;
+    /* The clock may fire again once the new limit is reached. */
+    if (r->floor.time_up && floor_elapsed(&r->floor, ev->ts) < (int64_t)r->floor.limit_s * 1000)
+        r->floor.time_up = false;
+    return 0;
+}
+
+static int ap_time_up(struct room *r, const struct room_event *ev)
+{
+    if (!has_floor_of(r, ev->data))
+        return -1;
+    r->floor.time_up = true;
+    return 0;
+}
+
+static int ap_list_opened(struct room *r, const struct room_event *ev)
+{
+    r->settings.list_open = true;
+    return 0;
+}
+
+static int ap_list_closed(struct room *r, const struct room_event *ev)
+{
+    r->settings.list_open = false;
+    return 0;
+}
+
+/* The member named by data.sub, created if the directory lacks it. */
+static struct room_member *data_member(struct room *r, const struct room_event *ev)
+{
+    const char *sub = json_string_value(json_object_get(ev->data, "sub"));
+    if (!proto_valid_sub(sub))
+        return NULL;
+    return member_ensure(r, sub, NULL, NULL, PROTO_CAT_NONE);
+}
+
+static int ap_muted(struct room *r, const struct room_event *ev)
+{
+    struct room_member *m = data_member(r, ev);
+    if (!m)
+        return -1;
+    m->muted = true;
+    return 0;
+}
+
+static int ap_unmuted(struct room *r, const struct room_event *ev)
+{
+    struct room_member *m = data_member(r, ev);
+    if (!m)
+        return -1;
+    m->muted = false;
+    return 0;
+}
+
+static int ap_removed(struct room *r, const struct room_event *ev)
+{
+    struct room_member *m;
+    /* decide ends their floor first; a log that does not is not ours. */
+    if (has_floor_of(r, ev->data) || !(m = data_member(r, ev)))
+        return -1;
+    for (size_t i = r->queue_len; i-- > 0;)
+        if (strcmp(r->queue[i].sub, m->sub) == 0)
+            queue_erase(r, i);
+    m->muted = false;
+    m->removed = true;
+    return 0;
+}
+
+static int ap_role_changed(struct room *r, const struct room_event *ev)
+{
+    struct room_member *m;
+    int role;
+    if (!get_enum(ev->data, "role", proto_role_parse, &role) || !(m = data_member(r, ev)))
+        return -1;
+    m->has_role_override = true;
+    m->role_override = (enum proto_role)role;
+    return 0;
+}
+
+static int ap_message(struct room *r, const struct room_event *ev)
+{
+    return json_is_string(json_object_get(ev->data, "text")) ? 0 : -1;
+}
+
+static int ap_agenda_item_set(struct room *r, const struct room_event *ev)
+{
+    const char *item = json_string_value(json_object_get(ev->data, "item"));
+    if (!agenda_has(r, item))
+        return -1;
+    copy_str(r->agenda_item, sizeof r->agenda_item, item);
+    /* Rights of reply are counted per agenda item. */
+    for (size_t k = 0; k < r->members_len; k++)
+        r->members[k].replies_used = 0;
+    return 0;
+}
+
+static int ap_status_changed(struct room *r, const struct room_event *ev)
+{
+    int s;
+    if (!get_enum(ev->data, "status", proto_status_parse, &s))
+        return -1;
+    r->status = (enum proto_status)s;
+    return 0;
+}
+
+static int ap_settings_changed(struct room *r, const struct room_event *ev)
+{
+    return room_settings_patch(&r->settings, json_object_get(ev->data, "settings"), NULL, 0)
+               ? 0
+               : -1;
+}
+
+static int (*const apply_fns[PROTO_EV__COUNT])(struct room *r, const struct room_event *ev) = {
+    [PROTO_EV_FLOOR_REQUESTED] = ap_floor_requested,
+    [PROTO_EV_REQUEST_WITHDRAWN] = ap_request_gone,
+    [PROTO_EV_REQUEST_REMOVED] = ap_request_gone,
+    [PROTO_EV_REQUEST_MOVED] = ap_request_moved,
+    [PROTO_EV_FLOOR_GRANTED] = ap_floor_granted,
+    [PROTO_EV_FLOOR_ENDED] = ap_floor_ended,
+    [PROTO_EV_TIMER_PAUSED] = ap_timer_paused,
+    [PROTO_EV_TIMER_RESUMED] = ap_timer_resumed,
+    [PROTO_EV_TIME_EXTENDED] = ap_time_extended,
+    [PROTO_EV_TIME_UP] = ap_time_up,
+    [PROTO_EV_LIST_OPENED] = ap_list_opened,
+    [PROTO_EV_LIST_CLOSED] = ap_list_closed,
+    [PROTO_EV_PARTICIPANT_MUTED] = ap_muted,
+    [PROTO_EV_PARTICIPANT_UNMUTED] = ap_unmuted,
+    [PROTO_EV_PARTICIPANT_REMOVED] = ap_removed,
+    [PROTO_EV_ROLE_CHANGED] = ap_role_changed,
+    [PROTO_EV_MESSAGE] = ap_message,
+    [PROTO_EV_AGENDA_ITEM_SET] = ap_agenda_item_set,
+    [PROTO_EV_STATUS_CHANGED] = ap_status_changed,
+    [PROTO_EV_SETTINGS_CHANGED] = ap_settings_changed,
+};
+
+int room_apply(struct room *r, const struct room_event *ev)
+{
+    if (ev->seq != r->seq + 1 || (unsigned)ev->name >= PROTO_EV__COUNT ||
+        !json_is_object(ev->data) || apply_fns[ev->name](r, ev))
+        return -1;
+    r->seq = ev->seq;
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* events on the wire                                                 */
+/* ------------------------------------------------------------------ */
+
+json_t *room_event_json(const struct room *after, const struct room_event *ev)
+{
+    unsigned parts = proto_event_parts(ev->name);
+    json_t *state = NULL;
+    json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s?, s:O}", "type", "event", "seq",
+                          (json_int_t)ev->seq, "ts", (json_int_t)ev->ts, "name",
+                          proto_event_name(ev->name), "actor", nz(ev->actor), "data",
+                          ev->data);
+    if (!j || !(state = json_object()))
+        goto fail;
+    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
+        if (!(parts & part_keys[i].part))
+            continue;
+        json_t *v = room_part_json(after, part_keys[i].part);
+        if (!v || json_object_set_new(state, part_keys[i].key, v))
+            goto fail;
+    }
+    if (json_object_set_new(j, "state", state))
+        goto fail_state_taken;
+    return j;
+fail:
+    json_decref(state);
+fail_state_taken:
+    json_decref(j);
+    return NULL;
+}
+
+int room_event_from_json(const json_t *j, struct room_event *ev)
+{
+    int64_t seq, ts;
+    int name;
+    json_t *data;
+
+    memset(ev, 0, sizeof *ev);
+    if (!json_is_object(j) || !get_int(j, "seq", 0, INT64_MAX, &seq) ||
+        !get_int(j, "ts", INT64_MIN, INT64_MAX, &ts) ||
+        !get_enum(j, "name", proto_event_parse, &name) ||
+        !get_str(j, "actor", ev->actor, sizeof ev->actor, true))
+        return -1;
+    data = json_object_get(j, "data");
+    if (!json_is_object(data))
+        return -1;
+    ev->seq = (uint64_t)seq;
+    ev->ts = ts;
+    ev->name = (enum proto_event)name;
+    ev->data = json_incref(data);
+    return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* storage                                                            */
+/* ------------------------------------------------------------------ */
+
+static json_t *member_state_json(const struct room_member *m, bool directory)
+{
+    json_t *j = json_pack("{s:s?, s:b, s:b, s:i, s:I, s:i}", "role",
+                          m->has_role_override ? proto_role_name(m->role_override) : NULL,
+                          "muted", (int)m->muted, "removed", (int)m->removed, "turns", m->turns,
+                          "spoken_ms", (json_int_t)m->spoken_ms, "replies_used",
+                          m->replies_used);
+    if (!j || !directory)
+        return j;
+    if (json_object_set_new(j, "name", json_string(m->name)) ||
+        json_object_set_new(j, "delegation", nz(m->delegation) ? json_string(m->delegation)
+                                                               : json_null()) ||
+        json_object_set_new(j, "category", category_json(m->category)) ||
+        json_object_set_new(j, "token_role", json_string(proto_role_name(m->token_role))) ||
+        json_object_set_new(j, "seen", json_boolean(m->seen))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+json_t *room_state_json(const struct room *r, bool directory)
+{
+    json_t *members = json_object();
+    json_t *j = NULL;
+    for (size_t i = 0; members && i < r->members_len; i++) {
+        const struct room_member *m = &r->members[i];
+        /* Without the directory, only members with sequenced facts: those
+         * are exactly what a replay of the log creates. */
+        if (!directory && !member_has_facts(m))
+            continue;
+        if (json_object_set_new(members, m->sub, member_state_json(m, directory)))
+            goto fail;
+    }
+    if (!members)
+        goto fail;
+    j = json_pack("{s:i, s:s, s:s, s:s, s:I, s:o, s:o, s:s?, s:o, s:o, s:o, s:I, s:I, s:O}",
+                  "v", ROOM_STATE_VERSION, "id", r->id, "title", r->title ? r->title : "",
+                  "epoch", r->epoch, "created_at", (json_int_t)r->created_at,
+                  "status", room_part_json(r, PROTO_PART_STATUS), "agenda", agenda_json(r),
+                  "agenda_item", nz(r->agenda_item), "settings", settings_json(&r->settings),
+                  "queue", queue_json(r),
+                  /* without the directory the floor's category is left out:
+                   * a grant by sub takes it from the directory */
+                  "floor", floor_json(&r->floor, directory),
+                  "next_request", (json_int_t)r->next_request, "seq", (json_int_t)r->seq,
+                  "members", members);
+fail:
+    json_decref(members);
+    return j;
+}
+
+static int member_from_json(struct room *r, const char *sub, const json_t *o)
+{
+    struct room_member m;
+    int e;
+    int64_t n;
+    memset(&m, 0, sizeof m);
+    if (!proto_valid_sub(sub) || room_member_find(r, sub) || !json_is_object(o))
+        return -1;
+    copy_str(m.sub, sizeof m.sub, sub);
+    if (!get_str(o, "name", m.name, sizeof m.name, true) ||
+        !get_str(o, "delegation", m.delegation, sizeof m.delegation, true) ||
+        !get_category(o, "category", &m.category) ||
+        !get_enum(o, "token_role", proto_role_parse, &e))
+        return -1;
+    m.token_role = (enum proto_role)e;
+    if (!get_bool(o, "seen", &m.seen) || !get_bool(o, "muted", &m.muted) ||
+        !get_bool(o, "removed", &m.removed))
+        return -1;
+    json_t *role = json_object_get(o, "role");
+    if (role && !json_is_null(role)) {
+        if (!get_enum(o, "role", proto_role_parse, &e))
+            return -1;
+        m.has_role_override = true;
+        m.role_override = (enum proto_role)e;
+    }
+    if (!get_int(o, "turns", 0, INT_MAX, &n))
+        return -1;
+    m.turns = (int)n;
+    if (!get_int(o, "spoken_ms", 0, INT64_MAX, &m.spoken_ms) ||
+        !get_int(o, "replies_used", 0, INT_MAX, &n))
+        return -1;
+    m.replies_used = (int)n;
+    struct room_member *slot = member_add(r, sub);
+    if (!slot)
+        return -1;
+    *slot = m;
+    return 0;
+}
+
+struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
+{
+    struct room *r = NULL;
+    json_t *spec = NULL, *a, *v;
+    const char *key;
+    int64_t n;
+    int e;
+    char epoch[PROTO_MAX_EPOCH + 1];
+
+    if (!json_is_object(j) || !get_int(j, "v", ROOM_STATE_VERSION, ROOM_STATE_VERSION, &n)) {
+        errf(errbuf, errsz, "not a room state of version %d", ROOM_STATE_VERSION);
+        goto fail;
+    }
+    if (!get_str(j, "epoch", epoch, sizeof epoch, false) ||
+        !get_int(j, "created_at", INT64_MIN, INT64_MAX, &n)) {
+        errf(errbuf, errsz, "bad epoch or created_at");
+        goto fail;
+    }
+    /* id, title and agenda go through the same validation as creation;
+     * settings are patched below onto defaults. */
+    spec = json_pack("{s:O?, s:O?, s:O?}", "id", json_object_get(j, "id"), "title",
+                     json_object_get(j, "title"), "agenda", json_object_get(j, "agenda"));
+    if (!spec || !(r = room_create(spec, epoch, n, errbuf, errsz)))
+        goto fail;
+    if (!room_settings_patch(&r->settings, json_object_get(j, "settings"), errbuf, errsz))
+        goto fail;
+    if (!get_enum(j, "status", proto_status_parse, &e) ||
+        !get_str(j, "agenda_item", r->agenda_item, sizeof r->agenda_item, true) ||
+        !get_int(j, "next_request", 1, INT64_MAX, &n)) {
+        errf(errbuf, errsz, "bad status, agenda_item or next_request");
+        goto fail;
+    }
+    if (r->agenda_item[0] && !agenda_has(r, r->agenda_item)) {
+        errf(errbuf, errsz, "agenda_item is not on the agenda");
+        goto fail;
+    }
+    r->status = (enum proto_status)e;
+    r->next_request = (uint64_t)n;
+    if (!get_int(j, "seq", 0, INT64_MAX, &n)) {
+        errf(errbuf, errsz, "bad seq");
+        goto fail;
+    }
+    r->seq = (uint64_t)n;
+    a = json_object_get(j, "queue");
+    if (!json_is_array(a) || queue_reserve(r, json_array_size(a))) {
+        errf(errbuf, errsz, "bad queue");
+        goto fail;
+    }
+    for (size_t i = 0; i < json_array_size(a); i++) {
+        struct room_request q;
+        if (request_from_json(json_array_get(a, i), &q) || queue_index(r, q.id) >= 0) {
+            errf(errbuf, errsz, "bad queue entry %zu", i);
+            goto fail;
+        }
+        queue_insert(r, r->queue_len, &q);
+    }
+    if (floor_from_json(json_object_get(j, "floor"), &r->floor)) {
+        errf(errbuf, errsz, "bad floor");
+        goto fail;
+    }
+    a = json_object_get(j, "members");
+    if (!json_is_object(a)) {
+        errf(errbuf, errsz, "bad members");
+        goto fail;
+    }
+    json_object_foreach(a, key, v) {
+        if (member_from_json(r, key, v)) {
+            errf(errbuf, errsz, "bad member %s", key);
+            goto fail;
+        }
+    }
+    json_decref(spec);
+    return r;
+fail:
+    json_decref(spec);
+    room_destroy(r);
+    return NULL;
+}

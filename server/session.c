@@ -198,6 +198,10 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
     if (s->state == SESSION_NEW) {
         enum proto_err e = binary ? PROTO_ERR_BAD_REQUEST : proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
         if (e != PROTO_OK || cmd.type != PROTO_CMD_JOIN) {
+            /* Say why before closing: a client author's first frame is
+             * most often a join with a mistake in it. */
+            session_send_error(s, binary ? NULL : cmd.id, PROTO_ERR_UNAUTHORIZED,
+                               e != PROTO_OK && msg[0] ? msg : "the first frame must be a join");
             if (!binary)
                 proto_cmd_clear(&cmd);
             session_close(s, PROTO_CLOSE_UNAUTHORIZED, "join first", true);
