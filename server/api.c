@@ -7,6 +7,8 @@
  */
 #include "api.h"
 
+#include <stdbool.h>
+
 #include <openssl/crypto.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -91,9 +93,33 @@ static int query_param(const char *query, const char *key, char *out, size_t sz)
     return 0;
 }
 
-static void tokens(struct hub *h, const struct config *cfg, const struct api_request *req,
-                   const char *room, const json_t *body, struct api_response *res)
+/* One request in progress: what it needs, copied, until done is called. */
+struct call {
+    struct hub *h;
+    const struct config *cfg;
+    char method[8];
+    char path[512];
+    char query[512];
+    char base[320];
+    char id[PROTO_ROOM_BUF + 1];
+    char sub[32];
+    json_t *body;
+    struct api_response res;
+    void (*done)(void *arg, struct api_response *res);
+    void *arg;
+};
+
+static void finish(struct call *c)
 {
+    json_decref(c->body);
+    c->done(c->arg, &c->res);
+    free(c);
+}
+
+static void tokens(struct call *c)
+{
+    const json_t *body = c->body;
+    struct api_response *res = &c->res;
     const char *sub = json_string_value(json_object_get(body, "sub"));
     const char *name = json_string_value(json_object_get(body, "name"));
     const char *role = json_string_value(json_object_get(body, "role"));
@@ -103,163 +129,247 @@ static void tokens(struct hub *h, const struct config *cfg, const struct api_req
     const char *del = json_string_value(dj);
     int r = proto_role_parse(role), cat = PROTO_CAT_NONE;
     long ttl = TOKEN_TTL_DEFAULT_S;
-    if (!hub_room_exists(h, room))
-        { reply_error(res, 404, "not_found", "no such room"); return; }
-    if (!proto_valid_sub(sub))
-        { reply_error(res, 400, "bad_request", "'sub' must match [A-Za-z0-9._:@-]{1,64}"); return; }
-    if (!proto_valid_name(name))
-        { reply_error(res, 400, "bad_request", "'name' must be 1 to 80 characters"); return; }
-    if (r < 0)
-        { reply_error(res, 400, "bad_request", "'role' must be moderator, delegate or observer"); return; }
-    if (dj && !json_is_null(dj) && !proto_valid_name(del))
-        { reply_error(res, 400, "bad_request", "'delegation' must be 1 to 80 characters"); return; }
-    if (cj && !json_is_null(cj) && (cat = proto_category_parse(json_string_value(cj))) < 0)
-        { reply_error(res, 400, "bad_request", "'category' is not a known category"); return; }
+    if (!proto_valid_sub(sub)) {
+        reply_error(res, 400, "bad_request", "'sub' must match [A-Za-z0-9._:@-]{1,64}");
+        return;
+    }
+    if (!proto_valid_name(name)) {
+        reply_error(res, 400, "bad_request", "'name' must be 1 to 80 characters");
+        return;
+    }
+    if (r < 0) {
+        reply_error(res, 400, "bad_request", "'role' must be moderator, delegate or observer");
+        return;
+    }
+    if (dj && !json_is_null(dj) && !proto_valid_name(del)) {
+        reply_error(res, 400, "bad_request", "'delegation' must be 1 to 80 characters");
+        return;
+    }
+    if (cj && !json_is_null(cj) && (cat = proto_category_parse(json_string_value(cj))) < 0) {
+        reply_error(res, 400, "bad_request", "'category' is not a known category");
+        return;
+    }
     if (tj) {
-        if (!json_is_integer(tj) || json_integer_value(tj) < 60 || json_integer_value(tj) > TOKEN_TTL_MAX_S)
-            { reply_error(res, 400, "bad_request", "'ttl_s' must be an integer from 60 to 2592000"); return; }
+        if (!json_is_integer(tj) || json_integer_value(tj) < 60 || json_integer_value(tj) > TOKEN_TTL_MAX_S) {
+            reply_error(res, 400, "bad_request", "'ttl_s' must be an integer from 60 to 2592000");
+            return;
+        }
         ttl = (long)json_integer_value(tj);
     }
-    char *tok = api_mint(cfg, room, sub, name, (enum proto_role)r, del, (enum proto_category)cat, ttl);
-    if (!tok)
-        { reply_error(res, 500, "internal", "cannot mint a token"); return; }
-    size_t ul = strlen(req->base_url) + strlen(tok) + 8;
+    char *tok = api_mint(c->cfg, c->id, sub, name, (enum proto_role)r, del, (enum proto_category)cat, ttl);
+    if (!tok) {
+        reply_error(res, 500, "internal", "cannot mint a token");
+        return;
+    }
+    size_t ul = strlen(c->base) + strlen(tok) + 8;
     char *url = malloc(ul);
     if (url)
-        snprintf(url, ul, "%s/#t=%s", req->base_url, tok);
+        snprintf(url, ul, "%s/#t=%s", c->base, tok);
     reply_json(res, 201, json_pack("{s:s, s:s}", "token", tok, "url", url ? url : ""));
     free(url);
     free(tok);
 }
 
-static void rooms_api(struct hub *h, const struct config *cfg, const struct api_request *req,
-                      struct api_response *res)
+static void transcript(struct call *c)
 {
-    const char *rest = req->path + strlen("/api/rooms");
-    char id[PROTO_ROOM_BUF + 1] = "", sub[32] = "";
-    json_t *body = NULL;
-    if (req->body_len > 0) {
-        json_error_t err;
-        body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
-        if (!body || !json_is_object(body)) {
-            json_decref(body);
-            char msg[200];
-            snprintf(msg, sizeof msg, "the body must be a JSON object (%s)", body ? "not an object" : err.text);
-            { reply_error(res, 400, "bad_request", msg); return; }
-        }
+    char fmt[16] = "json";
+    query_param(c->query, "format", fmt, sizeof fmt);
+    int f = transcript_format_parse(fmt);
+    if (f < 0) {
+        reply_error(&c->res, 400, "bad_request", "format must be json, md or csv");
+        return;
     }
+    char *out = NULL;
+    size_t len = 0;
+    int st = hub_room_transcript(c->h, c->id, f, &out, &len);
+    if (st != 200) {
+        reply_error(&c->res, st, st == 404 ? "not_found" : "internal", "cannot render the record");
+        return;
+    }
+    c->res.status = 200;
+    c->res.content_type = transcript_content_type((enum transcript_format)f);
+    c->res.body = out;
+    c->res.len = len;
+}
+
+static void closed_cb(void *arg, int status)
+{
+    struct call *c = arg;
+    json_t *j = status == 200 ? hub_room_get(c->h, c->id) : NULL;
+    if (j)
+        reply_json(&c->res, 200, j);
+    else if (status == 404)
+        reply_error(&c->res, 404, "not_found", "no such room");
+    else
+        reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+    finish(c);
+}
+
+/* The room is held by this node (or does not exist): act on it. */
+static void room_found(void *arg, bool found)
+{
+    struct call *c = arg;
+    if (!found) {
+        if (!hub_backend_up(c->h))
+            reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+        else
+            reply_error(&c->res, 404, "not_found", "no such room");
+    } else if (c->sub[0] == '\0' && strcmp(c->method, "GET") == 0) {
+        json_t *j = hub_room_get(c->h, c->id);
+        if (j)
+            reply_json(&c->res, 200, j);
+        else
+            reply_error(&c->res, 404, "not_found", "no such room");
+    } else if (c->sub[0] == '\0' && strcmp(c->method, "DELETE") == 0) {
+        hub_room_close(c->h, c->id, closed_cb, c);
+        return;
+    } else if (strcmp(c->sub, "tokens") == 0) {
+        tokens(c);
+    } else {
+        transcript(c);
+    }
+    finish(c);
+}
+
+static void created_cb(void *arg, int status, const json_t *out, const char *msg)
+{
+    struct call *c = arg;
+    if (status == 201)
+        reply_json(&c->res, 201, json_incref((json_t *)out));
+    else if (status == 409)
+        reply_error(&c->res, 409, "conflict", "a room with this id exists");
+    else if (status == 400)
+        reply_error(&c->res, 400, "bad_request", msg ? msg : "invalid room");
+    else
+        reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+    finish(c);
+}
+
+static void listed_cb(void *arg, int status, const json_t *list)
+{
+    struct call *c = arg;
+    if (status == 200)
+        reply_json(&c->res, 200, json_incref((json_t *)list));
+    else
+        reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+    finish(c);
+}
+
+/* Routes /api/rooms[...]; returns true when the call was handed on (it
+ * finishes later), false when c->res holds the answer. */
+static bool rooms_api(struct call *c)
+{
+    const char *rest = c->path + strlen("/api/rooms");
     if (*rest == '\0' || strcmp(rest, "/") == 0) {
-        if (strcmp(req->method, "GET") == 0) {
-            reply_json(res, 200, hub_rooms_list(h));
-        } else if (strcmp(req->method, "POST") == 0) {
-            json_t *out = NULL;
-            char err[200] = "invalid room";
-            int st = body ? hub_room_create(h, body, &out, err, sizeof err) : 400;
-            if (!body)
-                snprintf(err, sizeof err, "a JSON body is required");
-            if (st == 201)
-                reply_json(res, 201, out);
-            else if (st == 409)
-                reply_error(res, 409, "conflict", "a room with this id exists");
-            else if (st == 400)
-                reply_error(res, 400, "bad_request", err);
-            else
-                reply_error(res, 503, "unavailable", "the backend is unavailable; retry later");
-        } else {
-            reply_error(res, 405, "bad_request", "use GET or POST on /api/rooms");
+        if (strcmp(c->method, "GET") == 0) {
+            hub_rooms_list(c->h, listed_cb, c);
+            return true;
         }
-        goto done;
+        if (strcmp(c->method, "POST") == 0) {
+            if (!c->body) {
+                reply_error(&c->res, 400, "bad_request", "a JSON body is required");
+                return false;
+            }
+            hub_room_create(c->h, c->body, created_cb, c);
+            return true;
+        }
+        reply_error(&c->res, 405, "bad_request", "use GET or POST on /api/rooms");
+        return false;
     }
     /* /api/rooms/{id}[/tokens|/transcript] */
     const char *p = rest + 1;
     size_t il = strcspn(p, "/");
     if (il == 0 || il > PROTO_MAX_ROOM_ID) {
-        reply_error(res, 404, "not_found", "no such room");
-        goto done;
+        reply_error(&c->res, 404, "not_found", "no such room");
+        return false;
     }
-    memcpy(id, p, il);
-    id[il] = '\0';
-    snprintf(sub, sizeof sub, "%s", p[il] == '/' ? p + il + 1 : "");
-    if (!proto_valid_room_id(id) || !hub_room_exists(h, id)) {
-        reply_error(res, 404, "not_found", "no such room");
-        goto done;
+    memcpy(c->id, p, il);
+    c->id[il] = '\0';
+    snprintf(c->sub, sizeof c->sub, "%s", p[il] == '/' ? p + il + 1 : "");
+    if (!proto_valid_room_id(c->id)) {
+        reply_error(&c->res, 404, "not_found", "no such room");
+        return false;
     }
-    if (sub[0] == '\0') {
-        if (strcmp(req->method, "GET") == 0) {
-            reply_json(res, 200, hub_room_get(h, id));
-        } else if (strcmp(req->method, "DELETE") == 0) {
-            int st = hub_room_close(h, id);
-            if (st == 200) {
-                json_t *j = hub_room_get(h, id);
-                reply_json(res, 200, j);
-            } else {
-                reply_error(res, st, st == 404 ? "not_found" : "unavailable", "cannot close the room");
-            }
-        } else {
-            reply_error(res, 405, "bad_request", "use GET or DELETE on a room");
-        }
-    } else if (strcmp(sub, "tokens") == 0) {
-        if (strcmp(req->method, "POST") != 0)
-            reply_error(res, 405, "bad_request", "use POST on tokens");
-        else if (!body)
-            reply_error(res, 400, "bad_request", "a JSON body is required");
-        else
-            tokens(h, cfg, req, id, body, res);
-    } else if (strcmp(sub, "transcript") == 0) {
-        char fmt[16] = "json";
-        query_param(req->query, "format", fmt, sizeof fmt);
-        int f = transcript_format_parse(fmt);
-        if (strcmp(req->method, "GET") != 0) {
-            reply_error(res, 405, "bad_request", "use GET on the transcript");
-        } else if (f < 0) {
-            reply_error(res, 400, "bad_request", "format must be json, md or csv");
-        } else {
-            char *out = NULL;
-            size_t len = 0;
-            int st = hub_room_transcript(h, id, f, &out, &len);
-            if (st == 200) {
-                res->status = 200;
-                res->content_type = transcript_content_type((enum transcript_format)f);
-                res->body = out;
-                res->len = len;
-            } else {
-                reply_error(res, st, st == 404 ? "not_found" : "internal", "cannot render the record");
-            }
-        }
-    } else {
-        reply_error(res, 404, "not_found", "no such endpoint");
+    const char *want = c->sub[0] == '\0' ? (strcmp(c->method, "DELETE") == 0 ? "DELETE" : "GET")
+                       : strcmp(c->sub, "tokens") == 0     ? "POST"
+                       : strcmp(c->sub, "transcript") == 0 ? "GET"
+                                                           : NULL;
+    if (!want) {
+        reply_error(&c->res, 404, "not_found", "no such endpoint");
+        return false;
     }
-done:
-    json_decref(body);
+    if (strcmp(c->method, want) != 0) {
+        reply_error(&c->res, 405, "bad_request", "method not allowed here");
+        return false;
+    }
+    if (strcmp(c->sub, "tokens") == 0 && !c->body) {
+        reply_error(&c->res, 400, "bad_request", "a JSON body is required");
+        return false;
+    }
+    hub_room_ensure(c->h, c->id, room_found, c);
+    return true;
 }
 
 void api_handle(struct hub *h, const struct config *cfg, const struct api_request *req,
-                struct api_response *res)
+                void (*done)(void *arg, struct api_response *res), void *arg)
 {
-    memset(res, 0, sizeof *res);
+    struct call *c = calloc(1, sizeof *c);
+    struct api_response oom = {500, "application/json", NULL, 0};
+    if (!c) {
+        done(arg, &oom);
+        return;
+    }
+    c->h = h;
+    c->cfg = cfg;
+    c->done = done;
+    c->arg = arg;
+    snprintf(c->method, sizeof c->method, "%s", req->method);
+    snprintf(c->path, sizeof c->path, "%s", req->path);
+    snprintf(c->query, sizeof c->query, "%s", req->query ? req->query : "");
+    snprintf(c->base, sizeof c->base, "%s", req->base_url);
     metrics.http_requests++;
     if (strcmp(req->path, "/healthz") == 0) {
         int up = hub_backend_up(h);
-        reply_json(res, up ? 200 : 503,
+        reply_json(&c->res, up ? 200 : 503,
                    json_pack("{s:s, s:s, s:s, s:I, s:I}", "status", up ? "ok" : "unavailable",
                              "node", cfg->node_id, "backend", cfg->redis_url ? "redis" : "memory",
                              "rooms", (json_int_t)metrics.rooms, "connections",
                              (json_int_t)metrics.connections));
-        return;
+        goto now;
     }
     if (strcmp(req->path, "/metrics") == 0) {
-        res->status = 200;
-        res->content_type = "text/plain; version=0.0.4; charset=utf-8";
-        res->body = metrics_render(hub_backend_up(h), &res->len);
-        if (!res->body)
-            reply_error(res, 500, "internal", "out of memory");
-        return;
+        c->res.status = 200;
+        c->res.content_type = "text/plain; version=0.0.4; charset=utf-8";
+        c->res.body = metrics_render(hub_backend_up(h), &c->res.len);
+        if (!c->res.body)
+            reply_error(&c->res, 500, "internal", "out of memory");
+        goto now;
     }
-    if (!cfg->admin_key)
-        { reply_error(res, 404, "not_found", "the admin API is disabled (no admin key)"); return; }
-    if (!authorized(cfg, req->auth))
-        { reply_error(res, 401, "unauthorized", "missing or wrong admin key"); return; }
-    if (strcmp(req->path, "/api/rooms") == 0 || strncmp(req->path, "/api/rooms/", 11) == 0)
-        { rooms_api(h, cfg, req, res); return; }
-    reply_error(res, 404, "not_found", "no such endpoint");
+    if (!cfg->admin_key) {
+        reply_error(&c->res, 404, "not_found", "the admin API is disabled (no admin key)");
+        goto now;
+    }
+    if (!authorized(cfg, req->auth)) {
+        reply_error(&c->res, 401, "unauthorized", "missing or wrong admin key");
+        goto now;
+    }
+    if (req->body_len > 0) {
+        json_error_t err;
+        c->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);
+        if (!c->body || !json_is_object(c->body)) {
+            char msg[200];
+            snprintf(msg, sizeof msg, "the body must be a JSON object (%s)",
+                     c->body ? "not an object" : err.text);
+            reply_error(&c->res, 400, "bad_request", msg);
+            goto now;
+        }
+    }
+    if (strcmp(req->path, "/api/rooms") == 0 || strncmp(req->path, "/api/rooms/", 11) == 0) {
+        if (rooms_api(c))
+            return;
+        goto now;
+    }
+    reply_error(&c->res, 404, "not_found", "no such endpoint");
+now:
+    finish(c);
 }

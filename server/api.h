@@ -34,9 +34,11 @@ struct api_response {
 
 /* True for the paths api_handle() serves (/api..., /healthz, /metrics). */
 int api_owns_path(const char *path);
-/* Answers one request into *res (always filled). */
+/* Answers one request: done(arg, res) is called exactly once, before
+ * api_handle() returns or later (the backend may have to be asked); res is
+ * the caller's to free (res->body). req is copied. */
 void api_handle(struct hub *h, const struct config *cfg, const struct api_request *req,
-                struct api_response *res);
+                void (*done)(void *arg, struct api_response *res), void *arg);
 
 /* Mints a token for room. Returns a new string (free()) or NULL. */
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,

@@ -16,7 +16,12 @@
  * fits the same interface; the memory backend calls them before returning.
  *
  * Implementations: backend_memory.c (embedded; journal per room with
- * --data-dir).
+ * --data-dir) and backend_redis.c (several nodes sharing one Redis).
+ *
+ * A node holds the rooms it needs: the memory backend hands every room
+ * over at start (load); the Redis backend hands a room over when the hub
+ * first needs it (open), and delivers its events while the hub watches it
+ * (a local connection is in it).
  */
 #ifndef ROSTRUM_BACKEND_H
 #define ROSTRUM_BACKEND_H
@@ -49,6 +54,15 @@ struct backend_sink {
     void *arg;
     /* Committed events of a room in seq order (events[i].seq consecutive). */
     void (*on_events)(void *arg, const char *room_id, const struct backend_event *ev, size_t n);
+    /* A presence change on another node: msg is {"action":"join"|"leave",
+     * "conn","node","observer":bool,"participant":{...}} (borrowed). */
+    void (*on_presence)(void *arg, const char *room_id, const json_t *msg);
+    /* The room's history was lost (the store restarted empty) and the room
+     * was started again under a new epoch: current (ownership passes) is
+     * its state now; local connections must rejoin. */
+    void (*on_reset)(void *arg, const char *room_id, struct room *current);
+    /* The store became reachable again (resync what is not sequenced). */
+    void (*on_reconnect)(void *arg);
 };
 
 typedef void (*backend_done_cb)(void *arg, enum backend_result r);
@@ -85,8 +99,28 @@ struct backend_ops {
     /* Records a participant directory entry (not sequenced). */
     void (*save_member)(struct backend *b, const char *room_id, const json_t *member);
     /* Every event of a room as a new JSON array, and its initial state
-     * (borrowed, valid while the backend lives); NULL when unknown. */
+     * (borrowed, valid while the backend lives); NULL when unknown. Only
+     * for rooms this node holds (loaded or opened). */
     json_t *(*record)(struct backend *b, const char *room_id, const struct room **initial);
+    /* Hands over a room this node does not hold yet: cb gets OK with the
+     * room as created and as it is now (ownership of both passes), or
+     * NOT_FOUND / UNAVAILABLE with NULLs. */
+    void (*open)(struct backend *b, const char *room_id,
+                 void (*cb)(void *arg, enum backend_result r, struct room *initial,
+                            struct room *current),
+                 void *arg);
+    /* Every room id in the store, as a new JSON array of strings (cb). */
+    void (*rooms)(struct backend *b, void (*cb)(void *arg, enum backend_result r, json_t *ids),
+                  void *arg);
+    /* Starts (on) or stops delivering a room's events to this node; from
+     * (the hub's seq) tells where delivery must continue without a gap. */
+    void (*watch)(struct backend *b, const char *room_id, bool on, uint64_t from);
+    /* Announces a local connection joining (participant set, borrowed) or
+     * leaving (NULL) to the other nodes. */
+    void (*presence)(struct backend *b, const char *room_id, const char *conn_id, bool observer,
+                     const json_t *participant);
+    /* Called every 100 ms: timers (reconnects, timeouts, heartbeats). */
+    void (*tick)(struct backend *b, int64_t now_ms);
 };
 
 struct backend {
@@ -97,6 +131,10 @@ struct backend {
 /* The embedded backend. data_dir may be NULL (nothing survives a restart).
  * Returns a new backend (backend_destroy()) or NULL with a message logged. */
 struct backend *backend_memory_create(const char *data_dir, const struct backend_sink *sink);
+/* The Redis backend for url (redis://HOST:PORT[/DB]); node names this
+ * process. Connects in the background. Returns a new backend or NULL with
+ * a message logged (bad URL). */
+struct backend *backend_redis_create(const char *url, const char *node, const struct backend_sink *sink);
 
 static inline void backend_destroy(struct backend *b)
 {

@@ -1,16 +1,26 @@
 /*
- * hub.c: this node's rooms, delivery, presence and clocks (hub.h).
+ * hub.c: this node's rooms, commands, delivery, presence and clocks (hub.h).
  *
- * Ordering: the backend delivers committed events (hub_on_events) before it
- * answers the commit (commit_done), and delivery queues each event on every
- * connection of the room, the actor's included; the ack is queued in
- * commit_done, so on the acting connection the ack always follows its
- * event (read-your-writes).
+ * Commands of a room wait in a FIFO and are decided one at a time against
+ * the replica; the next is decided only when the commit of the previous
+ * one was answered. The backend delivers committed events (hub_on_events)
+ * before it answers the commit (commit_done), and delivery queues each
+ * event on every connection of the room, the actor's included; the ack is
+ * queued in commit_done, so on the acting connection the ack always
+ * follows its event (read-your-writes). A commit refused because another
+ * node committed first is decided again on the caught-up replica.
+ *
+ * Presence counts every connection of a room on every node: this node's
+ * sessions plus a mirror of the other nodes' connections, kept from the
+ * backend's presence messages.
+ *
+ * With a shared backend (Redis) the hub holds a room only while it is
+ * used: it opens it from the backend on the first join or admin call, and
+ * drops it when its last local connection left and nothing is pending.
  */
 #include "hub.h"
 
 #include <openssl/rand.h>
-#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,71 +36,145 @@
 #include "transcript.h"
 
 #define OBSERVER_PRESENCE_MS 1000
+#define COMMIT_TRIES 5
+
+enum cmd_kind { CMD_CLIENT, CMD_CLOCK, CMD_DISCONNECT, CMD_ADMIN_CLOSE };
+
+/* A command waiting for its turn in a room (or in flight). */
+struct hub_cmd {
+    struct hub_cmd *next;
+    enum cmd_kind kind;
+    struct session *s;        /* CLIENT; NULL once the session closed */
+    struct proto_cmd cmd;     /* CLIENT: a copy that owns text and settings */
+    char sub[PROTO_SUB_BUF];  /* DISCONNECT */
+    void (*done)(void *arg, int status); /* ADMIN_CLOSE */
+    void *arg;
+    int tries;
+};
+
+/* Someone waiting for a room to be opened: a joining session or an admin
+ * call. */
+struct waiter {
+    struct waiter *next;
+    struct session *s;        /* NULL once the session closed */
+    bool has_since, has_epoch;
+    uint64_t since;
+    char epoch[PROTO_MAX_EPOCH + 1];
+    void (*cb)(void *arg, bool found);
+    void *arg;
+};
+
+/* A connection of another node (presence mirror). */
+struct remote_conn {
+    char conn[128];
+    char sub[PROTO_SUB_BUF];
+    bool observer;
+};
 
 struct hub_room {
-    struct room *state;       /* the replica; only hub_on_events changes it */
-    struct session *conns;    /* joined connections */
+    char id[PROTO_ROOM_BUF];
+    struct room *state;       /* the replica; NULL while opening */
+    struct waiter *waiters;   /* while opening */
+    struct session *conns;    /* joined local connections */
     size_t n_conns;
-    int *member_conns;        /* connections per member, by index in state->members */
+    int *member_conns;        /* connections on every node, by member index */
     size_t member_conns_cap;
-    size_t observers;
+    size_t observers;         /* observer connections on every node */
     size_t observers_sent;
     int64_t observers_sent_ms;
+    struct remote_conn *remote;
+    size_t n_remote, cap_remote;
+    struct hub_cmd *q_head, *q_tail, *inflight;
+    bool pumping;
+    bool clock_queued;
 };
 
 struct hub {
     const struct config *cfg;
     struct backend *backend;
+    bool shared;              /* other nodes share the backend (Redis) */
     struct hub_room **rooms;
     size_t n_rooms, cap_rooms;
     struct session *unjoined;
+    uint64_t next_serial;
     bool draining;            /* shutting down: a closing connection is not a disconnect */
 };
 
-/* One commit in flight. */
-struct commit_ctx {
-    struct hub *h;
-    struct session *s;        /* NULL for the clock and disconnects */
-    char id[PROTO_ID_BUF];
-    enum proto_cmd_type type;
-    uint64_t last_seq;
-    enum backend_result result;
-};
+static void pump(struct hub *h, struct hub_room *hr);
+
+/* ---- rooms ---- */
 
 static struct hub_room *find_room(struct hub *h, const char *id)
 {
     for (size_t i = 0; i < h->n_rooms; i++)
-        if (strcmp(h->rooms[i]->state->id, id) == 0)
+        if (strcmp(h->rooms[i]->id, id) == 0)
             return h->rooms[i];
     return NULL;
 }
 
-static int add_room(struct hub *h, struct room *state)
+static struct hub_room *add_room(struct hub *h, const char *id, struct room *state)
 {
     struct hub_room *hr = calloc(1, sizeof *hr);
     if (!hr)
-        return -1;
+        return NULL;
     if (h->n_rooms == h->cap_rooms) {
         size_t cap = h->cap_rooms ? h->cap_rooms * 2 : 16;
         struct hub_room **p = realloc(h->rooms, cap * sizeof *p);
         if (!p) {
             free(hr);
-            return -1;
+            return NULL;
         }
         h->rooms = p;
         h->cap_rooms = cap;
     }
+    snprintf(hr->id, sizeof hr->id, "%s", id);
     hr->state = state;
     h->rooms[h->n_rooms++] = hr;
     metrics.rooms = h->n_rooms;
-    return 0;
+    return hr;
 }
 
-static void free_room(struct hub_room *hr)
+static void cmd_free(struct hub_cmd *c)
 {
+    if (!c)
+        return;
+    free(c->cmd.text);
+    json_decref((json_t *)c->cmd.settings);
+    free(c);
+}
+
+static void remove_room(struct hub *h, struct hub_room *hr)
+{
+    for (size_t i = 0; i < h->n_rooms; i++) {
+        if (h->rooms[i] == hr) {
+            h->rooms[i] = h->rooms[--h->n_rooms];
+            break;
+        }
+    }
+    metrics.rooms = h->n_rooms;
+    for (struct hub_cmd *c = hr->q_head, *n; c; c = n) {
+        n = c->next;
+        cmd_free(c);
+    }
+    for (struct waiter *w = hr->waiters, *n; w; w = n) {
+        n = w->next;
+        free(w);
+    }
     room_destroy(hr->state);
     free(hr->member_conns);
+    free(hr->remote);
     free(hr);
+}
+
+/* With a shared backend, a room nobody here uses is let go: its replica
+ * would go stale unwatched. */
+static void maybe_drop(struct hub *h, struct hub_room *hr)
+{
+    if (!h->shared || !hr->state || hr->n_conns || hr->q_head || hr->inflight || hr->waiters ||
+        hr->pumping)
+        return;
+    h->backend->ops->watch(h->backend, hr->id, false, hr->state->seq);
+    remove_room(h, hr);
 }
 
 /* Grows member_conns to cover every member of the replica. */
@@ -120,12 +204,46 @@ static enum proto_role member_role(const struct room_member *m)
     return m->has_role_override ? m->role_override : m->token_role;
 }
 
+static bool remote_is_observer(const struct hub_room *hr, const struct remote_conn *rc)
+{
+    const struct room_member *m = room_member_find(hr->state, rc->sub);
+    if (m && m->has_role_override)
+        return m->role_override == PROTO_ROLE_OBSERVER;
+    return rc->observer;
+}
+
+/* Counts every connection again (after a presence resync or a role
+ * change). */
+static void recount(struct hub_room *hr)
+{
+    if (member_conns_fit(hr) != 0)
+        return;
+    memset(hr->member_conns, 0, hr->member_conns_cap * sizeof *hr->member_conns);
+    hr->observers = 0;
+    for (struct session *s = hr->conns; s; s = s->next) {
+        s->is_observer = room_effective_role(hr->state, &s->actor) == PROTO_ROLE_OBSERVER;
+        int idx = s->is_observer ? -1 : member_index(hr, s->actor.sub);
+        if (idx >= 0)
+            hr->member_conns[idx]++;
+        else
+            hr->observers++;
+    }
+    for (size_t i = 0; i < hr->n_remote; i++) {
+        int idx = remote_is_observer(hr, &hr->remote[i]) ? -1 : member_index(hr, hr->remote[i].sub);
+        if (idx >= 0)
+            hr->member_conns[idx]++;
+        else
+            hr->observers++;
+    }
+}
+
 /* The wire participant with presence filled in. */
 static json_t *participant_json(const struct hub_room *hr, const struct room_member *m)
 {
     json_t *j = room_member_json(hr->state, m);
     size_t i = (size_t)(m - hr->state->members);
     int n = i < hr->member_conns_cap ? hr->member_conns[i] : 0;
+    json_object_set_new(j, "role", json_string(proto_role_name(member_role(m))));
     json_object_set_new(j, "online", json_boolean(n > 0));
     json_object_set_new(j, "connections", json_integer(n));
     return j;
@@ -136,7 +254,9 @@ static json_t *participants_json(const struct hub_room *hr)
     json_t *arr = json_array();
     for (size_t i = 0; i < hr->state->members_len; i++) {
         const struct room_member *m = &hr->state->members[i];
-        if (m->seen && member_role(m) != PROTO_ROLE_OBSERVER)
+        /* Removed people are gone for good; someone made a delegate by
+         * set_role is one even if they joined as an observer. */
+        if ((m->seen || m->has_role_override) && !m->removed && member_role(m) != PROTO_ROLE_OBSERVER)
             json_array_append_new(arr, participant_json(hr, m));
     }
     return arr;
@@ -157,7 +277,7 @@ static void broadcast_text(struct hub_room *hr, const char *txt, size_t len, str
 
 static void broadcast_json(struct hub_room *hr, json_t *msg, struct session *except)
 {
-    char *txt = json_dumps(msg, JSON_COMPACT);
+    char *txt = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
     if (txt)
         broadcast_text(hr, txt, strlen(txt), except);
     free(txt);
@@ -181,42 +301,31 @@ static void send_ack(struct session *s, const char *id, uint64_t seq)
     free(txt);
 }
 
+static void conn_id(const struct hub *h, const struct session *s, char *out, size_t sz)
+{
+    snprintf(out, sz, "%s:%llu", h->cfg->node_id, (unsigned long long)s->serial);
+}
+
 /* ---- delivery ---- */
 
-/* After an event is applied: the effects on connections. */
-static void after_event(struct hub *h, struct hub_room *hr, const struct room_event *ev)
+/* After an event is applied: its effects on connections and presence. */
+static void after_event(struct hub_room *hr, const struct room_event *ev)
 {
-    (void)h;
     const char *sub = json_string_value(json_object_get(ev->data, "sub"));
-    if (ev->name == PROTO_EV_PARTICIPANT_REMOVED && sub) {
+    if (!sub)
+        return;
+    if (ev->name == PROTO_EV_PARTICIPANT_REMOVED) {
         for (struct session *s = hr->conns; s; s = s->next)
             if (strcmp(s->actor.sub, sub) == 0)
                 session_close(s, PROTO_CLOSE_REMOVED, "removed from the room", true);
-    } else if (ev->name == PROTO_EV_ROLE_CHANGED && sub) {
+    } else if (ev->name == PROTO_EV_ROLE_CHANGED) {
         /* The person's connections move between the participants and the
          * observer count. */
-        member_conns_fit(hr);
+        recount(hr);
         int idx = member_index(hr, sub);
-        for (struct session *s = hr->conns; s; s = s->next) {
-            if (strcmp(s->actor.sub, sub) != 0)
-                continue;
-            bool obs = room_effective_role(hr->state, &s->actor) == PROTO_ROLE_OBSERVER;
-            if (obs == s->is_observer)
-                continue;
-            s->is_observer = obs;
-            if (obs) {
-                hr->observers++;
-                if (idx >= 0)
-                    hr->member_conns[idx]--;
-            } else {
-                hr->observers--;
-                if (idx >= 0)
-                    hr->member_conns[idx]++;
-            }
-        }
         if (idx >= 0)
             presence(hr, "update", &hr->state->members[idx], NULL);
-    } else if ((ev->name == PROTO_EV_PARTICIPANT_MUTED || ev->name == PROTO_EV_PARTICIPANT_UNMUTED) && sub) {
+    } else if (ev->name == PROTO_EV_PARTICIPANT_MUTED || ev->name == PROTO_EV_PARTICIPANT_UNMUTED) {
         int idx = member_index(hr, sub);
         if (idx >= 0 && member_conns_fit(hr) == 0)
             presence(hr, "update", &hr->state->members[idx], NULL);
@@ -227,11 +336,18 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
 {
     struct hub *h = arg;
     struct hub_room *hr = find_room(h, room_id);
-    if (!hr)
+    if (!hr || !hr->state)
         return;
     for (size_t i = 0; i < n; i++) {
         if (ev[i].seq <= hr->state->seq)
             continue; /* already applied */
+        if (ev[i].seq != hr->state->seq + 1) {
+            /* The backend promised no gap; ask again from where we are. */
+            log_error("room %s: got event %llu at seq %llu; resyncing", room_id,
+                      (unsigned long long)ev[i].seq, (unsigned long long)hr->state->seq);
+            h->backend->ops->watch(h->backend, room_id, true, hr->state->seq);
+            return;
+        }
         json_error_t jerr;
         json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &jerr);
         struct room_event re;
@@ -239,57 +355,94 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
             log_error("room %s: committed event %llu does not parse", room_id,
                       (unsigned long long)ev[i].seq);
             json_decref(j);
-            continue;
+            return;
         }
         json_decref(j);
         if (room_apply(hr->state, &re) != 0) {
             log_error("room %s: committed event %llu does not apply at seq %llu", room_id,
                       (unsigned long long)ev[i].seq, (unsigned long long)hr->state->seq);
             room_event_clear(&re);
-            continue;
+            return;
         }
         broadcast_text(hr, ev[i].json, ev[i].len, NULL);
-        after_event(h, hr, &re);
+        after_event(hr, &re);
         room_event_clear(&re);
     }
 }
 
-static void commit_done(void *arg, enum backend_result r)
+/* ---- commands ---- */
+
+static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
 {
-    struct commit_ctx *c = arg;
-    c->result = r;
-    if (!c->s)
+    if (c->kind == CMD_ADMIN_CLOSE && c->done)
+        c->done(c->arg, e == PROTO_ERR_UNAVAILABLE ? 503 : 200);
+    if (c->kind != CMD_CLIENT || !c->s)
         return;
-    if (r == BACKEND_OK) {
-        metrics.commands[c->type][PROTO_OK]++;
-        send_ack(c->s, c->id, c->last_seq);
-    } else if (r == BACKEND_CONFLICT) {
-        metrics.commands[c->type][PROTO_ERR_STALE]++;
-        session_send_error(c->s, c->id, PROTO_ERR_STALE, "the room changed at the same time; retry");
-    } else {
-        metrics.commands[c->type][PROTO_ERR_UNAVAILABLE]++;
-        session_send_error(c->s, c->id, PROTO_ERR_UNAVAILABLE, NULL);
-    }
+    metrics.commands[c->cmd.type][e]++;
+    session_send_error(c->s, c->cmd.id, e, msg && msg[0] ? msg : NULL);
 }
 
-/* Stamps, encodes and commits decided events. s (may be NULL) gets the ack
- * or the error. Returns the backend's result. */
-static enum backend_result commit(struct hub *h, struct hub_room *hr, struct room_events *evs,
-                                  struct session *s, const char *id, enum proto_cmd_type type)
+static void reply_ok(struct hub_cmd *c, uint64_t seq)
 {
-    struct commit_ctx ctx = {.h = h, .s = s, .type = type, .result = BACKEND_UNAVAILABLE};
-    snprintf(ctx.id, sizeof ctx.id, "%s", id ? id : "");
+    if (c->kind == CMD_ADMIN_CLOSE && c->done)
+        c->done(c->arg, 200);
+    if (c->kind != CMD_CLIENT || !c->s)
+        return;
+    metrics.commands[c->cmd.type][PROTO_OK]++;
+    send_ack(c->s, c->cmd.id, seq);
+}
+
+struct commit_ctx {
+    struct hub *h;
+    struct hub_room *hr;
+    struct hub_cmd *c;
+    uint64_t last_seq;
+};
+
+static void commit_done(void *arg, enum backend_result r)
+{
+    struct commit_ctx *x = arg;
+    struct hub *h = x->h;
+    struct hub_room *hr = x->hr;
+    struct hub_cmd *c = x->c;
+    hr->inflight = NULL;
+    if (r == BACKEND_CONFLICT && ++c->tries < COMMIT_TRIES) {
+        /* Another node committed first; the backend has delivered its
+         * events: decide again on the caught-up replica. */
+        metrics.commit_conflicts++;
+        c->next = hr->q_head;
+        hr->q_head = c;
+        if (!hr->q_tail)
+            hr->q_tail = c;
+    } else {
+        if (r == BACKEND_OK)
+            reply_ok(c, x->last_seq);
+        else if (r == BACKEND_CONFLICT)
+            reply_error(c, PROTO_ERR_STALE, "the room kept changing; retry");
+        else
+            reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
+        cmd_free(c);
+    }
+    free(x);
+    pump(h, hr);
+}
+
+/* Stamps, encodes and commits decided events for c (which becomes the
+ * room's command in flight). */
+static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd *c)
+{
     struct backend_event bev[ROOM_MAX_EVENTS];
     char *texts[ROOM_MAX_EVENTS] = {0};
     json_t *state = NULL;
-    size_t n = 0;
+    struct commit_ctx *x = calloc(1, sizeof *x);
     struct room *next = room_clone(hr->state);
-    if (!next)
+    size_t n;
+    if (!x || !next)
         goto fail;
     for (n = 0; n < evs->n; n++) {
         evs->ev[n].seq = next->seq + 1;
         if (room_apply(next, &evs->ev[n]) != 0) {
-            log_error("room %s: decided event %s does not apply", hr->state->id,
+            log_error("room %s: decided event %s does not apply", hr->id,
                       proto_event_name(evs->ev[n].name));
             goto fail;
         }
@@ -302,51 +455,138 @@ static enum backend_result commit(struct hub *h, struct hub_room *hr, struct roo
         bev[n].json = texts[n];
         bev[n].len = strlen(texts[n]);
     }
-    ctx.last_seq = next->seq;
     state = room_state_json(next, true);
+    if (!state)
+        goto fail;
+    x->h = h;
+    x->hr = hr;
+    x->c = c;
+    x->last_seq = next->seq;
+    hr->inflight = c;
     metrics.events_committed += n;
-    h->backend->ops->commit(h->backend, hr->state->id, hr->state->seq, bev, n, state, commit_done, &ctx);
-    if (ctx.result == BACKEND_CONFLICT)
-        metrics.commit_conflicts++;
+    h->backend->ops->commit(h->backend, hr->id, hr->state->seq, bev, n, state, commit_done, x);
+    x = NULL; /* commit_done frees it */
     goto done;
 fail:
-    if (s) {
-        metrics.commands[type][PROTO_ERR_INTERNAL]++;
-        session_send_error(s, id, PROTO_ERR_INTERNAL, NULL);
-    }
-    ctx.result = BACKEND_UNAVAILABLE;
+    free(x);
+    reply_error(c, PROTO_ERR_INTERNAL, NULL);
+    cmd_free(c);
 done:
     for (size_t i = 0; i < ROOM_MAX_EVENTS; i++)
         free(texts[i]);
     json_decref(state);
     room_destroy(next);
-    return ctx.result;
+}
+
+static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room_events *evs,
+                             char *err, size_t errsz)
+{
+    int64_t now = net_now_ms();
+    switch (c->kind) {
+    case CMD_CLIENT:
+        return room_decide(hr->state, &c->s->actor, &c->cmd, now, evs, err, errsz);
+    case CMD_CLOCK:
+        hr->clock_queued = false;
+        room_decide_clock(hr->state, now, evs);
+        return PROTO_OK;
+    case CMD_DISCONNECT: {
+        /* Back already (another tab, a quick reconnect): nothing to pause. */
+        int idx = member_index(hr, c->sub);
+        if (idx < 0 || member_conns_fit(hr) != 0 || hr->member_conns[idx] == 0)
+            room_decide_disconnect(hr->state, c->sub, now, evs);
+        return PROTO_OK;
+    }
+    case CMD_ADMIN_CLOSE: {
+        struct room_actor admin;
+        memset(&admin, 0, sizeof admin);
+        snprintf(admin.sub, sizeof admin.sub, "admin");
+        snprintf(admin.name, sizeof admin.name, "Administrator");
+        admin.role = PROTO_ROLE_MODERATOR;
+        admin.category = PROTO_CAT_NONE;
+        if (hr->state->status == PROTO_STATUS_CLOSED)
+            return PROTO_OK;
+        memset(&c->cmd, 0, sizeof c->cmd);
+        c->cmd.type = PROTO_CMD_SET_STATUS;
+        c->cmd.status = PROTO_STATUS_CLOSED;
+        return room_decide(hr->state, &admin, &c->cmd, now, evs, err, errsz);
+    }
+    }
+    return PROTO_ERR_INTERNAL;
+}
+
+static void pump(struct hub *h, struct hub_room *hr)
+{
+    if (hr->pumping)
+        return;
+    hr->pumping = true;
+    while (!hr->inflight && hr->q_head) {
+        struct hub_cmd *c = hr->q_head;
+        hr->q_head = c->next;
+        if (!hr->q_head)
+            hr->q_tail = NULL;
+        c->next = NULL;
+        if (c->kind == CMD_CLIENT && !c->s) {
+            cmd_free(c);
+            continue;
+        }
+        if (!h->backend->ops->available(h->backend)) {
+            reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
+            cmd_free(c);
+            continue;
+        }
+        struct room_events evs = {.n = 0};
+        char err[200] = "";
+        enum proto_err e = decide(hr, c, &evs, err, sizeof err);
+        if (e != PROTO_OK) {
+            reply_error(c, e, err);
+            cmd_free(c);
+        } else if (evs.n == 0) {
+            reply_ok(c, hr->state->seq);
+            cmd_free(c);
+        } else {
+            commit(h, hr, &evs, c);
+        }
+        room_events_clear(&evs);
+    }
+    hr->pumping = false;
+    maybe_drop(h, hr);
+}
+
+static void enqueue(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
+{
+    if (hr->q_tail)
+        hr->q_tail->next = c;
+    else
+        hr->q_head = c;
+    hr->q_tail = c;
+    pump(h, hr);
+}
+
+static struct hub_cmd *cmd_new(enum cmd_kind kind)
+{
+    struct hub_cmd *c = calloc(1, sizeof *c);
+    if (c)
+        c->kind = kind;
+    return c;
 }
 
 void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd)
 {
     struct hub_room *hr = s->room;
-    struct room_events evs = {.n = 0};
-    char err[200] = "";
-    int64_t now = net_now_ms();
-    if (!h->backend->ops->available(h->backend)) {
-        metrics.commands[cmd->type][PROTO_ERR_UNAVAILABLE]++;
-        session_send_error(s, cmd->id, PROTO_ERR_UNAVAILABLE, NULL);
+    struct hub_cmd *c = cmd_new(CMD_CLIENT);
+    if (!c || !hr || !hr->state) {
+        free(c);
+        metrics.commands[cmd->type][PROTO_ERR_INTERNAL]++;
+        session_send_error(s, cmd->id, PROTO_ERR_INTERNAL, NULL);
         return;
     }
-    enum proto_err e = room_decide(hr->state, &s->actor, cmd, now, &evs, err, sizeof err);
-    if (e != PROTO_OK) {
-        metrics.commands[cmd->type][e]++;
-        session_send_error(s, cmd->id, e, err[0] ? err : NULL);
-        return;
-    }
-    if (evs.n == 0) {
-        metrics.commands[cmd->type][PROTO_OK]++;
-        send_ack(s, cmd->id, hr->state->seq);
-        return;
-    }
-    commit(h, hr, &evs, s, cmd->id, cmd->type);
-    room_events_clear(&evs);
+    c->s = s;
+    c->cmd = *cmd;
+    c->cmd.token = NULL;
+    c->cmd.text = cmd->text ? strdup(cmd->text) : NULL;
+    if (cmd->settings)
+        json_incref((json_t *)cmd->settings);
+    enqueue(h, hr, c);
 }
 
 /* ---- sessions ---- */
@@ -364,15 +604,36 @@ static void unjoined_unlink(struct hub *h, struct session *s)
 
 void hub_session_opened(struct hub *h, struct session *s)
 {
+    s->serial = ++h->next_serial;
     s->u_next = h->unjoined;
     if (h->unjoined)
         h->unjoined->u_prev = s;
     h->unjoined = s;
 }
 
+/* Forgets s in every queue and wait list (it is being freed). */
+static void forget_session(struct hub *h, struct session *s)
+{
+    for (size_t i = 0; i < h->n_rooms; i++) {
+        struct hub_room *hr = h->rooms[i];
+        for (struct waiter *w = hr->waiters; w; w = w->next)
+            if (w->s == s)
+                w->s = NULL;
+    }
+    struct hub_room *hr = s->room;
+    if (!hr)
+        return;
+    for (struct hub_cmd *c = hr->q_head; c; c = c->next)
+        if (c->s == s)
+            c->s = NULL;
+    if (hr->inflight && hr->inflight->s == s)
+        hr->inflight->s = NULL;
+}
+
 void hub_session_closed(struct hub *h, struct session *s)
 {
     struct hub_room *hr = s->room;
+    forget_session(h, s);
     if (!hr) {
         unjoined_unlink(h, s);
         return;
@@ -386,25 +647,33 @@ void hub_session_closed(struct hub *h, struct session *s)
     s->room = NULL;
     hr->n_conns--;
     metrics.joined--;
+    char cid[128];
+    conn_id(h, s, cid, sizeof cid);
+    h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, NULL);
     if (s->is_observer) {
         hr->observers--;
+        maybe_drop(h, hr);
         return;
     }
     int idx = member_index(hr, s->actor.sub);
-    if (idx < 0 || member_conns_fit(hr) != 0)
-        return;
-    if (--hr->member_conns[idx] > 0) {
-        presence(hr, "update", &hr->state->members[idx], NULL);
+    if (idx < 0 || member_conns_fit(hr) != 0) {
+        maybe_drop(h, hr);
         return;
     }
-    presence(hr, "leave", &hr->state->members[idx], NULL);
-    if (h->draining)
-        return;
-    struct room_events evs = {.n = 0};
-    room_decide_disconnect(hr->state, s->actor.sub, net_now_ms(), &evs);
-    if (evs.n > 0 && h->backend->ops->available(h->backend))
-        commit(h, hr, &evs, NULL, NULL, PROTO_CMD_PING);
-    room_events_clear(&evs);
+    if (--hr->member_conns[idx] > 0) {
+        presence(hr, "update", &hr->state->members[idx], NULL);
+    } else {
+        presence(hr, "leave", &hr->state->members[idx], NULL);
+        if (!h->draining && hr->state->floor.active && strcmp(hr->state->floor.sub, s->actor.sub) == 0) {
+            struct hub_cmd *c = cmd_new(CMD_DISCONNECT);
+            if (c) {
+                snprintf(c->sub, sizeof c->sub, "%s", s->actor.sub);
+                enqueue(h, hr, c);
+                return;
+            }
+        }
+    }
+    maybe_drop(h, hr);
 }
 
 /* The welcome: the snapshot, the participants, and the events the client
@@ -450,49 +719,39 @@ static void welcome_history(void *arg, enum backend_result r, const struct backe
     free(head);
 }
 
-void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
+/* Refusals at join: an error saying why, then the close code. */
+static void refuse_join(struct session *s, enum proto_err e, const char *msg, int close_code)
 {
-    struct proto_claims claims;
-    const char *why = "invalid token";
-    int64_t now = net_now_ms();
-    if (proto_jwt_verify(h->cfg->secret, h->cfg->secret_len, cmd->token, now / 1000, &claims, &why) != PROTO_OK) {
-        metrics.commands[PROTO_CMD_JOIN][PROTO_ERR_UNAUTHORIZED]++;
-        session_send_error(s, NULL, PROTO_ERR_UNAUTHORIZED, why);
-        session_close(s, PROTO_CLOSE_UNAUTHORIZED, "unauthorized", true);
-        return;
-    }
-    struct hub_room *hr = find_room(h, claims.room);
-    if (!hr) {
-        metrics.commands[PROTO_CMD_JOIN][PROTO_ERR_NOT_FOUND]++;
-        session_send_error(s, NULL, PROTO_ERR_NOT_FOUND, "no such room");
-        session_close(s, PROTO_CLOSE_NO_ROOM, "no such room", true);
-        return;
-    }
-    if (room_is_removed(hr->state, claims.sub)) {
-        metrics.commands[PROTO_CMD_JOIN][PROTO_ERR_FORBIDDEN]++;
-        session_send_error(s, NULL, PROTO_ERR_FORBIDDEN, "you were removed from this room");
-        session_close(s, PROTO_CLOSE_REMOVED, "removed from the room", true);
+    metrics.commands[PROTO_CMD_JOIN][e]++;
+    session_send_error(s, NULL, e, msg);
+    session_close(s, close_code, proto_close_reason(close_code), true);
+}
+
+static json_t *member_record(const struct room_actor *a)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s}", "sub", a->sub, "name", a->name, "role",
+                     proto_role_name(a->role), "category", proto_category_name(a->category),
+                     "delegation", a->delegation);
+}
+
+static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, bool has_since,
+                        uint64_t since, bool has_epoch, const char *epoch)
+{
+    struct room_actor *a = &s->actor;
+    if (room_is_removed(hr->state, a->sub)) {
+        refuse_join(s, PROTO_ERR_FORBIDDEN, "you were removed from this room", PROTO_CLOSE_REMOVED);
         return;
     }
     if (!h->backend->ops->available(h->backend)) {
-        metrics.commands[PROTO_CMD_JOIN][PROTO_ERR_UNAVAILABLE]++;
-        session_close(s, PROTO_CLOSE_TRY_AGAIN, "backend unavailable, try again", true);
+        refuse_join(s, PROTO_ERR_UNAVAILABLE, NULL, PROTO_CLOSE_TRY_AGAIN);
         return;
     }
-    struct room_actor *a = &s->actor;
-    memset(a, 0, sizeof *a);
-    snprintf(a->sub, sizeof a->sub, "%s", claims.sub);
-    snprintf(a->name, sizeof a->name, "%s", claims.name);
-    snprintf(a->delegation, sizeof a->delegation, "%s", claims.delegation);
-    a->category = claims.category;
-    a->role = claims.role;
-
-    if (room_participant_seen(hr->state, a)) {
-        json_t *m = json_pack("{s:s, s:s, s:s, s:s?, s:s}", "sub", a->sub, "name", a->name,
-                              "role", proto_role_name(a->role), "category",
-                              proto_category_name(a->category), "delegation", a->delegation);
+    /* Observers are only counted: keeping them out of the store keeps a
+     * plenary's thousands of joins from costing a write each. */
+    if (room_participant_seen(hr->state, a) && a->role != PROTO_ROLE_OBSERVER) {
+        json_t *m = member_record(a);
         if (m)
-            h->backend->ops->save_member(h->backend, hr->state->id, m);
+            h->backend->ops->save_member(h->backend, hr->id, m);
         json_decref(m);
     }
     if (member_conns_fit(hr) != 0) {
@@ -507,34 +766,34 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     if (hr->conns)
         hr->conns->prev = s;
     hr->conns = s;
-    hr->n_conns++;
+    if (hr->n_conns++ == 0)
+        h->backend->ops->watch(h->backend, hr->id, true, hr->state->seq);
     metrics.joined++;
     metrics.joins++;
     metrics.commands[PROTO_CMD_JOIN][PROTO_OK]++;
 
     enum proto_role role = room_effective_role(hr->state, a);
     const struct room_member *m = room_member_find(hr->state, a->sub);
-    json_t *you;
-    s->is_observer = role == PROTO_ROLE_OBSERVER;
+    json_t *you, *pj = NULL;
+    s->is_observer = role == PROTO_ROLE_OBSERVER || !m;
     if (s->is_observer) {
         hr->observers++;
-        you = m ? room_member_json(hr->state, m) : json_object();
-        json_object_set_new(you, "sub", json_string(a->sub));
-        json_object_set_new(you, "name", json_string(a->name));
-        json_object_set_new(you, "role", json_string("observer"));
-        json_object_set_new(you, "delegation", a->delegation[0] ? json_string(a->delegation) : json_null());
-        json_object_set_new(you, "category", a->category == PROTO_CAT_NONE ? json_null()
-                                                 : json_string(proto_category_name(a->category)));
-        json_object_set_new(you, "online", json_true());
-        json_object_set_new(you, "connections", json_integer(1));
-        if (!json_object_get(you, "muted"))
-            json_object_set_new(you, "muted", json_false());
+        you = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:i, s:b}", "sub", a->sub, "name", a->name,
+                        "role", "observer", "delegation", a->delegation[0] ? a->delegation : NULL,
+                        "category", proto_category_name(a->category), "online", 1, "connections", 1,
+                        "muted", m && m->muted);
+        pj = json_incref(you);
     } else {
         int idx = (int)(m - hr->state->members);
         hr->member_conns[idx]++;
         presence(hr, hr->member_conns[idx] == 1 ? "join" : "update", m, s);
         you = participant_json(hr, m);
+        pj = room_member_json(hr->state, m);
     }
+    char cid[128];
+    conn_id(h, s, cid, sizeof cid);
+    h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
+    json_decref(pj);
 
     struct welcome_ctx w = {.s = s};
     w.head = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:I}", "type", "welcome", "seq",
@@ -548,36 +807,290 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     uint64_t seq = hr->state->seq;
     /* Resume only within the same history: a since of another epoch (or
      * from the future) is not comparable. */
-    w.resumed = cmd->has_since && cmd->since <= seq &&
-                (!cmd->has_epoch || strcmp(cmd->epoch, hr->state->epoch) == 0);
+    w.resumed = has_since && since <= seq && (!has_epoch || strcmp(epoch, hr->state->epoch) == 0);
     if (w.resumed)
-        h->backend->ops->history(h->backend, hr->state->id, cmd->since, (size_t)-1, welcome_history, &w);
+        h->backend->ops->history(h->backend, hr->id, since, (size_t)-1, welcome_history, &w);
     else
-        h->backend->ops->history(h->backend, hr->state->id, seq > PROTO_RECENT_EVENTS ? seq - PROTO_RECENT_EVENTS : 0,
+        h->backend->ops->history(h->backend, hr->id,
+                                 seq > PROTO_RECENT_EVENTS ? seq - PROTO_RECENT_EVENTS : 0,
                                  PROTO_RECENT_EVENTS, welcome_history, &w);
     json_decref(w.head);
+}
+
+struct open_ctx {
+    struct hub *h;
+    char id[PROTO_ROOM_BUF];
+};
+
+static void opened(void *arg, enum backend_result r, struct room *initial, struct room *current)
+{
+    struct open_ctx *o = arg;
+    struct hub *h = o->h;
+    struct hub_room *hr = find_room(h, o->id);
+    free(o);
+    room_destroy(initial);
+    if (!hr || hr->state) {
+        room_destroy(current);
+        return;
+    }
+    struct waiter *ws = hr->waiters;
+    hr->waiters = NULL;
+    if (r == BACKEND_OK) {
+        hr->state = current;
+        recount(hr);
+    } else {
+        room_destroy(current);
+        remove_room(h, hr);
+        hr = NULL;
+    }
+    for (struct waiter *w = ws, *n; w; w = n) {
+        n = w->next;
+        if (w->s) {
+            if (hr)
+                finish_join(h, hr, w->s, w->has_since, w->since, w->has_epoch, w->epoch);
+            else if (r == BACKEND_NOT_FOUND)
+                refuse_join(w->s, PROTO_ERR_NOT_FOUND, "no such room", PROTO_CLOSE_NO_ROOM);
+            else
+                refuse_join(w->s, PROTO_ERR_UNAVAILABLE, NULL, PROTO_CLOSE_TRY_AGAIN);
+        } else if (w->cb) {
+            w->cb(w->arg, hr != NULL);
+        }
+        free(w);
+    }
+    if (hr)
+        maybe_drop(h, hr);
+}
+
+/* Adds w to the room's waiters, opening the room when this node does not
+ * hold it. Returns false when it cannot wait (no shared backend: the room
+ * does not exist). */
+static bool wait_for_room(struct hub *h, const char *id, struct waiter *w)
+{
+    struct hub_room *hr = find_room(h, id);
+    if (!hr) {
+        if (!h->shared)
+            return false;
+        struct open_ctx *o = calloc(1, sizeof *o);
+        hr = o ? add_room(h, id, NULL) : NULL;
+        if (!hr) {
+            free(o);
+            return false;
+        }
+        o->h = h;
+        snprintf(o->id, sizeof o->id, "%s", id);
+        w->next = NULL;
+        hr->waiters = w;
+        h->backend->ops->open(h->backend, id, opened, o);
+        return true;
+    }
+    w->next = hr->waiters;
+    hr->waiters = w;
+    return true;
+}
+
+void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
+{
+    struct proto_claims claims;
+    const char *why = "invalid token";
+    int64_t now = net_now_ms();
+    if (proto_jwt_verify(h->cfg->secret, h->cfg->secret_len, cmd->token, now / 1000, &claims, &why) != PROTO_OK) {
+        refuse_join(s, PROTO_ERR_UNAUTHORIZED, why, PROTO_CLOSE_UNAUTHORIZED);
+        return;
+    }
+    struct room_actor *a = &s->actor;
+    memset(a, 0, sizeof *a);
+    snprintf(a->sub, sizeof a->sub, "%s", claims.sub);
+    snprintf(a->name, sizeof a->name, "%s", claims.name);
+    snprintf(a->delegation, sizeof a->delegation, "%s", claims.delegation);
+    a->category = claims.category;
+    a->role = claims.role;
+
+    struct hub_room *hr = find_room(h, claims.room);
+    if (hr && hr->state) {
+        finish_join(h, hr, s, cmd->has_since, cmd->since, cmd->has_epoch, cmd->epoch);
+        return;
+    }
+    struct waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        session_close(s, PROTO_CLOSE_TRY_AGAIN, "out of memory", false);
+        return;
+    }
+    w->s = s;
+    w->has_since = cmd->has_since;
+    w->since = cmd->since;
+    w->has_epoch = cmd->has_epoch;
+    snprintf(w->epoch, sizeof w->epoch, "%s", cmd->epoch);
+    if (!wait_for_room(h, claims.room, w)) {
+        free(w);
+        refuse_join(s, PROTO_ERR_NOT_FOUND, "no such room", PROTO_CLOSE_NO_ROOM);
+    }
+}
+
+/* ---- presence from other nodes ---- */
+
+static struct remote_conn *remote_find(struct hub_room *hr, const char *conn)
+{
+    for (size_t i = 0; i < hr->n_remote; i++)
+        if (strcmp(hr->remote[i].conn, conn) == 0)
+            return &hr->remote[i];
+    return NULL;
+}
+
+static bool remote_add(struct hub *h, struct hub_room *hr, const json_t *msg)
+{
+    const char *conn = json_string_value(json_object_get(msg, "conn"));
+    const char *node = json_string_value(json_object_get(msg, "node"));
+    const json_t *p = json_object_get(msg, "participant");
+    const char *sub = json_string_value(json_object_get(p, "sub"));
+    if (!conn || !sub || (node && strcmp(node, h->cfg->node_id) == 0) || remote_find(hr, conn))
+        return false;
+    if (hr->n_remote == hr->cap_remote) {
+        size_t cap = hr->cap_remote ? hr->cap_remote * 2 : 16;
+        struct remote_conn *rc = realloc(hr->remote, cap * sizeof *rc);
+        if (!rc)
+            return false;
+        hr->remote = rc;
+        hr->cap_remote = cap;
+    }
+    struct remote_conn *rc = &hr->remote[hr->n_remote++];
+    snprintf(rc->conn, sizeof rc->conn, "%s", conn);
+    snprintf(rc->sub, sizeof rc->sub, "%s", sub);
+    rc->observer = json_is_true(json_object_get(msg, "observer"));
+    if (!rc->observer) {
+        /* Learn the participant as this node would at a local join. */
+        struct room_actor a;
+        memset(&a, 0, sizeof a);
+        const char *name = json_string_value(json_object_get(p, "name"));
+        const char *del = json_string_value(json_object_get(p, "delegation"));
+        int role = proto_role_parse(json_string_value(json_object_get(p, "role")));
+        int cat = proto_category_parse(json_string_value(json_object_get(p, "category")));
+        snprintf(a.sub, sizeof a.sub, "%s", sub);
+        snprintf(a.name, sizeof a.name, "%s", name ? name : sub);
+        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
+        a.role = role < 0 ? PROTO_ROLE_DELEGATE : (enum proto_role)role;
+        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
+        room_participant_seen(hr->state, &a);
+    }
+    return true;
+}
+
+static void hub_on_presence(void *arg, const char *room_id, const json_t *msg)
+{
+    struct hub *h = arg;
+    struct hub_room *hr = find_room(h, room_id);
+    const char *action = json_string_value(json_object_get(msg, "action"));
+    if (!hr || !hr->state || !action)
+        return;
+    if (strcmp(action, "sync") == 0) {
+        /* The whole mirror again (after opening the room, or a reconnect). */
+        hr->n_remote = 0;
+        size_t i;
+        const json_t *e;
+        json_array_foreach(json_object_get(msg, "entries"), i, e)
+            remote_add(h, hr, e);
+        recount(hr);
+        return;
+    }
+    const char *conn = json_string_value(json_object_get(msg, "conn"));
+    if (!conn)
+        return;
+    if (strcmp(action, "join") == 0) {
+        if (!remote_add(h, hr, msg))
+            return;
+        struct remote_conn *rc = &hr->remote[hr->n_remote - 1];
+        int idx = remote_is_observer(hr, rc) ? -1 : member_index(hr, rc->sub);
+        if (idx < 0 || member_conns_fit(hr) != 0) {
+            hr->observers++;
+            return;
+        }
+        hr->member_conns[idx]++;
+        presence(hr, hr->member_conns[idx] == 1 ? "join" : "update", &hr->state->members[idx], NULL);
+    } else if (strcmp(action, "leave") == 0) {
+        struct remote_conn *rc = remote_find(hr, conn);
+        if (!rc)
+            return;
+        struct remote_conn gone = *rc;
+        *rc = hr->remote[--hr->n_remote];
+        int idx = remote_is_observer(hr, &gone) ? -1 : member_index(hr, gone.sub);
+        if (idx < 0 || member_conns_fit(hr) != 0) {
+            if (hr->observers)
+                hr->observers--;
+            return;
+        }
+        if (hr->member_conns[idx] > 0)
+            hr->member_conns[idx]--;
+        presence(hr, hr->member_conns[idx] > 0 ? "update" : "leave", &hr->state->members[idx], NULL);
+        if (hr->member_conns[idx] == 0 && hr->state->floor.active &&
+            strcmp(hr->state->floor.sub, gone.sub) == 0) {
+            struct hub_cmd *c = cmd_new(CMD_DISCONNECT);
+            if (c) {
+                snprintf(c->sub, sizeof c->sub, "%s", gone.sub);
+                enqueue(h, hr, c);
+            }
+        }
+    }
+}
+
+static void hub_on_reset(void *arg, const char *room_id, struct room *current)
+{
+    struct hub *h = arg;
+    struct hub_room *hr = find_room(h, room_id);
+    if (!hr || !hr->state) {
+        room_destroy(current);
+        return;
+    }
+    log_warn("room %s: its history was lost; it goes on under epoch %s", room_id, current->epoch);
+    room_destroy(hr->state);
+    hr->state = current;
+    hr->n_remote = 0;
+    recount(hr);
+    /* The clients' seqs belong to the lost history: they must rejoin. */
+    for (struct session *s = hr->conns; s; s = s->next)
+        session_close(s, PROTO_CLOSE_TRY_AGAIN, "room history reset; join again", true);
+}
+
+static void hub_on_reconnect(void *arg)
+{
+    struct hub *h = arg;
+    /* The store may have forgotten this node's connections: announce them
+     * again. */
+    for (size_t i = 0; i < h->n_rooms; i++) {
+        struct hub_room *hr = h->rooms[i];
+        if (!hr->state)
+            continue;
+        for (struct session *s = hr->conns; s; s = s->next) {
+            char cid[128];
+            conn_id(h, s, cid, sizeof cid);
+            const struct room_member *m = room_member_find(hr->state, s->actor.sub);
+            json_t *pj = m ? room_member_json(hr->state, m) : member_record(&s->actor);
+            h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
+            json_decref(pj);
+        }
+    }
 }
 
 /* ---- timers ---- */
 
 void hub_tick(struct hub *h, int64_t now)
 {
+    h->backend->ops->tick(h->backend, now);
     for (struct session *s = h->unjoined, *next; s; s = next) {
         next = s->u_next;
         if (s->state == SESSION_NEW && now - s->created_ms >= h->cfg->join_timeout_ms)
             session_close(s, PROTO_CLOSE_JOIN_TIMEOUT, "no join within 10 s", true);
     }
-    if (!h->backend->ops->available(h->backend))
-        return;
+    bool up = h->backend->ops->available(h->backend);
     for (size_t i = 0; i < h->n_rooms; i++) {
         struct hub_room *hr = h->rooms[i];
+        if (!hr->state || (h->shared && !hr->n_conns))
+            continue;
         int64_t due = room_deadline(hr->state);
-        if (due >= 0 && now >= due) {
-            struct room_events evs = {.n = 0};
-            room_decide_clock(hr->state, now, &evs);
-            if (evs.n > 0)
-                commit(h, hr, &evs, NULL, NULL, PROTO_CMD_PING);
-            room_events_clear(&evs);
+        if (up && due >= 0 && now >= due && !hr->clock_queued && !hr->inflight) {
+            struct hub_cmd *c = cmd_new(CMD_CLOCK);
+            if (c) {
+                hr->clock_queued = true;
+                enqueue(h, hr, c);
+            }
         }
         if (hr->observers != hr->observers_sent && now - hr->observers_sent_ms >= OBSERVER_PRESENCE_MS) {
             hr->observers_sent = hr->observers;
@@ -608,11 +1121,6 @@ int hub_backend_up(struct hub *h)
 
 /* ---- admin ---- */
 
-static void result_cb(void *arg, enum backend_result r)
-{
-    *(enum backend_result *)arg = r;
-}
-
 static void random_epoch(char *out, size_t sz)
 {
     static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
@@ -625,53 +1133,158 @@ static void random_epoch(char *out, size_t sz)
     out[i] = '\0';
 }
 
-int hub_room_create(struct hub *h, const json_t *spec, json_t **out, char *errbuf, size_t errsz)
+struct create_ctx {
+    struct hub *h;
+    struct room *r;
+    void (*cb)(void *arg, int status, const json_t *out, const char *msg);
+    void *arg;
+};
+
+static void created(void *arg, enum backend_result res)
 {
-    char epoch[16];
-    random_epoch(epoch, sizeof epoch);
-    struct room *r = room_create(spec, epoch, net_now_ms(), errbuf, errsz);
-    if (!r)
-        return 400;
-    if (find_room(h, r->id)) {
-        room_destroy(r);
-        return 409;
+    struct create_ctx *x = arg;
+    json_t *snap = NULL;
+    int status = res == BACKEND_OK ? 201 : res == BACKEND_EXISTS ? 409 : 503;
+    if (res == BACKEND_OK) {
+        log_info("room %s created", x->r->id);
+        snap = room_snapshot_json(x->r);
+        /* The embedded backend's rooms all live in the hub; a shared one's
+         * are opened when used. */
+        if (!x->h->shared && add_room(x->h, x->r->id, x->r))
+            x->r = NULL;
     }
-    enum backend_result res = BACKEND_UNAVAILABLE;
-    h->backend->ops->create(h->backend, r, result_cb, &res);
-    if (res != BACKEND_OK) {
-        room_destroy(r);
-        return res == BACKEND_EXISTS ? 409 : 503;
-    }
-    if (add_room(h, r) != 0) {
-        room_destroy(r);
-        return 503;
-    }
-    log_info("room %s created", r->id);
-    *out = room_snapshot_json(r);
-    return 201;
+    x->cb(x->arg, status, snap, status == 409 ? "a room with this id exists" : NULL);
+    json_decref(snap);
+    room_destroy(x->r);
+    free(x);
 }
 
-json_t *hub_rooms_list(struct hub *h)
+void hub_room_create(struct hub *h, const json_t *spec,
+                     void (*cb)(void *arg, int status, const json_t *out, const char *msg), void *arg)
 {
-    json_t *arr = json_array();
-    for (size_t i = 0; i < h->n_rooms; i++) {
-        struct hub_room *hr = h->rooms[i];
+    char epoch[16], err[200] = "invalid room";
+    random_epoch(epoch, sizeof epoch);
+    struct room *r = room_create(spec, epoch, net_now_ms(), err, sizeof err);
+    if (!r) {
+        cb(arg, 400, NULL, err);
+        return;
+    }
+    if (find_room(h, r->id) && find_room(h, r->id)->state) {
+        room_destroy(r);
+        cb(arg, 409, NULL, "a room with this id exists");
+        return;
+    }
+    struct create_ctx *x = calloc(1, sizeof *x);
+    if (!x) {
+        room_destroy(r);
+        cb(arg, 503, NULL, NULL);
+        return;
+    }
+    x->h = h;
+    x->r = r;
+    x->cb = cb;
+    x->arg = arg;
+    h->backend->ops->create(h->backend, r, created, x);
+}
+
+void hub_room_ensure(struct hub *h, const char *id, void (*cb)(void *arg, bool found), void *arg)
+{
+    struct hub_room *hr = find_room(h, id);
+    if (hr && hr->state) {
+        if (!h->shared || hr->n_conns || hr->q_head || hr->inflight) {
+            cb(arg, true);
+            return;
+        }
+        /* Held but unwatched: its replica may be stale; open it afresh. */
+        remove_room(h, hr);
+    }
+    struct waiter *w = calloc(1, sizeof *w);
+    if (!w) {
+        cb(arg, false);
+        return;
+    }
+    w->cb = cb;
+    w->arg = arg;
+    if (!wait_for_room(h, id, w)) {
+        free(w);
+        cb(arg, false);
+    }
+}
+
+/* Lists rooms one after the other: ensure each, then describe it. */
+struct list_ctx {
+    struct hub *h;
+    json_t *ids, *out;
+    size_t next;
+    void (*cb)(void *arg, int status, const json_t *list);
+    void *arg;
+};
+
+static void list_next(struct list_ctx *x);
+
+static void list_found(void *arg, bool found)
+{
+    struct list_ctx *x = arg;
+    const char *id = json_string_value(json_array_get(x->ids, x->next));
+    struct hub_room *hr = found && id ? find_room(x->h, id) : NULL;
+    if (hr && hr->state) {
         size_t online = 0;
         for (size_t k = 0; k < hr->state->members_len && k < hr->member_conns_cap; k++)
             online += hr->member_conns[k] > 0;
-        json_array_append_new(arr, json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", hr->state->id,
-                                             "title", hr->state->title, "status",
-                                             proto_status_name(hr->state->status), "participants",
-                                             (json_int_t)online, "observers",
-                                             (json_int_t)hr->observers));
+        json_array_append_new(x->out, json_pack("{s:s, s:s, s:s, s:I, s:I}", "id", hr->id, "title",
+                                                hr->state->title, "status",
+                                                proto_status_name(hr->state->status),
+                                                "participants", (json_int_t)online, "observers",
+                                                (json_int_t)hr->observers));
+        maybe_drop(x->h, hr);
     }
-    return arr;
+    x->next++;
+    list_next(x);
+}
+
+static void list_next(struct list_ctx *x)
+{
+    if (x->next >= json_array_size(x->ids)) {
+        x->cb(x->arg, 200, x->out);
+        json_decref(x->ids);
+        json_decref(x->out);
+        free(x);
+        return;
+    }
+    hub_room_ensure(x->h, json_string_value(json_array_get(x->ids, x->next)), list_found, x);
+}
+
+static void list_ids(void *arg, enum backend_result r, json_t *ids)
+{
+    struct list_ctx *x = arg;
+    if (r != BACKEND_OK) {
+        x->cb(x->arg, 503, NULL);
+        json_decref(x->out);
+        free(x);
+        return;
+    }
+    x->ids = json_incref(ids);
+    list_next(x);
+}
+
+void hub_rooms_list(struct hub *h, void (*cb)(void *arg, int status, const json_t *list), void *arg)
+{
+    struct list_ctx *x = calloc(1, sizeof *x);
+    if (!x || !(x->out = json_array())) {
+        free(x);
+        cb(arg, 503, NULL);
+        return;
+    }
+    x->h = h;
+    x->cb = cb;
+    x->arg = arg;
+    h->backend->ops->rooms(h->backend, list_ids, x);
 }
 
 json_t *hub_room_get(struct hub *h, const char *id)
 {
     struct hub_room *hr = find_room(h, id);
-    if (!hr)
+    if (!hr || !hr->state)
         return NULL;
     json_t *j = room_snapshot_json(hr->state);
     json_object_set_new(j, "participants", participants_json(hr));
@@ -681,35 +1294,17 @@ json_t *hub_room_get(struct hub *h, const char *id)
     return j;
 }
 
-int hub_room_exists(struct hub *h, const char *id)
-{
-    return find_room(h, id) != NULL;
-}
-
-int hub_room_close(struct hub *h, const char *id)
+void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg)
 {
     struct hub_room *hr = find_room(h, id);
-    if (!hr)
-        return 404;
-    if (hr->state->status == PROTO_STATUS_CLOSED)
-        return 200;
-    struct proto_cmd cmd;
-    memset(&cmd, 0, sizeof cmd);
-    cmd.type = PROTO_CMD_SET_STATUS;
-    cmd.status = PROTO_STATUS_CLOSED;
-    struct room_actor admin;
-    memset(&admin, 0, sizeof admin);
-    snprintf(admin.sub, sizeof admin.sub, "admin");
-    snprintf(admin.name, sizeof admin.name, "Administrator");
-    admin.role = PROTO_ROLE_MODERATOR;
-    admin.category = PROTO_CAT_NONE;
-    struct room_events evs = {.n = 0};
-    char err[200];
-    if (room_decide(hr->state, &admin, &cmd, net_now_ms(), &evs, err, sizeof err) != PROTO_OK)
-        return 200;
-    enum backend_result r = commit(h, hr, &evs, NULL, NULL, PROTO_CMD_SET_STATUS);
-    room_events_clear(&evs);
-    return r == BACKEND_OK ? 200 : 503;
+    struct hub_cmd *c = hr && hr->state ? cmd_new(CMD_ADMIN_CLOSE) : NULL;
+    if (!c) {
+        cb(arg, hr && hr->state ? 503 : 404);
+        return;
+    }
+    c->done = cb;
+    c->arg = arg;
+    enqueue(h, hr, c);
 }
 
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len)
@@ -717,7 +1312,7 @@ int hub_room_transcript(struct hub *h, const char *id, int format, char **out, s
     const struct room *initial = NULL;
     json_t *events = h->backend->ops->record(h->backend, id, &initial);
     if (!events)
-        return hub_room_exists(h, id) ? 500 : 404;
+        return find_room(h, id) ? 500 : 404;
     char err[200] = "";
     *out = transcript_render(initial, events, (enum transcript_format)format, len, err, sizeof err);
     json_decref(events);
@@ -734,7 +1329,7 @@ static void loaded(void *arg, struct room *initial, struct room *current)
 {
     struct hub *h = arg;
     room_destroy(initial);
-    if (add_room(h, current) != 0)
+    if (!add_room(h, current->id, current))
         room_destroy(current);
 }
 
@@ -744,13 +1339,19 @@ struct hub *hub_create(const struct config *cfg)
     if (!h)
         return NULL;
     h->cfg = cfg;
-    struct backend_sink sink = {.arg = h, .on_events = hub_on_events};
+    struct backend_sink sink = {
+        .arg = h,
+        .on_events = hub_on_events,
+        .on_presence = hub_on_presence,
+        .on_reset = hub_on_reset,
+        .on_reconnect = hub_on_reconnect,
+    };
     if (cfg->redis_url) {
-        log_error("--redis: the Redis backend is not part of this build yet; "
-                  "run without --redis for the embedded backend");
-        goto fail;
+        h->shared = true;
+        h->backend = backend_redis_create(cfg->redis_url, cfg->node_id, &sink);
+    } else {
+        h->backend = backend_memory_create(cfg->data_dir, &sink);
     }
-    h->backend = backend_memory_create(cfg->data_dir, &sink);
     if (!h->backend)
         goto fail;
     if (h->backend->ops->load(h->backend, loaded, h) < 0)
@@ -765,8 +1366,8 @@ void hub_destroy(struct hub *h)
 {
     if (!h)
         return;
-    for (size_t i = 0; i < h->n_rooms; i++)
-        free_room(h->rooms[i]);
+    while (h->n_rooms)
+        remove_room(h, h->rooms[h->n_rooms - 1]);
     free(h->rooms);
     backend_destroy(h->backend);
     free(h);

@@ -1,8 +1,10 @@
 /*
  * hub: this node's rooms. For each room: the local replica of its state,
- * the local connections, ordered delivery of committed events (each event
- * encoded once, the same frame queued on every connection), acks after
- * their events, presence, and the floor clock (checked on every tick).
+ * the local connections, the queue of commands waiting for their turn (one
+ * commit in flight per room), ordered delivery of committed events (each
+ * event encoded once, the same frame queued on every connection), acks
+ * after their events, presence (local connections and those of other
+ * nodes), and the floor clock (checked on every tick).
  *
  * Commands reach the hub from sessions; the hub asks the pure room logic
  * (room_decide), commits through the backend, and applies what the backend
@@ -11,6 +13,7 @@
 #ifndef ROSTRUM_HUB_H
 #define ROSTRUM_HUB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,44 +21,50 @@
 
 #include "proto.h"
 
-struct backend;
 struct config;
 struct hub;
 struct session;
 
-/* Creates the hub and its backend (memory). Returns NULL with a message
- * logged. cfg is borrowed for the hub's life. */
+/* Creates the hub and its backend (memory, or Redis with cfg->redis_url).
+ * Returns NULL with a message logged. cfg is borrowed for the hub's life. */
 struct hub *hub_create(const struct config *cfg);
 void hub_destroy(struct hub *h); /* NULL is a no-op */
 
 /* Session life cycle (called by session.c). */
 void hub_session_opened(struct hub *h, struct session *s);
 void hub_session_closed(struct hub *h, struct session *s);
-/* cmd is borrowed for the call. */
+/* cmd is borrowed for the call (copied when it must wait). */
 void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd);
 void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd);
 
-/* Timers: join timeouts, floor clocks, observer counts. Call often (every
- * 100 ms). */
+/* Timers: join timeouts, floor clocks, observer counts, the backend's.
+ * Call every 100 ms. */
 void hub_tick(struct hub *h, int64_t now_ms);
 /* Marks every connection for closing with 1001 (drain). Returns the
- * number of connections still open. */
+ * number of connections marked. */
 size_t hub_drain(struct hub *h);
-/* True while the backend is reachable. */
+/* 1 while the backend is reachable. */
 int hub_backend_up(struct hub *h);
 
-/* ---- for the admin API; results as new JSON references ---- */
-/* Creates a room from an API body. Returns 201, 400 (reason in errbuf),
- * 409 or 503; *out is the snapshot on 201. */
-int hub_room_create(struct hub *h, const json_t *spec, json_t **out, char *errbuf, size_t errsz);
-/* [{"id","title","status","participants","observers"}] */
-json_t *hub_rooms_list(struct hub *h);
-/* The snapshot with participants, observers, seq and epoch; NULL if unknown. */
+/* ---- for the admin API ----
+ * Results come through callbacks, called before return or later. JSON
+ * passed to callbacks is borrowed for the call. */
+
+/* Creates a room from an API body: status 201 (out: snapshot), 400 (msg
+ * says why), 409 or 503. */
+void hub_room_create(struct hub *h, const json_t *spec,
+                     void (*cb)(void *arg, int status, const json_t *out, const char *msg), void *arg);
+/* Makes sure this node holds room id (opening it from the backend): cb
+ * gets true when the room exists. Until the next return to the event loop,
+ * hub_room_get/hub_room_transcript/hub_room_mint_ok may then be used. */
+void hub_room_ensure(struct hub *h, const char *id, void (*cb)(void *arg, bool found), void *arg);
+/* [{"id","title","status","participants","observers"}] of every room. */
+void hub_rooms_list(struct hub *h, void (*cb)(void *arg, int status, const json_t *list), void *arg);
+/* The snapshot with participants, observers, seq and epoch (new
+ * reference); NULL when this node does not hold the room. */
 json_t *hub_room_get(struct hub *h, const char *id);
-/* Closes the room (status_changed closed). Returns 200, 404 or 503. */
-int hub_room_close(struct hub *h, const char *id);
-/* True when the room exists. */
-int hub_room_exists(struct hub *h, const char *id);
+/* Closes the room (status_changed closed): status 200, 404 or 503. */
+void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg);
 /* The record as text (transcript_render). Returns 200 (body in *out, new
  * string, length in *len), 404 or 500. */
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len);

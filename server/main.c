@@ -31,6 +31,14 @@ static void raise_nofile(void)
     }
 }
 
+static void demo_created(void *arg, int status, const json_t *out, const char *msg)
+{
+    (void)out;
+    *(int *)arg = status;
+    if (status != 201 && status != 409)
+        log_error("--demo: cannot create the room (%d %s)", status, msg ? msg : "");
+}
+
 static int demo(struct hub *h, const struct config *cfg, const char *base)
 {
     static const char spec_text[] =
@@ -54,18 +62,18 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
         {"delegate", "france", "Delegate of France", "France", PROTO_ROLE_DELEGATE, PROTO_CAT_MEMBER_STATE},
         {"observer", "observer-1", "Observer", NULL, PROTO_ROLE_OBSERVER, PROTO_CAT_NONE},
     };
-    if (!hub_room_exists(h, DEMO_ROOM)) {
-        json_error_t jerr;
-        json_t *spec = json_loads(spec_text, 0, &jerr);
-        json_t *out = NULL;
-        char err[200] = "";
-        int st = spec ? hub_room_create(h, spec, &out, err, sizeof err) : 500;
-        json_decref(spec);
-        json_decref(out);
-        if (st != 201) {
-            log_error("--demo: cannot create the room (%d %s)", st, err);
-            return -1;
-        }
+    json_error_t jerr;
+    json_t *spec = json_loads(spec_text, 0, &jerr);
+    static int st; /* written by demo_created, maybe after this returns */
+    st = spec ? 0 : 500;
+    if (spec)
+        hub_room_create(h, spec, demo_created, &st);
+    json_decref(spec);
+    /* 409: it exists already (a restart on the same data). 0: the backend
+     * answers later (Redis); the room is created in the background. */
+    if (st != 201 && st != 409 && st != 0) {
+        log_error("--demo: cannot create the room (%d)", st);
+        return -1;
     }
     printf("Demo room '%s' is ready. Invite links (valid 7 days):\n", DEMO_ROOM);
     for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
@@ -79,6 +87,11 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
     if (cfg->admin_key_generated)
         printf("Admin API key (generated for this run): %s\n", cfg->admin_key);
     return 0;
+}
+
+static int backend_ready(void *arg)
+{
+    return hub_backend_up(arg);
 }
 
 int main(int argc, char **argv)
@@ -98,6 +111,10 @@ int main(int argc, char **argv)
     net = net_create(&cfg, hub);
     if (!net)
         goto done;
+    /* With Redis, say we listen once the backend answers (or after 5 s,
+     * with /healthz saying 503 until it does). */
+    if (cfg.redis_url && !net_wait(net, backend_ready, hub, 5000))
+        log_warn("redis %s is not reachable yet; retrying in the background", cfg.redis_url);
     if (cfg.secret_generated)
         log_warn("no --secret-file: using a random secret; tokens stop working at restart");
     if (cfg.demo && demo(hub, &cfg, net_base_url(net)) != 0)

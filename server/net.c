@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <libwebsockets.h>
 
@@ -74,6 +75,16 @@ struct http_pss {
     bool too_big;
     char *out;
     size_t out_len, out_sent;
+    int status;               /* 0 until the response is known */
+    const char *ctype;
+    bool headers_sent;
+    struct http_wait *wait;   /* an API answer still to come */
+};
+
+/* Links an API call that answers later to its connection, which may be
+ * gone by then. */
+struct http_wait {
+    struct lws *wsi;          /* NULL once the connection closed */
 };
 
 int64_t net_now_ms(void)
@@ -123,23 +134,33 @@ static const char *mime_of(const char *path)
     return "application/octet-stream";
 }
 
-/* Queues headers and arranges for the body to be written. */
+/* Sets the response; headers go out from the next WRITEABLE, then the
+ * body. */
 static int http_respond(struct lws *wsi, struct http_pss *p, int status, const char *ctype,
                         char *body, size_t len)
 {
-    unsigned char buf[LWS_PRE + 1024];
-    unsigned char *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
+    p->status = status;
+    p->ctype = ctype;
     p->out = body;
     p->out_len = len;
     p->out_sent = 0;
-    if (lws_add_http_common_headers(wsi, (unsigned)status, ctype, len, &q, end) ||
+    p->headers_sent = false;
+    lws_callback_on_writable(wsi);
+    return 0;
+}
+
+static int http_send_headers(struct lws *wsi, struct http_pss *p)
+{
+    unsigned char buf[LWS_PRE + 1024];
+    unsigned char *start = buf + LWS_PRE, *q = start, *end = buf + sizeof buf - 1;
+    if (lws_add_http_common_headers(wsi, (unsigned)p->status, p->ctype, p->out_len, &q, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"cache-control:",
                                     (const unsigned char *)"no-store", 8, &q, end) ||
         lws_add_http_header_by_name(wsi, (const unsigned char *)"x-content-type-options:",
                                     (const unsigned char *)"nosniff", 7, &q, end) ||
         lws_finalize_write_http_header(wsi, start, &q, end))
         return -1;
-    lws_callback_on_writable(wsi);
+    p->headers_sent = true;
     return 0;
 }
 
@@ -175,19 +196,39 @@ static int serve_static(struct lws *wsi, struct http_pss *p)
     return 0;
 }
 
+static void api_done(void *arg, struct api_response *res)
+{
+    struct http_wait *w = arg;
+    if (!w->wsi) {
+        free(res->body);
+        free(w);
+        return;
+    }
+    struct http_pss *p = lws_wsi_user(w->wsi);
+    p->wait = NULL;
+    http_respond(w->wsi, p, res->status, res->content_type, res->body, res->len);
+    free(w);
+}
+
 static int handle_api(struct lws *wsi, struct http_pss *p)
 {
     struct api_request req = {
         .method = p->method, .path = p->path, .query = p->query, .auth = p->auth,
         .base_url = p->base, .body = p->body, .body_len = p->body_len,
     };
-    struct api_response res;
-    api_handle(the_net->hub, the_net->cfg, &req, &res);
-    return http_respond(wsi, p, res.status, res.content_type, res.body, res.len);
+    struct http_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return -1;
+    w->wsi = wsi;
+    p->wait = w;
+    api_handle(the_net->hub, the_net->cfg, &req, api_done, w);
+    return 0;
 }
 
 static void http_pss_reset(struct http_pss *p)
 {
+    if (p->wait)
+        p->wait->wsi = NULL; /* api_done frees it */
     free(p->body);
     free(p->out);
     memset(p, 0, sizeof *p);
@@ -264,6 +305,14 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return http_simple(wsi, p, 413, "the body is larger than 64 KiB");
         return handle_api(wsi, p);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
+        if (!p->status)
+            return 0; /* the answer is not there yet */
+        if (!p->headers_sent) {
+            if (http_send_headers(wsi, p) != 0)
+                return -1;
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
         if (!p->out && p->out_len)
             return -1;
         size_t left = p->out_len - p->out_sent;
@@ -281,6 +330,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         free(p->out);
         p->out = NULL;
+        p->status = 0;
         if (lws_http_transaction_completed(wsi))
             return -1;
         return 0;
@@ -294,6 +344,108 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         break;
     }
     return lws_callback_http_dummy(wsi, reason, user, in, len);
+}
+
+/* ---- watched descriptors (the Redis connections) ---- */
+
+struct net_watch {
+    struct lws *wsi;          /* NULL once lws closed it */
+    net_watch_cb on_read, on_write, on_close;
+    void *arg;
+    bool removed;             /* the owner let go; free on close */
+};
+
+struct raw_pss {
+    struct net_watch *w;
+};
+
+static struct net_watch *adopting;
+
+struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_write,
+                                net_watch_cb on_close, void *arg)
+{
+    struct net_watch *w = calloc(1, sizeof *w);
+    if (!w || !the_net || !the_net->vh) {
+        free(w);
+        close(fd);
+        return NULL;
+    }
+    w->on_read = on_read;
+    w->on_write = on_write;
+    w->on_close = on_close;
+    w->arg = arg;
+    lws_sock_file_fd_type u;
+    u.filefd = fd;
+    adopting = w;
+    w->wsi = lws_adopt_descriptor_vhost(the_net->vh, LWS_ADOPT_RAW_FILE_DESC, u, "rostrum-raw", NULL);
+    adopting = NULL;
+    if (!w->wsi) {
+        free(w);
+        return NULL; /* lws closed fd */
+    }
+    return w;
+}
+
+void net_watch_read(struct net_watch *w, int on)
+{
+    if (w && w->wsi)
+        lws_rx_flow_control(w->wsi, on ? 1 : 0);
+}
+
+void net_watch_write(struct net_watch *w)
+{
+    if (w && w->wsi)
+        lws_callback_on_writable(w->wsi);
+}
+
+void net_watch_remove(struct net_watch *w)
+{
+    if (!w)
+        return;
+    w->on_read = w->on_write = w->on_close = NULL;
+    w->removed = true;
+    if (!w->wsi) {
+        free(w);
+        return;
+    }
+    lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
+}
+
+static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
+{
+    struct raw_pss *p = user;
+    struct net_watch *w = p ? p->w : NULL;
+    switch (reason) {
+    case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
+        return 1; /* not a WebSocket subprotocol */
+    case LWS_CALLBACK_RAW_ADOPT_FILE:
+        if (p)
+            p->w = adopting;
+        return 0;
+    case LWS_CALLBACK_RAW_RX_FILE:
+        if (w && w->on_read)
+            w->on_read(w->arg);
+        return 0;
+    case LWS_CALLBACK_RAW_WRITEABLE_FILE:
+        if (w && w->on_write)
+            w->on_write(w->arg);
+        return 0;
+    case LWS_CALLBACK_RAW_CLOSE_FILE:
+        if (!w)
+            return 0;
+        p->w = NULL;
+        w->wsi = NULL;
+        if (w->removed) {
+            free(w);
+        } else if (w->on_close) {
+            /* Hang-up seen by lws: the owner must drop its connection. */
+            w->on_close(w->arg);
+        }
+        return 0;
+    default:
+        break;
+    }
+    return 0;
 }
 
 /* ---- WebSocket ---- */
@@ -397,6 +549,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 static const struct lws_protocols protocols[] = {
     {"http", http_cb, sizeof(struct http_pss), 0, 0, NULL, 0},
     {"rostrum.v1", ws_cb, sizeof(struct ws_pss), 1024, 0, NULL, 0},
+    {"rostrum-raw", raw_cb, sizeof(struct raw_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
@@ -464,6 +617,15 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
 fail:
     net_destroy(n);
     return NULL;
+}
+
+int net_wait(struct net *n, int (*ready)(void *arg), void *arg, int ms)
+{
+    int64_t until = net_now_ms() + ms;
+    while (!ready(arg) && !stop_requested && net_now_ms() < until)
+        if (lws_service(n->ctx, 0) < 0)
+            break;
+    return ready(arg);
 }
 
 int net_run(struct net *n)

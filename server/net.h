@@ -22,6 +22,9 @@ struct net *net_create(const struct config *cfg, struct hub *hub);
 /* Runs the loop until net_stop() or a signal; drains on the way out
  * (every WebSocket gets close 1001). Returns 0. */
 int net_run(struct net *n);
+/* Services the loop until ready() is true or ms passed (e.g. to wait for
+ * the backend before announcing that we listen). Returns ready(). */
+int net_wait(struct net *n, int (*ready)(void *arg), void *arg, int ms);
 /* Asks the loop to stop (safe from a signal handler). */
 void net_stop(void);
 void net_destroy(struct net *n); /* NULL is a no-op */
@@ -36,6 +39,23 @@ void net_conn_want_write(struct net_conn *c);
 /* Closes c by force after secs seconds if it has not closed by then (a
  * consumer that stopped reading never becomes writeable). */
 void net_conn_kill_after(struct net_conn *c, int secs);
+
+/* A foreign file descriptor (a Redis connection) watched by the loop. The
+ * loop adopts fd (pass a dup(): the loop closes what it adopts) and calls
+ * on_read / on_write when it is readable / writeable and write interest
+ * was asked for; on_close when the loop closed it on its own (hang-up).
+ * Callbacks get arg. */
+struct net_watch;
+typedef void (*net_watch_cb)(void *arg);
+/* Returns a new watch (net_watch_remove()) or NULL; fd is then owned by
+ * the loop (closed on failure too). Read interest starts on. */
+struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_write,
+                                net_watch_cb on_close, void *arg);
+void net_watch_read(struct net_watch *w, int on);
+/* Asks for one on_write call (repeat to keep writing). */
+void net_watch_write(struct net_watch *w);
+/* Stops the callbacks at once and closes the fd soon. NULL is a no-op. */
+void net_watch_remove(struct net_watch *w);
 
 /* Wall clock in ms since the epoch (server time shown to clients). */
 int64_t net_now_ms(void);

@@ -629,22 +629,20 @@ static const struct {
 
 json_t *room_snapshot_json(const struct room *r)
 {
-    json_t *out = json_pack("{s:s, s:s}", "id", r->id, "title", r->title ? r->title : "");
-    json_t *v;
+    json_t *out = json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "title",
+                            r->title ? r->title : "", "status",
+                            room_part_json(r, PROTO_PART_STATUS), "agenda", agenda_json(r));
     if (!out)
         return NULL;
-    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
-        /* the agenda comes after the status, as in the contract */
-        if (i == 1 && (!(v = agenda_json(r)) || json_object_set_new(out, "agenda", v)))
-            goto fail;
-        v = room_part_json(r, part_keys[i].part);
-        if (!v || json_object_set_new(out, part_keys[i].key, v))
-            goto fail;
+    /* the remaining parts, in the contract's order (part_keys[0] is status) */
+    for (size_t i = 1; i < sizeof part_keys / sizeof part_keys[0]; i++) {
+        json_t *v = room_part_json(r, part_keys[i].part);
+        if (!v || json_object_set_new(out, part_keys[i].key, v)) {
+            json_decref(out);
+            return NULL;
+        }
     }
     return out;
-fail:
-    json_decref(out);
-    return NULL;
 }
 
 json_t *room_member_json(const struct room *r, const struct room_member *m)
@@ -1689,12 +1687,13 @@ json_t *room_event_json(const struct room *after, const struct room_event *ev)
         if (!v || json_object_set_new(state, part_keys[i].key, v))
             goto fail;
     }
-    if (json_object_set_new(j, "state", state))
-        goto fail_state_taken;
+    if (json_object_set_new(j, "state", state)) {
+        state = NULL; /* json_object_set_new released it */
+        goto fail;
+    }
     return j;
 fail:
     json_decref(state);
-fail_state_taken:
     json_decref(j);
     return NULL;
 }

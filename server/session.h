@@ -52,7 +52,8 @@ struct session {
     int refused;                 /* rate_limited refusals in the window */
     int64_t refused_since;
 
-    /* once joined (hub-owned fields) */
+    /* hub-owned fields */
+    uint64_t serial;             /* this node's connection number (presence id) */
     struct room_actor actor;
     struct hub_room *room;
     struct session *prev, *next; /* the room's connections */

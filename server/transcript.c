@@ -1,2 +1,883 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_transcript;
+/*
+ * transcript.c: the meeting record, rendered from the room's committed
+ * events.
+ *
+ * Owns nothing but the rendering: it replays the events onto a clone of
+ * the initial room with room_apply() (so the record says exactly what the
+ * room did, and an event that does not apply is reported instead of being
+ * papered over), and on the way collects the floors (who spoke, from when
+ * to when, for how long, how it ended). From that it writes JSON (every
+ * event, the floors, speaking time per speaker and per delegation), the
+ * Markdown minutes a secretariat could circulate, or CSV with one row per
+ * event.
+ *
+ * PURE: no I/O, no clock (times come from the events), no globals.
+ */
+#include "transcript.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#if defined(__GNUC__)
+#define TX_PRINTF(f, a) __attribute__((format(printf, f, a)))
+#else
+#define TX_PRINTF(f, a)
+#endif
+
+int transcript_format_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    if (strcmp(s, "json") == 0)
+        return TRANSCRIPT_JSON;
+    if (strcmp(s, "md") == 0)
+        return TRANSCRIPT_MD;
+    if (strcmp(s, "csv") == 0)
+        return TRANSCRIPT_CSV;
+    return -1;
+}
+
+const char *transcript_content_type(enum transcript_format f)
+{
+    switch (f) {
+    case TRANSCRIPT_MD:
+        return "text/markdown; charset=utf-8";
+    case TRANSCRIPT_CSV:
+        return "text/csv; charset=utf-8";
+    default:
+        return "application/json";
+    }
+}
+
+/* ---- a growing string; after an allocation failure it stays failed ---- */
+
+struct buf {
+    char *p;
+    size_t len, cap;
+    bool oom;
+};
+
+static void buf_put(struct buf *b, const char *s, size_t n)
+{
+    if (b->oom)
+        return;
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 1024;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *p = realloc(b->p, cap);
+        if (!p) {
+            b->oom = true;
+            return;
+        }
+        b->p = p;
+        b->cap = cap;
+    }
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void buf_str(struct buf *b, const char *s)
+{
+    buf_put(b, s, strlen(s));
+}
+
+static void buf_printf(struct buf *b, const char *fmt, ...) TX_PRINTF(2, 3);
+
+static void buf_printf(struct buf *b, const char *fmt, ...)
+{
+    char small[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    va_end(ap);
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
+    if ((size_t)n < sizeof small) {
+        buf_put(b, small, (size_t)n);
+        return;
+    }
+    char *big = malloc((size_t)n + 1);
+    if (!big) {
+        b->oom = true;
+        return;
+    }
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    buf_put(b, big, (size_t)n);
+    free(big);
+}
+
+/* ---- times ---- */
+
+/* Broken-down UTC time of ms since the epoch (floor division, so times
+ * before 1970 still come out right). gmtime_r reads no clock. */
+static bool utc(int64_t ms, struct tm *tm, int *msec)
+{
+    int64_t s = ms / 1000, r = ms % 1000;
+    if (r < 0) {
+        r += 1000;
+        s--;
+    }
+    time_t t = (time_t)s;
+    *msec = (int)r;
+    return gmtime_r(&t, tm) != NULL;
+}
+
+static void put_hms(struct buf *b, int64_t ms)
+{
+    struct tm tm;
+    int msec;
+    if (utc(ms, &tm, &msec))
+        buf_printf(b, "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void put_iso(struct buf *b, int64_t ms)
+{
+    struct tm tm;
+    int msec;
+    if (utc(ms, &tm, &msec))
+        buf_printf(b, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                   tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msec);
+}
+
+static void put_date(struct buf *b, int64_t ms)
+{
+    static const char *const months[] = {"January", "February", "March",     "April",
+                                         "May",     "June",     "July",      "August",
+                                         "September", "October", "November", "December"};
+    struct tm tm;
+    int msec;
+    if (utc(ms, &tm, &msec))
+        buf_printf(b, "%d %s %d", tm.tm_mday, months[tm.tm_mon], tm.tm_year + 1900);
+}
+
+/* A duration as M:SS (H:MM:SS from an hour), rounded to the second. */
+static void put_duration(struct buf *b, int64_t ms)
+{
+    int64_t s = (ms + 500) / 1000;
+    if (s >= 3600)
+        buf_printf(b, "%" PRId64 ":%02d:%02d", s / 3600, (int)(s / 60 % 60), (int)(s % 60));
+    else
+        buf_printf(b, "%d:%02d", (int)(s / 60), (int)(s % 60));
+}
+
+/* ---- escaping ---- */
+
+/* Markdown: participants' text is text. A backslash before the ASCII
+ * punctuation that could start markup inside a line (CommonMark allows
+ * escaping any of it), so names and announcements never become links,
+ * emphasis, table cells or HTML; the rest stays readable as plain text.
+ * Line breaks become spaces (callers that keep lines split first). */
+static void put_md(struct buf *b, const char *s)
+{
+    for (; s && *s; s++) {
+        /* '&' only where it could start an entity ("&amp;", "&#38;") */
+        bool entity = *s == '&' && (s[1] == '#' || (s[1] >= 'a' && s[1] <= 'z') ||
+                                    (s[1] >= 'A' && s[1] <= 'Z'));
+        if (entity || strchr("\\`*_[]<>|~", *s)) {
+            char e[2] = {'\\', *s};
+            buf_put(b, e, 2);
+        } else if (*s == '\n' || *s == '\r') {
+            buf_put(b, " ", 1);
+        } else {
+            buf_put(b, s, 1);
+        }
+    }
+}
+
+/* CSV (RFC 4180): a field with a comma, quote or line break is quoted,
+ * quotes doubled. */
+static void put_csv(struct buf *b, const char *s)
+{
+    if (!s)
+        s = "";
+    if (!strpbrk(s, ",\"\r\n")) {
+        buf_str(b, s);
+        return;
+    }
+    buf_put(b, "\"", 1);
+    for (; *s; s++) {
+        if (*s == '"')
+            buf_put(b, "\"\"", 2);
+        else
+            buf_put(b, s, 1);
+    }
+    buf_put(b, "\"", 1);
+}
+
+/* ---- the replay and what it collects ---- */
+
+struct person {
+    char sub[PROTO_SUB_BUF];
+    char name[PROTO_NAME_BUF];
+    char delegation[PROTO_NAME_BUF];
+};
+
+struct floor_rec {
+    struct person who;
+    enum proto_kind kind;
+    int64_t started_at;
+    bool ended;
+    int64_t ended_at;
+    int64_t spoken_ms;
+    enum proto_end_reason reason;
+};
+
+struct tally {
+    struct person who; /* for delegations only who.delegation counts */
+    int turns;
+    int64_t spoken_ms;
+};
+
+struct tx {
+    struct room *r;           /* the replayed room */
+    enum transcript_format f;
+    struct buf out;
+    struct floor_rec *floors;
+    size_t nfloors, capfloors;
+};
+
+static void person_set(struct person *p, const char *sub, const char *name, const char *deleg)
+{
+    snprintf(p->sub, sizeof p->sub, "%s", sub ? sub : "");
+    snprintf(p->name, sizeof p->name, "%s", name ? name : "");
+    snprintf(p->delegation, sizeof p->delegation, "%s", deleg ? deleg : "");
+}
+
+static const char *jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
+}
+
+/* Someone named by sub, with the name and delegation the room knows. */
+static void person_of(const struct room *r, const char *sub, struct person *p)
+{
+    const struct room_member *m = room_member_find(r, sub);
+    person_set(p, sub, m ? m->name : "", m ? m->delegation : "");
+}
+
+/* The participant an event is about, from the room before it applies
+ * (request owners and the floor holder are only known there). */
+static void subject_of(const struct room *before, const struct room_event *ev, struct person *p)
+{
+    const json_t *d = ev->data, *o;
+    const char *id;
+    memset(p, 0, sizeof *p);
+    switch (ev->name) {
+    case PROTO_EV_FLOOR_REQUESTED:
+    case PROTO_EV_FLOOR_GRANTED:
+    case PROTO_EV_MESSAGE:
+        o = json_object_get(d, ev->name == PROTO_EV_FLOOR_REQUESTED ? "request"
+                               : ev->name == PROTO_EV_FLOOR_GRANTED ? "floor"
+                                                                    : "from");
+        person_set(p, jstr(o, "sub"), jstr(o, "name"), jstr(o, "delegation"));
+        break;
+    case PROTO_EV_REQUEST_WITHDRAWN:
+    case PROTO_EV_REQUEST_REMOVED:
+    case PROTO_EV_REQUEST_MOVED:
+        id = jstr(d, "request_id");
+        for (size_t i = 0; id && i < before->queue_len; i++)
+            if (strcmp(before->queue[i].id, id) == 0)
+                person_set(p, before->queue[i].sub, before->queue[i].name,
+                           before->queue[i].delegation);
+        break;
+    case PROTO_EV_FLOOR_ENDED:
+    case PROTO_EV_TIME_UP:
+    case PROTO_EV_TIMER_PAUSED:
+    case PROTO_EV_TIMER_RESUMED:
+    case PROTO_EV_TIME_EXTENDED:
+        if (before->floor.active)
+            person_set(p, before->floor.sub, before->floor.name, before->floor.delegation);
+        break;
+    case PROTO_EV_PARTICIPANT_MUTED:
+    case PROTO_EV_PARTICIPANT_UNMUTED:
+    case PROTO_EV_PARTICIPANT_REMOVED:
+    case PROTO_EV_ROLE_CHANGED:
+        if (jstr(d, "sub"))
+            person_of(before, jstr(d, "sub"), p);
+        break;
+    default:
+        break;
+    }
+}
+
+static int floors_push(struct tx *t, const struct floor_rec *f)
+{
+    if (t->nfloors == t->capfloors) {
+        size_t cap = t->capfloors ? t->capfloors * 2 : 16;
+        struct floor_rec *n = realloc(t->floors, cap * sizeof *n);
+        if (!n)
+            return -1;
+        t->floors = n;
+        t->capfloors = cap;
+    }
+    t->floors[t->nfloors++] = *f;
+    return 0;
+}
+
+/* Keeps the floor record up to date with one (applied) event. */
+static int track_floor(struct tx *t, const struct room_event *ev, const struct person *who)
+{
+    struct floor_rec f, *last;
+    int r;
+    switch (ev->name) {
+    case PROTO_EV_FLOOR_GRANTED:
+        memset(&f, 0, sizeof f);
+        f.who = *who;
+        f.kind = t->r->floor.kind;
+        f.started_at = ev->ts;
+        return floors_push(t, &f);
+    case PROTO_EV_FLOOR_ENDED:
+        if (!t->nfloors || t->floors[t->nfloors - 1].ended)
+            return -1; /* room_apply would have refused it */
+        last = &t->floors[t->nfloors - 1];
+        last->ended = true;
+        last->ended_at = ev->ts;
+        last->spoken_ms = json_integer_value(json_object_get(ev->data, "spoken_ms"));
+        r = proto_end_reason_parse(jstr(ev->data, "reason"));
+        last->reason = r < 0 ? PROTO_END_MODERATOR : (enum proto_end_reason)r;
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+/* Speaking time by speaker (by_delegation false) or by delegation, in the
+ * order of first appearance. Only floors that ended count, as in the
+ * room's stats. Returns a new array (free()) with its length in *n, or
+ * NULL with *n == 0 when empty or out of memory (*oom set). */
+static struct tally *tallies(const struct tx *t, bool by_delegation, size_t *n, bool *oom)
+{
+    struct tally *a = NULL;
+    size_t len = 0;
+    *oom = false;
+    if (t->nfloors && !(a = calloc(t->nfloors, sizeof *a))) {
+        *oom = true;
+        goto done;
+    }
+    for (size_t i = 0; i < t->nfloors; i++) {
+        const struct floor_rec *f = &t->floors[i];
+        size_t k;
+        if (!f->ended)
+            continue;
+        for (k = 0; k < len; k++)
+            if (by_delegation ? strcmp(a[k].who.delegation, f->who.delegation) == 0
+                              : strcmp(a[k].who.sub, f->who.sub) == 0)
+                break;
+        if (k == len)
+            a[len++].who = f->who;
+        a[k].turns++;
+        a[k].spoken_ms += f->spoken_ms;
+    }
+done:
+    *n = len;
+    return a;
+}
+
+/* ---- Markdown ---- */
+
+static const char *kind_words(enum proto_kind k)
+{
+    switch (k) {
+    case PROTO_KIND_REPLY:
+        return "right of reply";
+    case PROTO_KIND_POINT_OF_ORDER:
+        return "point of order";
+    default:
+        return "speech";
+    }
+}
+
+/* "the representative of France", or the person's name when they speak
+ * for no delegation. */
+static void md_who(struct buf *b, const struct person *p, bool capital)
+{
+    if (p->delegation[0]) {
+        buf_str(b, capital ? "The representative of " : "the representative of ");
+        put_md(b, p->delegation);
+    } else if (p->name[0]) {
+        put_md(b, p->name);
+    } else {
+        buf_str(b, capital ? "A participant (" : "a participant (");
+        put_md(b, p->sub);
+        buf_str(b, ")");
+    }
+}
+
+static const struct room_agenda_item *agenda_find(const struct room *r, const char *id)
+{
+    for (size_t i = 0; id && i < r->agenda_len; i++)
+        if (strcmp(r->agenda[i].id, id) == 0)
+            return &r->agenda[i];
+    return NULL;
+}
+
+static void md_head(struct tx *t, const json_t *events)
+{
+    struct buf *b = &t->out;
+    const struct room *r = t->r;
+    const json_t *first = json_array_get(events, 0);
+    int64_t day = first ? json_integer_value(json_object_get(first, "ts")) : r->created_at;
+
+    buf_str(b, "# ");
+    put_md(b, r->title);
+    buf_str(b, "\n\nRecord of the meeting `");
+    buf_str(b, r->id); /* [a-z0-9-]: safe in a code span */
+    buf_str(b, "`, ");
+    put_date(b, day);
+    buf_str(b, ". All times are UTC.\n\n## Agenda\n\n");
+    if (!r->agenda_len)
+        buf_str(b, "No agenda was set.\n");
+    for (size_t i = 0; i < r->agenda_len; i++) {
+        buf_printf(b, "%zu. ", i + 1);
+        put_md(b, r->agenda[i].title);
+        buf_str(b, " (`");
+        buf_str(b, r->agenda[i].id); /* [A-Za-z0-9._-] */
+        buf_str(b, "`)\n");
+    }
+    buf_str(b, "\n## Proceedings\n\n");
+    if (!json_array_size(events))
+        buf_str(b, "Nothing was recorded.\n");
+}
+
+/* One line of the proceedings, or nothing for events that minutes leave
+ * out (speech requests, queue housekeeping, chat). */
+static void md_event(struct tx *t, enum proto_status was, const struct room_event *ev,
+                     const struct person *who)
+{
+    struct buf *b = &t->out;
+    const json_t *d = ev->data;
+    const char *s;
+    bool chair = ev->actor[0] != '\0';
+    size_t mark = b->len;
+
+    buf_str(b, "- **");
+    put_hms(b, ev->ts);
+    buf_str(b, "** ");
+    switch (ev->name) {
+    case PROTO_EV_FLOOR_REQUESTED: {
+        int k = proto_kind_parse(jstr(json_object_get(d, "request"), "kind"));
+        if (k == PROTO_KIND_POINT_OF_ORDER) {
+            md_who(b, who, true);
+            buf_str(b, " rose to a point of order.\n");
+        } else if (k == PROTO_KIND_REPLY) {
+            md_who(b, who, true);
+            buf_str(b, " asked for the right of reply.\n");
+        } else {
+            goto skip;
+        }
+        break;
+    }
+    case PROTO_EV_FLOOR_GRANTED:
+        buf_str(b, "The Chair gave the floor to ");
+        md_who(b, who, false);
+        buf_printf(b, " (%s).\n", kind_words(t->r->floor.kind));
+        break;
+    case PROTO_EV_FLOOR_ENDED: {
+        int why = proto_end_reason_parse(jstr(d, "reason"));
+        if (why == PROTO_END_YIELDED) {
+            md_who(b, who, true);
+            buf_str(b, " yielded the floor");
+        } else if (why == PROTO_END_TIME) {
+            buf_str(b, "The speaking time of ");
+            md_who(b, who, false);
+            buf_str(b, " ran out and the floor closed");
+        } else if (why == PROTO_END_SUPERSEDED) {
+            buf_str(b, "The floor of ");
+            md_who(b, who, false);
+            buf_str(b, " ended as the Chair gave the floor to the next speaker");
+        } else {
+            buf_str(b, "The Chair closed the floor of ");
+            md_who(b, who, false);
+        }
+        buf_str(b, " (spoke ");
+        put_duration(b, json_integer_value(json_object_get(d, "spoken_ms")));
+        buf_str(b, ").\n");
+        break;
+    }
+    case PROTO_EV_TIME_UP:
+        buf_str(b, "The speaking time of ");
+        md_who(b, who, false);
+        buf_str(b, " was up.\n");
+        break;
+    case PROTO_EV_TIME_EXTENDED:
+        buf_str(b, "The Chair extended the speaking time of ");
+        md_who(b, who, false);
+        buf_printf(b, " by %" JSON_INTEGER_FORMAT " seconds.\n",
+                   json_integer_value(json_object_get(d, "seconds")));
+        break;
+    case PROTO_EV_TIMER_PAUSED:
+        buf_str(b, chair ? "The Chair paused the clock.\n"
+                         : "The clock paused: the speaker's connection dropped.\n");
+        break;
+    case PROTO_EV_TIMER_RESUMED:
+        buf_str(b, "The Chair restarted the clock.\n");
+        break;
+    case PROTO_EV_LIST_OPENED:
+        buf_str(b, "The Chair opened the list of speakers.\n");
+        break;
+    case PROTO_EV_LIST_CLOSED:
+        buf_str(b, "The Chair closed the list of speakers.\n");
+        break;
+    case PROTO_EV_PARTICIPANT_MUTED:
+    case PROTO_EV_PARTICIPANT_UNMUTED:
+        buf_str(b, ev->name == PROTO_EV_PARTICIPANT_MUTED ? "The Chair muted "
+                                                           : "The Chair unmuted ");
+        md_who(b, who, false);
+        buf_str(b, " in the chat.\n");
+        break;
+    case PROTO_EV_PARTICIPANT_REMOVED:
+        buf_str(b, "The Chair removed ");
+        md_who(b, who, false);
+        buf_str(b, " from the meeting.\n");
+        break;
+    case PROTO_EV_ROLE_CHANGED:
+        buf_str(b, "The Chair made ");
+        md_who(b, who, false);
+        s = jstr(d, "role");
+        buf_str(b, s && strcmp(s, "observer") == 0 ? " an observer.\n" : " a delegate.\n");
+        break;
+    case PROTO_EV_MESSAGE:
+        if (!(s = jstr(d, "kind")) || strcmp(s, "announcement") != 0)
+            goto skip;
+        buf_str(b, "The Chair made an announcement:\n\n  > ");
+        for (s = jstr(d, "text"); s && *s; s++) {
+            if (*s == '\n') {
+                buf_str(b, "\n  > ");
+            } else if (*s != '\r') {
+                char one[2] = {*s, '\0'};
+                put_md(b, one);
+            }
+        }
+        buf_str(b, "\n");
+        break;
+    case PROTO_EV_AGENDA_ITEM_SET: {
+        const struct room_agenda_item *it = agenda_find(t->r, jstr(d, "item"));
+        buf_str(b, "The meeting took up agenda item ");
+        buf_str(b, t->r->agenda_item);
+        if (it) {
+            buf_str(b, ": ");
+            put_md(b, it->title);
+        }
+        buf_str(b, ".\n");
+        break;
+    }
+    case PROTO_EV_STATUS_CHANGED:
+        s = jstr(d, "status");
+        if (s && strcmp(s, "suspended") == 0)
+            buf_str(b, chair ? "The Chair suspended the meeting.\n"
+                             : "The meeting was suspended.\n");
+        else if (s && strcmp(s, "closed") == 0)
+            buf_str(b, chair ? "The Chair closed the meeting.\n" : "The meeting was closed.\n");
+        else
+            buf_str(b, was == PROTO_STATUS_SUSPENDED ? "The meeting resumed.\n"
+                                                      : "The meeting opened.\n");
+        break;
+    case PROTO_EV_SETTINGS_CHANGED:
+        buf_str(b, "The Chair changed the meeting's settings.\n");
+        break;
+    default:
+        goto skip;
+    }
+    return;
+skip:
+    /* drop the time stamp written for a line that is left out */
+    if (!b->oom) {
+        b->len = mark;
+        b->p[mark] = '\0';
+    }
+}
+
+static void md_tail(struct tx *t)
+{
+    struct buf *b = &t->out;
+    size_t nd, ns;
+    bool oom1, oom2;
+    struct tally *dl = tallies(t, true, &nd, &oom1);
+    struct tally *sp = tallies(t, false, &ns, &oom2);
+    int turns = 0;
+    int64_t total = 0;
+
+    if (oom1 || oom2) {
+        b->oom = true;
+        goto done;
+    }
+    if (t->r->floor.active) {
+        struct person p;
+        person_set(&p, t->r->floor.sub, t->r->floor.name, t->r->floor.delegation);
+        buf_str(b, "\nAt the end of this record, ");
+        md_who(b, &p, false);
+        buf_str(b, " still had the floor.\n");
+    }
+    buf_str(b, "\n## Speaking time\n\n");
+    if (!nd) {
+        buf_str(b, "Nobody took the floor.\n");
+        goto done;
+    }
+    buf_str(b, "### By delegation\n\n"
+               "| Delegation | Turns | Speaking time |\n"
+               "| --- | ---: | ---: |\n");
+    for (size_t i = 0; i < nd; i++) {
+        buf_str(b, "| ");
+        if (dl[i].who.delegation[0])
+            put_md(b, dl[i].who.delegation);
+        else
+            buf_str(b, "(no delegation)");
+        buf_printf(b, " | %d | ", dl[i].turns);
+        put_duration(b, dl[i].spoken_ms);
+        buf_str(b, " |\n");
+        turns += dl[i].turns;
+        total += dl[i].spoken_ms;
+    }
+    buf_printf(b, "| **Total** | **%d** | **", turns);
+    put_duration(b, total);
+    buf_str(b, "** |\n\n### By speaker\n\n"
+               "| Speaker | Delegation | Turns | Speaking time |\n"
+               "| --- | --- | ---: | ---: |\n");
+    for (size_t i = 0; i < ns; i++) {
+        buf_str(b, "| ");
+        put_md(b, sp[i].who.name[0] ? sp[i].who.name : sp[i].who.sub);
+        buf_str(b, " | ");
+        if (sp[i].who.delegation[0])
+            put_md(b, sp[i].who.delegation);
+        else
+            buf_str(b, "—");
+        buf_printf(b, " | %d | ", sp[i].turns);
+        put_duration(b, sp[i].spoken_ms);
+        buf_str(b, " |\n");
+    }
+done:
+    free(dl);
+    free(sp);
+}
+
+/* ---- CSV ---- */
+
+static void csv_event(struct tx *t, const struct room_event *ev, const struct person *who)
+{
+    struct buf *b = &t->out;
+    struct buf detail = {0};
+    const json_t *d = ev->data, *o;
+    const char *s;
+
+    buf_printf(b, "%" PRIu64 ",", ev->seq);
+    put_iso(b, ev->ts);
+    buf_printf(b, ",%s,", proto_event_name(ev->name));
+    put_csv(b, ev->actor);
+    buf_str(b, ",");
+    put_csv(b, who->sub);
+    buf_str(b, ",");
+    put_csv(b, who->name);
+    buf_str(b, ",");
+    put_csv(b, who->delegation);
+    buf_str(b, ",");
+    switch (ev->name) {
+    case PROTO_EV_FLOOR_REQUESTED:
+        o = json_object_get(d, "request");
+        buf_printf(&detail, "kind=%s request=%s", jstr(o, "kind"), jstr(o, "id"));
+        if ((s = jstr(o, "lang")))
+            buf_printf(&detail, " lang=%s", s);
+        break;
+    case PROTO_EV_REQUEST_WITHDRAWN:
+    case PROTO_EV_REQUEST_REMOVED:
+        buf_printf(&detail, "request=%s", jstr(d, "request_id"));
+        break;
+    case PROTO_EV_REQUEST_MOVED:
+        buf_printf(&detail, "request=%s to=%" JSON_INTEGER_FORMAT, jstr(d, "request_id"),
+                   json_integer_value(json_object_get(d, "to")));
+        break;
+    case PROTO_EV_FLOOR_GRANTED:
+        o = json_object_get(d, "floor");
+        s = jstr(o, "request_id");
+        buf_printf(&detail, "kind=%s request=%s limit_s=%" JSON_INTEGER_FORMAT, jstr(o, "kind"),
+                   s ? s : "none", json_integer_value(json_object_get(o, "limit_s")));
+        break;
+    case PROTO_EV_FLOOR_ENDED:
+        buf_printf(&detail, "reason=%s spoken_ms=%" JSON_INTEGER_FORMAT, jstr(d, "reason"),
+                   json_integer_value(json_object_get(d, "spoken_ms")));
+        break;
+    case PROTO_EV_TIME_EXTENDED:
+        buf_printf(&detail, "seconds=%" JSON_INTEGER_FORMAT,
+                   json_integer_value(json_object_get(d, "seconds")));
+        break;
+    case PROTO_EV_ROLE_CHANGED:
+        buf_printf(&detail, "role=%s", jstr(d, "role"));
+        break;
+    case PROTO_EV_MESSAGE:
+        buf_printf(&detail, "%s: %s", jstr(d, "kind"), jstr(d, "text"));
+        break;
+    case PROTO_EV_AGENDA_ITEM_SET:
+        buf_printf(&detail, "item=%s", jstr(d, "item"));
+        break;
+    case PROTO_EV_STATUS_CHANGED:
+        buf_printf(&detail, "status=%s", jstr(d, "status"));
+        break;
+    case PROTO_EV_SETTINGS_CHANGED: {
+        char *js = json_dumps(json_object_get(d, "settings"), JSON_COMPACT | JSON_SORT_KEYS);
+        if (!js)
+            detail.oom = true;
+        else
+            buf_str(&detail, js);
+        free(js);
+        break;
+    }
+    default:
+        break;
+    }
+    put_csv(b, detail.p);
+    buf_str(b, "\r\n");
+    if (detail.oom)
+        b->oom = true;
+    free(detail.p);
+}
+
+/* ---- JSON ---- */
+
+static json_t *json_record(struct tx *t, const json_t *events)
+{
+    json_t *j = NULL, *floors = NULL, *speakers = NULL, *delegs = NULL;
+    struct tally *sp = NULL, *dl = NULL;
+    size_t ns, nd;
+    bool oom1, oom2;
+
+    floors = json_array();
+    speakers = json_array();
+    delegs = json_array();
+    sp = tallies(t, false, &ns, &oom1);
+    dl = tallies(t, true, &nd, &oom2);
+    if (!floors || !speakers || !delegs || oom1 || oom2)
+        goto fail;
+    for (size_t i = 0; i < t->nfloors; i++) {
+        const struct floor_rec *f = &t->floors[i];
+        /* a floor still open at the end of the record has no end yet */
+        json_t *o = json_pack(
+            "{s:s, s:s, s:s?, s:s, s:I, s:o, s:o, s:o}", "sub", f->who.sub, "name", f->who.name,
+            "delegation", f->who.delegation[0] ? f->who.delegation : NULL, "kind",
+            proto_kind_name(f->kind), "started_at", (json_int_t)f->started_at, "ended_at",
+            f->ended ? json_integer(f->ended_at) : json_null(), "spoken_ms",
+            f->ended ? json_integer(f->spoken_ms) : json_null(), "reason",
+            f->ended ? json_string(proto_end_reason_name(f->reason)) : json_null());
+        if (!o || json_array_append_new(floors, o))
+            goto fail;
+    }
+    for (size_t i = 0; i < ns; i++) {
+        const struct person *p = &sp[i].who;
+        if (json_array_append_new(
+                speakers, json_pack("{s:s, s:s, s:s?, s:i, s:I}", "sub", p->sub, "name", p->name,
+                                    "delegation", p->delegation[0] ? p->delegation : NULL,
+                                    "turns", sp[i].turns, "spoken_ms",
+                                    (json_int_t)sp[i].spoken_ms)))
+            goto fail;
+    }
+    for (size_t i = 0; i < nd; i++) {
+        if (json_array_append_new(
+                delegs, json_pack("{s:s?, s:i, s:I}", "delegation",
+                                  dl[i].who.delegation[0] ? dl[i].who.delegation : NULL, "turns",
+                                  dl[i].turns, "spoken_ms", (json_int_t)dl[i].spoken_ms)))
+            goto fail;
+    }
+    j = json_pack("{s:{s:s, s:s}, s:O, s:O, s:O, s:O}", "room", "id", t->r->id, "title",
+                  t->r->title, "events", (json_t *)events, "floors", floors, "speakers", speakers,
+                  "delegations", delegs);
+fail:
+    free(sp);
+    free(dl);
+    json_decref(floors);
+    json_decref(speakers);
+    json_decref(delegs);
+    return j;
+}
+
+/* ---- the entry point ---- */
+
+char *transcript_render(const struct room *initial, const json_t *events,
+                        enum transcript_format f, size_t *len, char *errbuf, size_t errsz)
+{
+    struct tx t;
+    enum proto_status was;
+    json_t *j = NULL;
+    char *result = NULL;
+
+    memset(&t, 0, sizeof t);
+    t.f = f;
+    if (len)
+        *len = 0;
+    if (errbuf && errsz)
+        errbuf[0] = '\0';
+    if (!json_is_array(events)) {
+        if (errbuf && errsz)
+            snprintf(errbuf, errsz, "events must be an array");
+        goto fail;
+    }
+    t.r = room_clone(initial);
+    if (!t.r)
+        goto oom;
+    if (f == TRANSCRIPT_MD)
+        md_head(&t, events);
+    else if (f == TRANSCRIPT_CSV)
+        buf_str(&t.out, "seq,time_utc,event,actor,sub,name,delegation,detail\r\n");
+
+    for (size_t i = 0; i < json_array_size(events); i++) {
+        struct room_event ev;
+        struct person who;
+        if (room_event_from_json(json_array_get(events, i), &ev)) {
+            if (errbuf && errsz)
+                snprintf(errbuf, errsz, "event %zu is not a valid event", i + 1);
+            goto fail;
+        }
+        subject_of(t.r, &ev, &who);
+        was = t.r->status;
+        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who)) {
+            if (errbuf && errsz)
+                snprintf(errbuf, errsz, "event %zu (seq %" PRIu64 ", %s) does not apply", i + 1,
+                         ev.seq, proto_event_name(ev.name));
+            room_event_clear(&ev);
+            goto fail;
+        }
+        if (f == TRANSCRIPT_MD)
+            md_event(&t, was, &ev, &who);
+        else if (f == TRANSCRIPT_CSV)
+            csv_event(&t, &ev, &who);
+        room_event_clear(&ev);
+        if (t.out.oom)
+            goto oom;
+    }
+
+    if (f == TRANSCRIPT_MD) {
+        md_tail(&t);
+    } else if (f != TRANSCRIPT_CSV) {
+        j = json_record(&t, events);
+        char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
+        if (!s)
+            goto oom;
+        buf_str(&t.out, s);
+        buf_str(&t.out, "\n");
+        free(s);
+    }
+    if (t.out.oom || !t.out.p)
+        goto oom;
+    result = t.out.p;
+    t.out.p = NULL;
+    if (len)
+        *len = t.out.len;
+    goto done;
+oom:
+    if (errbuf && errsz)
+        snprintf(errbuf, errsz, "out of memory");
+fail:
+done:
+    json_decref(j);
+    free(t.out.p);
+    free(t.floors);
+    room_destroy(t.r);
+    return result;
+}

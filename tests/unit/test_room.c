@@ -1,2 +1,1599 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_test_room;
+/*
+ * test_room: the pure room logic, command by command (contract sections 3,
+ * 4 and 5). Every decision is also committed the way the hub does it (seq
+ * stamped, applied, encoded as a wire event), and every decide is checked
+ * not to change the state it was given.
+ */
+#include "room.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+#define T0 INT64_C(1783000000000)
+
+/* Dumps j compactly with sorted keys, so that expected JSON is exact. */
+#define CHECK_JSON(j, s)                                                                 \
+    do {                                                                                 \
+        char *check_json__d = (j) ? json_dumps((j), JSON_COMPACT | JSON_SORT_KEYS |      \
+                                                        JSON_ENCODE_ANY)                 \
+                                  : NULL;                                                \
+        CHECK_STR(check_json__d, s);                                                     \
+        free(check_json__d);                                                             \
+    } while (0)
+
+/* ---- a little world: a room, a clock and the committed log ---- */
+
+struct world {
+    struct room *r;
+    int64_t now;
+    json_t *log;  /* every committed wire event */
+    json_t *last; /* the events of the last command */
+    enum proto_err err;
+    char msg[256];
+};
+
+static struct room_actor actor(const char *sub, const char *name, const char *deleg,
+                               enum proto_category cat, enum proto_role role)
+{
+    struct room_actor a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.sub, sizeof a.sub, "%s", sub);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.delegation, sizeof a.delegation, "%s", deleg);
+    a.category = cat;
+    a.role = role;
+    return a;
+}
+
+static struct room_actor MOD, MOD2, FR, DE, NGO, OBS, UN;
+
+static void init_actors(void)
+{
+    MOD = actor("chair-1", "Ana Chair", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR);
+    MOD2 = actor("chair-2", "Bo Vice", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR);
+    FR = actor("fr", "Jean Dupont", "France", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE);
+    DE = actor("de", "Eva Berg", "Germany", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE);
+    NGO = actor("ngo", "Sam Lee", "Global NGO", PROTO_CAT_CIVIL_SOCIETY, PROTO_ROLE_DELEGATE);
+    UN = actor("unodc", "Kim Park", "UNODC", PROTO_CAT_UN_ENTITY, PROTO_ROLE_DELEGATE);
+    OBS = actor("obs", "Olga Watcher", "", PROTO_CAT_NONE, PROTO_ROLE_OBSERVER);
+}
+
+static struct proto_cmd cmd(enum proto_cmd_type t)
+{
+    struct proto_cmd c;
+    memset(&c, 0, sizeof c);
+    c.type = t;
+    c.kind = PROTO_KIND_SPEECH;
+    return c;
+}
+
+static struct proto_cmd cmd_req(enum proto_kind k, const char *lang)
+{
+    struct proto_cmd c = cmd(PROTO_CMD_REQUEST_FLOOR);
+    c.kind = k;
+    snprintf(c.lang, sizeof c.lang, "%s", lang ? lang : "");
+    return c;
+}
+
+static struct proto_cmd cmd_id(enum proto_cmd_type t, const char *id)
+{
+    struct proto_cmd c = cmd(t);
+    snprintf(c.request_id, sizeof c.request_id, "%s", id);
+    c.has_request_id = true;
+    return c;
+}
+
+static struct proto_cmd cmd_sub(enum proto_cmd_type t, const char *sub)
+{
+    struct proto_cmd c = cmd(t);
+    snprintf(c.sub, sizeof c.sub, "%s", sub);
+    c.has_sub = true;
+    return c;
+}
+
+static struct proto_cmd cmd_text(enum proto_cmd_type t, const char *text)
+{
+    struct proto_cmd c = cmd(t);
+    c.text = (char *)text;
+    return c;
+}
+
+static struct room *make_room(const char *settings)
+{
+    char err[200] = "";
+    char spec[1024];
+    snprintf(spec, sizeof spec,
+             "{\"id\":\"closing-discussion\",\"title\":\"Closing discussion\","
+             "\"agenda\":[{\"id\":\"q1\",\"title\":\"First question\"},"
+             "{\"id\":\"q2\",\"title\":\"Second question\"}],\"settings\":%s}",
+             settings ? settings : "{}");
+    json_t *j = json_loads(spec, 0, NULL);
+    struct room *r = room_create(j, "ep1", T0 - 1000, err, sizeof err);
+    if (!r)
+        fprintf(stderr, "room_create: %s\n", err);
+    json_decref(j);
+    return r;
+}
+
+static void world_init(struct world *w, const char *settings)
+{
+    memset(w, 0, sizeof *w);
+    w->r = make_room(settings);
+    w->now = T0;
+    w->log = json_array();
+    w->last = json_array();
+    room_participant_seen(w->r, &MOD);
+    room_participant_seen(w->r, &MOD2);
+    room_participant_seen(w->r, &FR);
+    room_participant_seen(w->r, &DE);
+    room_participant_seen(w->r, &NGO);
+    room_participant_seen(w->r, &UN);
+    room_participant_seen(w->r, &OBS);
+}
+
+static void world_free(struct world *w)
+{
+    room_destroy(w->r);
+    json_decref(w->log);
+    json_decref(w->last);
+}
+
+/* Commits decided events as the hub does: stamps the seq, applies, encodes
+ * the wire event, and reads it back to check the round trip. */
+static void commit(struct world *w, struct room_events *out)
+{
+    json_decref(w->last);
+    w->last = json_array();
+    for (size_t i = 0; i < out->n; i++) {
+        struct room_event *e = &out->ev[i];
+        struct room_event back;
+        e->seq = w->r->seq + 1;
+        CHECK_INT(room_apply(w->r, e), 0);
+        json_t *j = room_event_json(w->r, e);
+        CHECK(j != NULL);
+        CHECK_INT(room_event_from_json(j, &back), 0);
+        CHECK_INT(back.seq, e->seq);
+        CHECK_INT(back.name, e->name);
+        CHECK(json_equal(back.data, e->data));
+        room_event_clear(&back);
+        json_array_append(w->last, j);
+        json_array_append_new(w->log, j);
+    }
+    room_events_clear(out);
+}
+
+static void run(struct world *w, const struct room_actor *a, const struct proto_cmd *c)
+{
+    struct room_events out;
+    json_t *before = room_state_json(w->r, true);
+    w->msg[0] = '\0';
+    w->err = room_decide(w->r, a, c, w->now, &out, w->msg, sizeof w->msg);
+    json_t *after = room_state_json(w->r, true);
+    CHECK(json_equal(before, after)); /* decide never changes the state */
+    json_decref(before);
+    json_decref(after);
+    if (w->err) {
+        CHECK_INT(out.n, 0);
+        CHECK(w->msg[0] != '\0');
+    }
+    commit(w, &out);
+}
+
+static void clock_tick(struct world *w)
+{
+    struct room_events out;
+    room_decide_clock(w->r, w->now, &out);
+    commit(w, &out);
+}
+
+static void disconnect(struct world *w, const char *sub)
+{
+    struct room_events out;
+    room_decide_disconnect(w->r, sub, w->now, &out);
+    commit(w, &out);
+}
+
+/* "name,name" of the last events. */
+static const char *names(const struct world *w)
+{
+    static char buf[256];
+    buf[0] = '\0';
+    for (size_t i = 0; i < json_array_size(w->last); i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, json_string_value(json_object_get(json_array_get(w->last, i), "name")));
+    }
+    return buf;
+}
+
+static json_t *ev(const struct world *w, size_t i)
+{
+    return json_array_get(w->last, i);
+}
+
+static json_t *data(const struct world *w, size_t i)
+{
+    return json_object_get(ev(w, i), "data");
+}
+
+static json_t *state(const struct world *w, size_t i)
+{
+    return json_object_get(ev(w, i), "state");
+}
+
+/* Queue ids in order: "r1,r3". */
+static const char *queue_ids(const struct room *r)
+{
+    static char buf[512];
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->queue_len; i++) {
+        if (i)
+            strcat(buf, ",");
+        strcat(buf, r->queue[i].id);
+    }
+    return buf;
+}
+
+#define EXPECT(w, a, c, e, evnames)                                                      \
+    do {                                                                                 \
+        struct proto_cmd expect__c = (c);                                                \
+        run((w), (a), &expect__c);                                                       \
+        CHECK_STR(proto_err_code((w)->err), proto_err_code(e));                          \
+        CHECK_STR(names(w), evnames);                                                    \
+    } while (0)
+
+/* ------------------------------------------------------------------ */
+
+static void test_create(void)
+{
+    char err[200];
+    struct room *r = make_room(NULL);
+    CHECK(r != NULL);
+    CHECK_STR(r->id, "closing-discussion");
+    CHECK_STR(r->title, "Closing discussion");
+    CHECK_STR(r->epoch, "ep1");
+    CHECK_STR(r->agenda_item, "q1");
+    CHECK_INT(r->agenda_len, 2);
+    CHECK_INT(r->status, PROTO_STATUS_OPEN);
+    CHECK_INT(r->seq, 0);
+    CHECK_INT(r->next_request, 1);
+    CHECK_INT(r->settings.speech_s, 180);
+    CHECK_INT(r->settings.reply_s, 60);
+    CHECK_INT(r->settings.point_of_order_s, 60);
+    CHECK_INT(r->settings.replies_per_item, 2);
+    CHECK(r->settings.list_open);
+    CHECK(r->settings.pause_on_disconnect);
+    CHECK_INT(r->settings.on_time_up, PROTO_TIMEUP_NOTIFY);
+    CHECK_INT(r->settings.chat, PROTO_CHAT_OPEN);
+    CHECK_INT(r->settings.queue_order, PROTO_ORDER_REQUEST);
+    room_destroy(r);
+
+    r = make_room("{\"speech_s\":120,\"on_time_up\":\"end\",\"queue_order\":\"category\"}");
+    CHECK(r != NULL);
+    CHECK_INT(r->settings.speech_s, 120);
+    CHECK_INT(r->settings.on_time_up, PROTO_TIMEUP_END);
+    CHECK_INT(r->settings.queue_order, PROTO_ORDER_CATEGORY);
+    CHECK_INT(r->settings.reply_s, 60);
+    room_destroy(r);
+    room_destroy(NULL);
+
+    /* no agenda: agenda_item null */
+    json_t *j = json_loads("{\"id\":\"r0\",\"title\":\"T\"}", 0, NULL);
+    r = room_create(j, "e", T0, err, sizeof err);
+    CHECK(r != NULL);
+    if (r) {
+        CHECK_STR(r->agenda_item, "");
+        json_t *snap = room_snapshot_json(r);
+        CHECK(json_is_null(json_object_get(snap, "agenda_item")));
+        CHECK_INT(json_array_size(json_object_get(snap, "agenda")), 0);
+        json_decref(snap);
+    }
+    room_destroy(r);
+    json_decref(j);
+
+    static const char *const bad[] = {
+        "[]",
+        "{\"title\":\"T\"}",
+        "{\"id\":\"Bad\",\"title\":\"T\"}",
+        "{\"id\":\"-x\",\"title\":\"T\"}",
+        "{\"id\":\"x\"}",
+        "{\"id\":\"x\",\"title\":\"\"}",
+        "{\"id\":\"x\",\"title\":\"a\\nb\"}",
+        "{\"id\":\"x\",\"title\":7}",
+        "{\"id\":\"x\",\"title\":\"T\",\"agenda\":{}}",
+        "{\"id\":\"x\",\"title\":\"T\",\"agenda\":[{\"id\":\"a\"}]}",
+        "{\"id\":\"x\",\"title\":\"T\",\"agenda\":[{\"id\":\"a b\",\"title\":\"x\"}]}",
+        "{\"id\":\"x\",\"title\":\"T\",\"agenda\":[{\"id\":\"a\",\"title\":\"x\"},"
+        "{\"id\":\"a\",\"title\":\"y\"}]}",
+        "{\"id\":\"x\",\"title\":\"T\",\"settings\":{\"speech_s\":0}}",
+        "{\"id\":\"x\",\"title\":\"T\",\"settings\":{\"nope\":1}}",
+        "{\"id\":\"x\",\"title\":\"T\",\"settings\":[]}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        j = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        err[0] = '\0';
+        r = room_create(j, "e", T0, err, sizeof err);
+        CHECK(r == NULL);
+        if (r)
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+        CHECK(err[0] != '\0');
+        room_destroy(r);
+        json_decref(j);
+    }
+
+    /* 201 characters of title, 51 agenda items */
+    char title[260];
+    memset(title, 'x', 201);
+    title[201] = '\0';
+    j = json_pack("{s:s, s:s}", "id", "x", "title", title);
+    r = room_create(j, "e", T0, err, sizeof err);
+    CHECK(r == NULL);
+    json_decref(j);
+    title[200] = '\0';
+    j = json_pack("{s:s, s:s}", "id", "x", "title", title);
+    r = room_create(j, "e", T0, err, sizeof err);
+    CHECK(r != NULL);
+    room_destroy(r);
+    json_decref(j);
+    json_t *agenda = json_array();
+    for (int i = 0; i < 51; i++) {
+        char id[16];
+        snprintf(id, sizeof id, "i%d", i);
+        json_array_append_new(agenda, json_pack("{s:s, s:s}", "id", id, "title", "t"));
+    }
+    j = json_pack("{s:s, s:s, s:O}", "id", "x", "title", "T", "agenda", agenda);
+    r = room_create(j, "e", T0, err, sizeof err);
+    CHECK(r == NULL);
+    json_decref(j);
+    json_array_remove(agenda, 0);
+    j = json_pack("{s:s, s:s, s:O}", "id", "x", "title", "T", "agenda", agenda);
+    r = room_create(j, "e", T0, err, sizeof err);
+    CHECK(r != NULL);
+    if (r)
+        CHECK_STR(r->agenda_item, "i1");
+    room_destroy(r);
+    json_decref(j);
+    json_decref(agenda);
+}
+
+static void test_settings_patch(void)
+{
+    struct room_settings s, d;
+    char err[200];
+    room_settings_default(&s);
+    d = s;
+    static const char *const bad[] = {
+        "{\"speech_s\":0}",          "{\"speech_s\":7201}",      "{\"speech_s\":\"1\"}",
+        "{\"reply_s\":0}",           "{\"point_of_order_s\":-1}", "{\"replies_per_item\":101}",
+        "{\"replies_per_item\":-1}", "{\"list_open\":1}",         "{\"pause_on_disconnect\":null}",
+        "{\"on_time_up\":\"stop\"}", "{\"chat\":\"closed\"}",     "{\"queue_order\":\"fifo\"}",
+        "{\"speech_s\":1.5}",        "{\"colour\":\"red\"}",
+        /* a bad value after a good one leaves everything unchanged */
+        "{\"reply_s\":30,\"chat\":7}",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *p = json_loads(bad[i], 0, NULL);
+        err[0] = '\0';
+        CHECK(!room_settings_patch(&s, p, err, sizeof err));
+        CHECK(err[0] != '\0');
+        CHECK(memcmp(&s, &d, sizeof s) == 0);
+        json_decref(p);
+    }
+    json_t *p = json_loads("{\"speech_s\":7200,\"reply_s\":1,\"point_of_order_s\":30,"
+                           "\"on_time_up\":\"end\",\"chat\":\"floor\",\"list_open\":false,"
+                           "\"queue_order\":\"category\",\"replies_per_item\":0,"
+                           "\"pause_on_disconnect\":false}",
+                           0, NULL);
+    CHECK(room_settings_patch(&s, p, err, sizeof err));
+    CHECK_INT(s.speech_s, 7200);
+    CHECK_INT(s.reply_s, 1);
+    CHECK_INT(s.point_of_order_s, 30);
+    CHECK_INT(s.on_time_up, PROTO_TIMEUP_END);
+    CHECK_INT(s.chat, PROTO_CHAT_FLOOR);
+    CHECK(!s.list_open);
+    CHECK_INT(s.queue_order, PROTO_ORDER_CATEGORY);
+    CHECK_INT(s.replies_per_item, 0);
+    CHECK(!s.pause_on_disconnect);
+    json_decref(p);
+    p = json_object();
+    CHECK(room_settings_patch(&s, p, err, sizeof err)); /* empty patch: fine */
+    json_decref(p);
+}
+
+/* ---- the role x command x state matrix ---- */
+
+/* The matrix world: de holds the floor (granted r1), de has a reply
+ * pending (r2), fr a speech (r3). The queue is [r3, r2]. */
+static void matrix_world(struct world *w)
+{
+    world_init(w, NULL);
+    EXPECT(w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    EXPECT(w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    CHECK_STR(queue_ids(w->r), "r3,r2");
+    CHECK_STR(w->r->floor.sub, "de");
+}
+
+struct matrix_row {
+    enum proto_cmd_type type;
+    /* expected for the delegate (de) and the moderator; observers always
+     * get forbidden */
+    enum proto_err del;
+    const char *del_events;
+    enum proto_err mod;
+    const char *mod_events;
+};
+
+static json_t *matrix_settings; /* {"speech_s":120}, made by main() */
+
+static struct proto_cmd matrix_cmd(enum proto_cmd_type t)
+{
+    struct proto_cmd c = cmd(t);
+    switch (t) {
+    case PROTO_CMD_WITHDRAW:
+    case PROTO_CMD_MOVE:
+        c = cmd_id(t, "r2");
+        break;
+    case PROTO_CMD_REMOVE_REQUEST:
+        c = cmd_id(t, "r3");
+        break;
+    case PROTO_CMD_SAY:
+    case PROTO_CMD_ANNOUNCE:
+        c.text = (char *)"Thank you";
+        break;
+    case PROTO_CMD_EXTEND:
+        c.seconds = 30;
+        break;
+    case PROTO_CMD_MUTE:
+    case PROTO_CMD_UNMUTE:
+    case PROTO_CMD_REMOVE:
+        c = cmd_sub(t, "fr");
+        break;
+    case PROTO_CMD_SET_ROLE:
+        c = cmd_sub(t, "fr");
+        c.role = PROTO_ROLE_OBSERVER;
+        break;
+    case PROTO_CMD_SET_AGENDA_ITEM:
+        snprintf(c.item, sizeof c.item, "q2");
+        break;
+    case PROTO_CMD_SET_STATUS:
+        c.status = PROTO_STATUS_CLOSED;
+        break;
+    case PROTO_CMD_UPDATE_SETTINGS:
+        c.settings = matrix_settings;
+        break;
+    default:
+        break;
+    }
+    return c;
+}
+
+static const struct matrix_row matrix[] = {
+    {PROTO_CMD_REQUEST_FLOOR, PROTO_OK, "floor_requested", PROTO_OK, "floor_requested"},
+    {PROTO_CMD_WITHDRAW, PROTO_OK, "request_withdrawn", PROTO_ERR_NOT_FOUND, ""},
+    {PROTO_CMD_YIELD, PROTO_OK, "floor_ended", PROTO_ERR_FORBIDDEN, ""},
+    {PROTO_CMD_SAY, PROTO_OK, "message", PROTO_OK, "message"},
+    {PROTO_CMD_GRANT, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "floor_ended,floor_granted"},
+    {PROTO_CMD_END_FLOOR, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "floor_ended"},
+    {PROTO_CMD_PAUSE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "timer_paused"},
+    {PROTO_CMD_RESUME, PROTO_ERR_FORBIDDEN, "", PROTO_ERR_CONFLICT, ""},
+    {PROTO_CMD_EXTEND, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "time_extended"},
+    {PROTO_CMD_MOVE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "request_moved"},
+    {PROTO_CMD_REMOVE_REQUEST, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "request_removed"},
+    {PROTO_CMD_OPEN_LIST, PROTO_ERR_FORBIDDEN, "", PROTO_ERR_CONFLICT, ""},
+    {PROTO_CMD_CLOSE_LIST, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "list_closed"},
+    {PROTO_CMD_MUTE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "participant_muted"},
+    {PROTO_CMD_UNMUTE, PROTO_ERR_FORBIDDEN, "", PROTO_ERR_CONFLICT, ""},
+    {PROTO_CMD_REMOVE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "participant_removed"},
+    {PROTO_CMD_SET_ROLE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "role_changed"},
+    {PROTO_CMD_ANNOUNCE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "message"},
+    {PROTO_CMD_SET_AGENDA_ITEM, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "agenda_item_set"},
+    {PROTO_CMD_SET_STATUS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "floor_ended,status_changed"},
+    {PROTO_CMD_UPDATE_SETTINGS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "settings_changed"},
+};
+
+#define MATRIX_N (sizeof matrix / sizeof matrix[0])
+
+static void test_matrix_open(void)
+{
+    struct world w;
+    for (size_t i = 0; i < MATRIX_N; i++) {
+        const struct matrix_row *m = &matrix[i];
+        matrix_world(&w);
+        EXPECT(&w, &OBS, matrix_cmd(m->type), PROTO_ERR_FORBIDDEN, "");
+        world_free(&w);
+        matrix_world(&w);
+        EXPECT(&w, &DE, matrix_cmd(m->type), m->del, m->del_events);
+        if (w.err != m->del)
+            fprintf(stderr, "  delegate %s\n", proto_cmd_name(m->type));
+        world_free(&w);
+        matrix_world(&w);
+        EXPECT(&w, &MOD, matrix_cmd(m->type), m->mod, m->mod_events);
+        if (w.err != m->mod)
+            fprintf(stderr, "  moderator %s: %s\n", proto_cmd_name(m->type), w.msg);
+        world_free(&w);
+    }
+    CHECK_INT(MATRIX_N, PROTO_CMD__COUNT - 2); /* every command but join and ping */
+}
+
+static void test_matrix_suspended(void)
+{
+    struct world w;
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS);
+    st.status = PROTO_STATUS_SUSPENDED;
+    for (size_t i = 0; i < MATRIX_N; i++) {
+        const struct matrix_row *m = &matrix[i];
+        bool mod_only = m->del == PROTO_ERR_FORBIDDEN;
+        matrix_world(&w);
+        EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+        /* role before status: observers are forbidden, delegates sending a
+         * moderator command too; delegate commands get room_not_open */
+        EXPECT(&w, &OBS, matrix_cmd(m->type), PROTO_ERR_FORBIDDEN, "");
+        EXPECT(&w, &DE, matrix_cmd(m->type),
+               mod_only ? PROTO_ERR_FORBIDDEN : PROTO_ERR_ROOM_NOT_OPEN, "");
+        EXPECT(&w, &MOD, matrix_cmd(m->type), m->mod, m->mod_events);
+        world_free(&w);
+    }
+    /* ping is always fine */
+    matrix_world(&w);
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    EXPECT(&w, &DE, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    EXPECT(&w, &OBS, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    /* and open again */
+    st.status = PROTO_STATUS_OPEN;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(data(&w, 0), "{\"status\":\"open\"}");
+    CHECK_JSON(state(&w, 0), "{\"status\":\"open\"}");
+    EXPECT(&w, &DE, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    world_free(&w);
+}
+
+static void test_matrix_closed(void)
+{
+    struct world w;
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS);
+    st.status = PROTO_STATUS_CLOSED;
+    matrix_world(&w);
+    EXPECT(&w, &MOD, st, PROTO_OK, "floor_ended,status_changed");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"moderator\",\"spoken_ms\":0,\"sub\":\"de\"}");
+    CHECK(!w.r->floor.active);
+    CHECK_INT(room_deadline(w.r), -1);
+    for (size_t i = 0; i < MATRIX_N; i++) {
+        EXPECT(&w, &OBS, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
+        EXPECT(&w, &DE, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
+        EXPECT(&w, &MOD, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
+    }
+    st.status = PROTO_STATUS_OPEN;
+    EXPECT(&w, &MOD, st, PROTO_ERR_ROOM_CLOSED, "");
+    EXPECT(&w, &OBS, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    /* closed comes before stale */
+    struct proto_cmd c = cmd(PROTO_CMD_SAY);
+    c.text = (char *)"x";
+    c.has_if_seq = true;
+    c.if_seq = 1;
+    EXPECT(&w, &DE, c, PROTO_ERR_ROOM_CLOSED, "");
+    /* join is not a room command */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_JOIN), PROTO_ERR_BAD_REQUEST, "");
+    world_free(&w);
+
+    /* suspended -> closed with no floor: one event */
+    world_init(&w, NULL);
+    EXPECT(&w, &MOD, st, PROTO_ERR_CONFLICT, "");
+    st.status = PROTO_STATUS_SUSPENDED;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    EXPECT(&w, &MOD, st, PROTO_ERR_CONFLICT, "");
+    st.status = PROTO_STATUS_CLOSED;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(state(&w, 0), "{\"status\":\"closed\"}");
+    world_free(&w);
+}
+
+static void test_if_seq(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd c = cmd_req(PROTO_KIND_SPEECH, NULL);
+    c.has_if_seq = true;
+    c.if_seq = 0;
+    EXPECT(&w, &FR, c, PROTO_OK, "floor_requested");
+    EXPECT(&w, &FR, c, PROTO_ERR_STALE, ""); /* seq is 1 now */
+    /* stale comes before the role check */
+    EXPECT(&w, &OBS, c, PROTO_ERR_STALE, "");
+    c = cmd(PROTO_CMD_GRANT);
+    c.has_if_seq = true;
+    c.if_seq = 1;
+    EXPECT(&w, &MOD, c, PROTO_OK, "floor_granted");
+    EXPECT(&w, &MOD2, c, PROTO_ERR_STALE, ""); /* two chairs at once */
+    /* the chair's "next" racing the speaker's yield */
+    c = cmd(PROTO_CMD_END_FLOOR);
+    c.has_if_seq = true;
+    c.if_seq = 2;
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    EXPECT(&w, &MOD, c, PROTO_ERR_STALE, "");
+    /* ping is never stale */
+    c = cmd(PROTO_CMD_PING);
+    c.has_if_seq = true;
+    c.if_seq = 99;
+    EXPECT(&w, &FR, c, PROTO_OK, "");
+    world_free(&w);
+}
+
+/* ---- requests ---- */
+
+static void test_request_floor(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, "fr"), PROTO_OK, "floor_requested");
+    CHECK_JSON(data(&w, 0), "{\"request\":{\"at\":1783000000000,\"category\":\"member_state\","
+                            "\"delegation\":\"France\",\"id\":\"r1\",\"kind\":\"speech\","
+                            "\"lang\":\"fr\",\"name\":\"Jean Dupont\",\"sub\":\"fr\"}}");
+    CHECK_JSON(state(&w, 0),
+               "{\"queue\":[{\"at\":1783000000000,\"category\":\"member_state\","
+               "\"delegation\":\"France\",\"id\":\"r1\",\"kind\":\"speech\",\"lang\":\"fr\","
+               "\"name\":\"Jean Dupont\",\"sub\":\"fr\"}]}");
+    CHECK_STR(json_string_value(json_object_get(ev(&w, 0), "actor")), "fr");
+    CHECK_STR(json_string_value(json_object_get(ev(&w, 0), "type")), "event");
+    CHECK_INT(json_integer_value(json_object_get(ev(&w, 0), "seq")), 1);
+    CHECK_INT(json_integer_value(json_object_get(ev(&w, 0), "ts")), T0);
+
+    /* a moderator without delegation or category: nulls */
+    w.now += 5;
+    EXPECT(&w, &MOD, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
+    CHECK_JSON(data(&w, 0), "{\"request\":{\"at\":1783000000005,\"category\":null,"
+                            "\"delegation\":null,\"id\":\"r2\",\"kind\":\"point_of_order\","
+                            "\"lang\":null,\"name\":\"Ana Chair\",\"sub\":\"chair-1\"}}");
+
+    /* one pending request per kind */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_ERR_CONFLICT, "");
+    CHECK_INT(w.r->queue_len, 4);
+
+    /* withdraw: own only; ids are never reused */
+    EXPECT(&w, &DE, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, "r99"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd(PROTO_CMD_WITHDRAW), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_OK, "request_withdrawn");
+    CHECK_JSON(data(&w, 0), "{\"request_id\":\"r1\"}");
+    CHECK(json_object_get(state(&w, 0), "queue") != NULL);
+    EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(data(&w, 0), "request"), "id")),
+              "r5");
+    world_free(&w);
+}
+
+static void test_list_closed(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_OPEN_LIST), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_CLOSE_LIST), PROTO_OK, "list_closed");
+    CHECK_JSON(data(&w, 0), "{}");
+    CHECK(json_is_false(json_object_get(json_object_get(state(&w, 0), "settings"), "list_open")));
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_CLOSE_LIST), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_LIST_CLOSED, "");
+    EXPECT(&w, &MOD, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_LIST_CLOSED, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
+    /* a pending speech is a conflict before the list is */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_OPEN_LIST), PROTO_OK, "list_opened");
+    CHECK(json_is_true(json_object_get(json_object_get(state(&w, 0), "settings"), "list_open")));
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_CLOSE_LIST), PROTO_OK, "list_closed");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_CONFLICT, "");
+    /* closing the list keeps the speeches already on it */
+    CHECK_STR(queue_ids(w.r), "r2,r3,r1");
+    world_free(&w);
+}
+
+static void test_reply_quota(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    for (int i = 0; i < 2; i++) {
+        EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+        EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, w.r->queue[0].id), PROTO_OK,
+               "request_withdrawn");
+    }
+    /* withdrawn replies still count */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    /* a granted reply counts too */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_REMOVE_REQUEST, "r4"), PROTO_OK, "request_removed");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
+    /* the count resets with the agenda item */
+    struct proto_cmd c = cmd(PROTO_CMD_SET_AGENDA_ITEM);
+    snprintf(c.item, sizeof c.item, "q1");
+    EXPECT(&w, &MOD, c, PROTO_ERR_CONFLICT, "");
+    snprintf(c.item, sizeof c.item, "q9");
+    EXPECT(&w, &MOD, c, PROTO_ERR_NOT_FOUND, "");
+    snprintf(c.item, sizeof c.item, "q2");
+    EXPECT(&w, &MOD, c, PROTO_OK, "agenda_item_set");
+    CHECK_JSON(data(&w, 0), "{\"item\":\"q2\"}");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"q2\"}");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    world_free(&w);
+
+    /* replies_per_item 0: no replies at all; speeches unaffected */
+    world_init(&w, "{\"replies_per_item\":0}");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    world_free(&w);
+}
+
+static void test_queue_order(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");        /* r1 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");         /* r2 */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");        /* r3 */
+    CHECK_STR(queue_ids(w.r), "r1,r3,r2");
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r4 */
+    CHECK_STR(queue_ids(w.r), "r4,r1,r3,r2");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r5 */
+    CHECK_STR(queue_ids(w.r), "r4,r5,r1,r3,r2");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");         /* r6 */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");       /* r7 */
+    CHECK_STR(queue_ids(w.r), "r4,r5,r1,r3,r7,r2,r6");
+    /* the head of the queue is granted: points of order first */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    CHECK_STR(w.r->floor.request_id, "r4");
+    CHECK_STR(queue_ids(w.r), "r5,r1,r3,r7,r2,r6");
+    world_free(&w);
+
+    /* no speech yet: a speech goes after the leading points of order but
+     * ahead of the replies */
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");          /* r1 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r2 */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");         /* r3 */
+    CHECK_STR(queue_ids(w.r), "r2,r3,r1");
+    /* a point of order moved down is no longer "at the front" */
+    struct proto_cmd mv = cmd_id(PROTO_CMD_MOVE, "r2");
+    mv.to = 99; /* clamped to the end */
+    EXPECT(&w, &MOD, mv, PROTO_OK, "request_moved");
+    CHECK_JSON(data(&w, 0), "{\"request_id\":\"r2\",\"to\":2}");
+    CHECK_STR(queue_ids(w.r), "r3,r1,r2");
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r4 */
+    CHECK_STR(queue_ids(w.r), "r4,r3,r1,r2");
+    /* move: to the top, no-op, negative, unknown */
+    mv = cmd_id(PROTO_CMD_MOVE, "r1");
+    mv.to = 0;
+    EXPECT(&w, &MOD, mv, PROTO_OK, "request_moved");
+    CHECK_STR(queue_ids(w.r), "r1,r4,r3,r2");
+    CHECK_INT(json_array_size(json_object_get(state(&w, 0), "queue")), 4);
+    EXPECT(&w, &MOD, mv, PROTO_OK, ""); /* already there: ack, no event */
+    mv.to = -1;
+    EXPECT(&w, &MOD, mv, PROTO_ERR_BAD_REQUEST, "");
+    mv = cmd_id(PROTO_CMD_MOVE, "r42");
+    EXPECT(&w, &MOD, mv, PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_REMOVE_REQUEST, "r42"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_REMOVE_REQUEST, "r4"), PROTO_OK, "request_removed");
+    CHECK_JSON(data(&w, 0), "{\"request_id\":\"r4\"}");
+    CHECK_STR(queue_ids(w.r), "r1,r3,r2");
+    world_free(&w);
+}
+
+static void test_category_order(void)
+{
+    struct world w;
+    struct room_actor obs_state = actor("va", "Holy See rep", "Holy See",
+                                        PROTO_CAT_OBSERVER_STATE, PROTO_ROLE_DELEGATE);
+    struct room_actor none = actor("x", "Xavier", "", PROTO_CAT_NONE, PROTO_ROLE_DELEGATE);
+    world_init(&w, "{\"queue_order\":\"category\"}");
+    room_participant_seen(w.r, &obs_state);
+    room_participant_seen(w.r, &none);
+    EXPECT(&w, &none, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r1 */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");  /* r2 */
+    CHECK_STR(queue_ids(w.r), "r2,r1");
+    EXPECT(&w, &UN, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r3 */
+    CHECK_STR(queue_ids(w.r), "r3,r2,r1");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r4 */
+    EXPECT(&w, &obs_state, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK,
+           "floor_requested"); /* r5 */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r6 */
+    CHECK_STR(queue_ids(w.r), "r4,r6,r5,r3,r2,r1");
+    /* points of order and replies ignore categories */
+    EXPECT(&w, &none, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK,
+           "floor_requested"); /* r7 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r8 */
+    CHECK_STR(queue_ids(w.r), "r7,r4,r6,r5,r3,r2,r1,r8");
+    /* a moderator's move overrides the rule; later speeches follow the
+     * last speech of the same or a higher rank wherever it is */
+    struct proto_cmd mv = cmd_id(PROTO_CMD_MOVE, "r1");
+    mv.to = 1;
+    EXPECT(&w, &MOD, mv, PROTO_OK, "request_moved");
+    CHECK_STR(queue_ids(w.r), "r7,r1,r4,r6,r5,r3,r2,r8");
+    EXPECT(&w, &UN, cmd_id(PROTO_CMD_WITHDRAW, "r3"), PROTO_OK, "request_withdrawn");
+    EXPECT(&w, &UN, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r9 */
+    CHECK_STR(queue_ids(w.r), "r7,r1,r4,r6,r5,r9,r2,r8");
+    world_free(&w);
+
+    /* in request order, the same arrivals stay in arrival order */
+    world_init(&w, NULL);
+    room_participant_seen(w.r, &none);
+    EXPECT(&w, &none, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    CHECK_STR(queue_ids(w.r), "r1,r2,r3");
+    world_free(&w);
+}
+
+/* ---- the floor ---- */
+
+static void test_grant(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r1"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, "fr"), PROTO_OK, "floor_requested"); /* r1 */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");  /* r2 */
+    w.now = T0 + 1000;
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    CHECK_JSON(data(&w, 0), "{\"floor\":{\"delegation\":\"France\",\"elapsed_ms\":0,"
+                            "\"kind\":\"speech\",\"limit_s\":180,\"name\":\"Jean Dupont\","
+                            "\"paused\":false,\"request_id\":\"r1\",\"started_at\":1783000001000,"
+                            "\"sub\":\"fr\",\"time_up\":false}}");
+    CHECK_JSON(json_object_get(state(&w, 0), "floor"),
+               "{\"delegation\":\"France\",\"elapsed_ms\":0,\"kind\":\"speech\",\"limit_s\":180,"
+               "\"name\":\"Jean Dupont\",\"paused\":false,\"request_id\":\"r1\","
+               "\"started_at\":1783000001000,\"sub\":\"fr\",\"time_up\":false}");
+    CHECK_INT(json_array_size(json_object_get(state(&w, 0), "queue")), 1);
+    CHECK_INT(json_object_size(state(&w, 0)), 2);
+    CHECK_STR(queue_ids(w.r), "r2");
+
+    /* a grant over a running floor supersedes it, in one decision */
+    w.now = T0 + 31000;
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r2"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"superseded\",\"spoken_ms\":30000,\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{\"floor\":null,\"stats\":{\"fr\":{\"spoken_ms\":30000,\"turns\":1}}}");
+    CHECK_INT(json_integer_value(json_object_get(ev(&w, 1), "seq")),
+              json_integer_value(json_object_get(ev(&w, 0), "seq")) + 1);
+    CHECK_STR(w.r->floor.sub, "de");
+    CHECK_INT(w.r->floor.kind, PROTO_KIND_REPLY);
+    CHECK_INT(w.r->floor.limit_s, 60);
+    CHECK_STR(queue_ids(w.r), "");
+
+    /* by sub: directly, speech, request_id null, queue left alone */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
+    w.now = T0 + 41000;
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_JSON(data(&w, 1), "{\"floor\":{\"delegation\":\"Global NGO\",\"elapsed_ms\":0,"
+                            "\"kind\":\"speech\",\"limit_s\":180,\"name\":\"Sam Lee\","
+                            "\"paused\":false,\"request_id\":null,\"started_at\":1783000041000,"
+                            "\"sub\":\"ngo\",\"time_up\":false}}");
+    CHECK_STR(queue_ids(w.r), "r3");
+    /* a moderator may be given the floor; observers and unknowns not */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "chair-2"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_JSON(json_object_get(json_object_get(data(&w, 1), "floor"), "delegation"), "null");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "obs"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "nobody"), PROTO_ERR_NOT_FOUND, "");
+    struct proto_cmd both = cmd_sub(PROTO_CMD_GRANT, "fr");
+    both.has_request_id = true;
+    snprintf(both.request_id, sizeof both.request_id, "r3");
+    EXPECT(&w, &MOD, both, PROTO_ERR_BAD_REQUEST, "");
+    /* point of order limit */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r3"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_INT(w.r->floor.limit_s, 60);
+    CHECK_INT(w.r->floor.kind, PROTO_KIND_POINT_OF_ORDER);
+    /* stats: fr 30 s, de 10 s, ngo 0 (turn counted), chair-2 0 */
+    CHECK_INT(room_member_find(w.r, "fr")->turns, 1);
+    CHECK_INT(room_member_find(w.r, "de")->spoken_ms, 10000);
+    CHECK_INT(room_member_find(w.r, "ngo")->turns, 1);
+    CHECK_INT(room_member_find(w.r, "chair-2")->turns, 1);
+    world_free(&w);
+
+    /* a removed participant and one demoted to observer cannot be granted */
+    world_init(&w, NULL);
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "de"), PROTO_OK, "participant_removed");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "de"), PROTO_ERR_NOT_FOUND, "");
+    struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, "fr");
+    sr.role = PROTO_ROLE_OBSERVER;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_ERR_NOT_FOUND, "");
+    world_free(&w);
+}
+
+static void test_yield_end(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_END_FLOOR), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PAUSE), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_RESUME), PROTO_ERR_NOT_FOUND, "");
+    struct proto_cmd ext = cmd(PROTO_CMD_EXTEND);
+    ext.seconds = 10;
+    EXPECT(&w, &MOD, ext, PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    w.now += 12345;
+    EXPECT(&w, &DE, cmd(PROTO_CMD_YIELD), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_YIELD), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"yielded\",\"spoken_ms\":12345,\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{\"floor\":null,\"stats\":{\"fr\":{\"spoken_ms\":12345,\"turns\":1}}}");
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_ERR_NOT_FOUND, "");
+    /* end_floor by a moderator; a moderator holding the floor may yield */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    w.now += 1000;
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_END_FLOOR), PROTO_OK, "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"moderator\",\"spoken_ms\":1000,\"sub\":\"fr\"}");
+    CHECK_INT(room_member_find(w.r, "fr")->turns, 2);
+    CHECK_INT(room_member_find(w.r, "fr")->spoken_ms, 13345);
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "chair-1"), PROTO_OK, "floor_granted");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    world_free(&w);
+}
+
+/* ---- the clock ---- */
+
+static void test_clock(void)
+{
+    struct world w;
+    world_init(&w, "{\"speech_s\":60}");
+    CHECK_INT(room_deadline(w.r), -1);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    CHECK_INT(room_deadline(w.r), T0 + 60000);
+    w.now = T0 + 10000;
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PAUSE), PROTO_OK, "timer_paused");
+    CHECK_JSON(data(&w, 0), "{}");
+    CHECK_JSON(state(&w, 0), "{\"floor\":{\"delegation\":\"France\",\"elapsed_ms\":10000,"
+                             "\"kind\":\"speech\",\"limit_s\":60,\"name\":\"Jean Dupont\","
+                             "\"paused\":true,\"request_id\":\"r1\",\"started_at\":1783000000000,"
+                             "\"sub\":\"fr\",\"time_up\":false}}");
+    CHECK_INT(room_deadline(w.r), -1);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PAUSE), PROTO_ERR_CONFLICT, "");
+    w.now = T0 + 100000; /* paused: nothing happens */
+    clock_tick(&w);
+    CHECK_STR(names(&w), "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_RESUME), PROTO_OK, "timer_resumed");
+    CHECK_INT(w.r->floor.started_at, T0 + 100000);
+    CHECK_INT(w.r->floor.elapsed_ms, 10000);
+    CHECK_INT(room_deadline(w.r), T0 + 150000);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_RESUME), PROTO_ERR_CONFLICT, "");
+    struct proto_cmd ext = cmd(PROTO_CMD_EXTEND);
+    ext.seconds = 30;
+    EXPECT(&w, &MOD, ext, PROTO_OK, "time_extended");
+    CHECK_JSON(data(&w, 0), "{\"seconds\":30}");
+    CHECK_INT(w.r->floor.limit_s, 90);
+    CHECK_INT(room_deadline(w.r), T0 + 180000);
+    ext.seconds = 0;
+    EXPECT(&w, &MOD, ext, PROTO_ERR_BAD_REQUEST, "");
+    ext.seconds = 3601;
+    EXPECT(&w, &MOD, ext, PROTO_ERR_BAD_REQUEST, "");
+    /* not yet */
+    w.now = T0 + 179999;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "");
+    /* time up, exactly once */
+    w.now = T0 + 180000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "time_up");
+    CHECK_JSON(data(&w, 0), "{\"sub\":\"fr\"}");
+    CHECK(json_is_null(json_object_get(ev(&w, 0), "actor")));
+    CHECK(json_is_true(json_object_get(json_object_get(state(&w, 0), "floor"), "time_up")));
+    CHECK_INT(room_deadline(w.r), -1);
+    w.now = T0 + 181000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "");
+    /* extend beyond the elapsed time: the clock may fire again */
+    ext.seconds = 10;
+    EXPECT(&w, &MOD, ext, PROTO_OK, "time_extended");
+    CHECK(!w.r->floor.time_up);
+    CHECK_INT(room_deadline(w.r), T0 + 190000);
+    w.now = T0 + 195000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "time_up");
+    /* an extension that still leaves the speaker over time keeps time_up */
+    ext.seconds = 1;
+    EXPECT(&w, &MOD, ext, PROTO_OK, "time_extended");
+    CHECK(w.r->floor.time_up);
+    CHECK_INT(room_deadline(w.r), -1);
+    /* the speaker spoke 10 + 95 s */
+    w.now = T0 + 200000;
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"yielded\",\"spoken_ms\":110000,\"sub\":\"fr\"}");
+    world_free(&w);
+
+    /* extend is refused beyond 24 h in all */
+    world_init(&w, "{\"speech_s\":7200}");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    ext.seconds = 3600;
+    for (int i = 0; i < 22; i++)
+        EXPECT(&w, &MOD, ext, PROTO_OK, "time_extended");
+    CHECK_INT(w.r->floor.limit_s, 86400);
+    ext.seconds = 1;
+    EXPECT(&w, &MOD, ext, PROTO_ERR_BAD_REQUEST, "");
+    world_free(&w);
+}
+
+static void test_clock_end(void)
+{
+    struct world w;
+    world_init(&w, "{\"reply_s\":20,\"on_time_up\":\"end\"}");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    CHECK_INT(room_deadline(w.r), T0 + 20000);
+    w.now = T0 + 20400; /* the timer fired a little late */
+    clock_tick(&w);
+    CHECK_STR(names(&w), "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"time\",\"spoken_ms\":20400,\"sub\":\"de\"}");
+    CHECK(json_is_null(json_object_get(ev(&w, 0), "actor")));
+    CHECK(!w.r->floor.active);
+    CHECK_INT(room_deadline(w.r), -1);
+    clock_tick(&w);
+    CHECK_STR(names(&w), "");
+    world_free(&w);
+
+    /* notify then the chair switches to end: the floor ends at once */
+    world_init(&w, "{\"speech_s\":5}");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    w.now = T0 + 5000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "time_up");
+    struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    us.settings = json_pack("{s:s}", "on_time_up", "end");
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+    CHECK_INT(room_deadline(w.r), T0 + 5000);
+    w.now = T0 + 6000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"time\",\"spoken_ms\":6000,\"sub\":\"fr\"}");
+    world_free(&w);
+}
+
+static void test_disconnect(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    disconnect(&w, "fr"); /* no floor */
+    CHECK_STR(names(&w), "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    disconnect(&w, "de"); /* not the speaker */
+    CHECK_STR(names(&w), "");
+    w.now += 7000;
+    disconnect(&w, "fr");
+    CHECK_STR(names(&w), "timer_paused");
+    CHECK(json_is_null(json_object_get(ev(&w, 0), "actor")));
+    CHECK_INT(w.r->floor.elapsed_ms, 7000);
+    disconnect(&w, "fr"); /* already paused */
+    CHECK_STR(names(&w), "");
+    w.now += 60000;
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_RESUME), PROTO_OK, "timer_resumed");
+    w.now += 3000;
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"yielded\",\"spoken_ms\":10000,\"sub\":\"fr\"}");
+    world_free(&w);
+
+    world_init(&w, "{\"pause_on_disconnect\":false}");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    disconnect(&w, "fr");
+    CHECK_STR(names(&w), "");
+    world_free(&w);
+}
+
+/* ---- chat and moderation ---- */
+
+static void test_say(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "Bonjour"), PROTO_OK, "message");
+    CHECK_JSON(data(&w, 0), "{\"from\":{\"delegation\":\"France\",\"name\":\"Jean Dupont\","
+                            "\"role\":\"delegate\",\"sub\":\"fr\"},\"kind\":\"chat\","
+                            "\"text\":\"Bonjour\"}");
+    CHECK_JSON(state(&w, 0), "{}");
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_SAY, "Hello"), PROTO_OK, "message");
+    CHECK_JSON(json_object_get(data(&w, 0), "from"),
+               "{\"delegation\":null,\"name\":\"Ana Chair\",\"role\":\"moderator\","
+               "\"sub\":\"chair-1\"}");
+    EXPECT(&w, &OBS, cmd_text(PROTO_CMD_SAY, "hi"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &FR, cmd(PROTO_CMD_SAY), PROTO_ERR_BAD_REQUEST, "");
+
+    /* mute: a known member only; conflicts */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "nobody"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_UNMUTE, "fr"), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "fr"), PROTO_OK, "participant_muted");
+    CHECK_JSON(data(&w, 0), "{\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{\"muted\":[\"fr\"]}");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "fr"), PROTO_ERR_CONFLICT, "");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "Bonjour"), PROTO_ERR_MUTED, "");
+    /* muted is chat only */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "de"), PROTO_OK, "participant_muted");
+    CHECK_JSON(state(&w, 0), "{\"muted\":[\"fr\",\"de\"]}");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_UNMUTE, "fr"), PROTO_OK, "participant_unmuted");
+    CHECK_JSON(data(&w, 0), "{\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{\"muted\":[\"de\"]}");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "Merci"), PROTO_OK, "message");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "obs"), PROTO_OK, "participant_muted");
+
+    /* chat "floor": the floor holder and moderators */
+    struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    us.settings = json_pack("{s:s}", "chat", "floor");
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_SAY, "x"), PROTO_OK, "message");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_OK, "message");
+    EXPECT(&w, &NGO, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    /* the chat rule comes before the mute */
+    EXPECT(&w, &DE, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "de"), PROTO_OK, "floor_ended,floor_granted");
+    EXPECT(&w, &DE, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_MUTED, "");
+
+    /* chat "off": nobody, but announce still works */
+    us.settings = json_pack("{s:s}", "chat", "off");
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_ANNOUNCE, "Coffee break at 11"), PROTO_OK, "message");
+    CHECK_JSON(data(&w, 0), "{\"from\":{\"delegation\":null,\"name\":\"Ana Chair\","
+                            "\"role\":\"moderator\",\"sub\":\"chair-1\"},"
+                            "\"kind\":\"announcement\",\"text\":\"Coffee break at 11\"}");
+    CHECK_STR(json_string_value(json_object_get(ev(&w, 0), "actor")), "chair-1");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_ANNOUNCE), PROTO_ERR_BAD_REQUEST, "");
+    /* a muted moderator may still announce */
+    EXPECT(&w, &MOD2, cmd_sub(PROTO_CMD_MUTE, "chair-1"), PROTO_OK, "participant_muted");
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_ANNOUNCE, "Still here"), PROTO_OK, "message");
+    world_free(&w);
+}
+
+static void test_remove(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");  /* r1 */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");  /* r2 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");    /* r3 */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r2"), PROTO_OK, "floor_granted");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "fr"), PROTO_OK, "participant_muted");
+    /* not the speaker: one event, requests and mute go */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "fr"), PROTO_OK, "participant_removed");
+    CHECK_JSON(data(&w, 0), "{\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{\"muted\":[],\"queue\":[]}");
+    CHECK(room_is_removed(w.r, "fr"));
+    CHECK(!room_is_removed(w.r, "de"));
+    /* removed: every command forbidden, and they are gone for the chair too */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "fr"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "fr"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_UNMUTE, "fr"), PROTO_ERR_NOT_FOUND, "");
+    struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, "fr");
+    sr.role = PROTO_ROLE_DELEGATE;
+    EXPECT(&w, &MOD, sr, PROTO_ERR_NOT_FOUND, "");
+    /* the speaker: the floor ends first (moderator), then the removal */
+    w.now += 4000;
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "de"), PROTO_OK,
+           "floor_ended,participant_removed");
+    CHECK_JSON(data(&w, 0), "{\"reason\":\"moderator\",\"spoken_ms\":4000,\"sub\":\"de\"}");
+    CHECK_JSON(data(&w, 1), "{\"sub\":\"de\"}");
+    CHECK(!w.r->floor.active);
+    /* a removed moderator is forbidden too; nobody removes themselves */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "chair-1"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "nobody"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_REMOVE), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &MOD2, cmd_sub(PROTO_CMD_REMOVE, "chair-1"), PROTO_OK, "participant_removed");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_CLOSE_LIST), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    world_free(&w);
+}
+
+static void test_set_role(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, "fr");
+    sr.role = PROTO_ROLE_DELEGATE;
+    EXPECT(&w, &MOD, sr, PROTO_ERR_CONFLICT, "");
+    sr.role = PROTO_ROLE_MODERATOR;
+    EXPECT(&w, &MOD, sr, PROTO_ERR_BAD_REQUEST, "");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    sr.role = PROTO_ROLE_OBSERVER;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    CHECK_JSON(data(&w, 0), "{\"role\":\"observer\",\"sub\":\"fr\"}");
+    CHECK_JSON(state(&w, 0), "{}");
+    CHECK_INT(room_effective_role(w.r, &FR), PROTO_ROLE_OBSERVER);
+    /* their request stays (role_changed changes no queue) */
+    CHECK_STR(queue_ids(w.r), "r1");
+    EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, sr, PROTO_ERR_CONFLICT, "");
+    sr.role = PROTO_ROLE_DELEGATE;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_OK, "request_withdrawn");
+    /* an observer promoted to delegate may act */
+    sr = cmd_sub(PROTO_CMD_SET_ROLE, "obs");
+    sr.role = PROTO_ROLE_DELEGATE;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    EXPECT(&w, &OBS, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &OBS, cmd_text(PROTO_CMD_SAY, "thanks"), PROTO_OK, "message");
+    CHECK_STR(json_string_value(
+                  json_object_get(json_object_get(data(&w, 0), "from"), "role")),
+              "delegate");
+    /* a chair may step a moderator down: then moderator commands are refused */
+    sr = cmd_sub(PROTO_CMD_SET_ROLE, "chair-2");
+    sr.role = PROTO_ROLE_DELEGATE;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    EXPECT(&w, &MOD2, cmd(PROTO_CMD_CLOSE_LIST), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD2, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    /* unknown */
+    sr = cmd_sub(PROTO_CMD_SET_ROLE, "nobody");
+    sr.role = PROTO_ROLE_OBSERVER;
+    EXPECT(&w, &MOD, sr, PROTO_ERR_NOT_FOUND, "");
+    /* the participant list form reflects the override */
+    json_t *mj = room_member_json(w.r, room_member_find(w.r, "chair-2"));
+    CHECK_JSON(mj, "{\"category\":null,\"connections\":0,\"delegation\":null,\"muted\":false,"
+                   "\"name\":\"Bo Vice\",\"online\":false,\"role\":\"delegate\","
+                   "\"sub\":\"chair-2\"}");
+    json_decref(mj);
+    world_free(&w);
+}
+
+static void test_update_settings(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    EXPECT(&w, &MOD, us, PROTO_ERR_BAD_REQUEST, "");
+    us.settings = json_pack("{s:i}", "speech_s", 0);
+    EXPECT(&w, &MOD, us, PROTO_ERR_BAD_REQUEST, "");
+    CHECK(strstr(w.msg, "speech_s") != NULL);
+    json_decref(us.settings);
+    us.settings = json_pack("{s:b}", "bogus", 1);
+    EXPECT(&w, &MOD, us, PROTO_ERR_BAD_REQUEST, "");
+    CHECK(strstr(w.msg, "bogus") != NULL);
+    json_decref(us.settings);
+    us.settings = json_pack("{s:i}", "speech_s", 180); /* no change: ack, no event */
+    EXPECT(&w, &MOD, us, PROTO_OK, "");
+    json_decref(us.settings);
+    us.settings = json_pack("{s:i, s:b}", "speech_s", 90, "list_open", 0);
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+    const char *want = "{\"chat\":\"open\",\"list_open\":false,\"on_time_up\":\"notify\","
+                       "\"pause_on_disconnect\":true,\"point_of_order_s\":60,"
+                       "\"queue_order\":\"request\",\"replies_per_item\":2,\"reply_s\":60,"
+                       "\"speech_s\":90}";
+    char wrapped[512];
+    snprintf(wrapped, sizeof wrapped, "{\"settings\":%s}", want);
+    CHECK_JSON(data(&w, 0), wrapped);
+    CHECK_JSON(state(&w, 0), wrapped);
+    CHECK_INT(w.r->settings.speech_s, 90);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_LIST_CLOSED, "");
+    /* a running floor keeps the limit it was granted with */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "fr"), PROTO_OK, "floor_granted");
+    CHECK_INT(w.r->floor.limit_s, 90);
+    us.settings = json_pack("{s:i}", "speech_s", 30);
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+    CHECK_INT(w.r->floor.limit_s, 90);
+    world_free(&w);
+}
+
+/* ---- apply, JSON ---- */
+
+static void test_apply_rejects(void)
+{
+    struct world w;
+    struct room_event e;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    json_t *before = room_state_json(w.r, true);
+
+    memset(&e, 0, sizeof e);
+    e.name = PROTO_EV_LIST_CLOSED;
+    e.ts = T0;
+    e.data = json_object();
+    e.seq = w.r->seq; /* replayed */
+    CHECK_INT(room_apply(w.r, &e), -1);
+    e.seq = w.r->seq + 2; /* a gap */
+    CHECK_INT(room_apply(w.r, &e), -1);
+    room_event_clear(&e);
+
+    static const struct {
+        enum proto_event name;
+        const char *data;
+    } bad[] = {
+        {PROTO_EV_REQUEST_WITHDRAWN, "{\"request_id\":\"r9\"}"},
+        {PROTO_EV_REQUEST_REMOVED, "{}"},
+        {PROTO_EV_REQUEST_MOVED, "{\"request_id\":\"r1\",\"to\":-1}"},
+        {PROTO_EV_FLOOR_ENDED, "{\"sub\":\"fr\",\"reason\":\"yielded\",\"spoken_ms\":0}"},
+        {PROTO_EV_TIMER_PAUSED, "{}"},
+        {PROTO_EV_TIMER_RESUMED, "{}"},
+        {PROTO_EV_TIME_EXTENDED, "{\"seconds\":10}"},
+        {PROTO_EV_TIME_UP, "{\"sub\":\"fr\"}"},
+        {PROTO_EV_PARTICIPANT_MUTED, "{\"sub\":\"bad sub\"}"},
+        {PROTO_EV_ROLE_CHANGED, "{\"sub\":\"fr\",\"role\":\"king\"}"},
+        {PROTO_EV_AGENDA_ITEM_SET, "{\"item\":\"q7\"}"},
+        {PROTO_EV_STATUS_CHANGED, "{\"status\":\"paused\"}"},
+        {PROTO_EV_SETTINGS_CHANGED, "{\"settings\":{\"speech_s\":-4}}"},
+        {PROTO_EV_MESSAGE, "{}"},
+        {PROTO_EV_FLOOR_REQUESTED, "{\"request\":{\"id\":\"r1\",\"sub\":\"de\",\"name\":\"E\","
+                                   "\"kind\":\"speech\",\"at\":1}}"}, /* duplicate id */
+        {PROTO_EV_FLOOR_REQUESTED, "{\"request\":{\"id\":\"r2\",\"sub\":\"de\",\"name\":\"E\","
+                                   "\"kind\":\"sing\",\"at\":1}}"},
+        {PROTO_EV_FLOOR_GRANTED, "{\"floor\":{\"sub\":\"de\",\"name\":\"E\",\"kind\":\"speech\","
+                                 "\"request_id\":\"r5\",\"limit_s\":60,\"started_at\":0,"
+                                 "\"elapsed_ms\":0,\"paused\":false,\"time_up\":false}}"},
+        {PROTO_EV_FLOOR_GRANTED, "{\"floor\":null}"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        memset(&e, 0, sizeof e);
+        e.seq = w.r->seq + 1;
+        e.name = bad[i].name;
+        e.data = json_loads(bad[i].data, 0, NULL);
+        CHECK(e.data != NULL);
+        int rc = room_apply(w.r, &e);
+        CHECK_INT(rc, -1);
+        if (rc != -1)
+            fprintf(stderr, "  applied: %s %s\n", proto_event_name(bad[i].name), bad[i].data);
+        room_event_clear(&e);
+    }
+    json_t *after = room_state_json(w.r, true);
+    CHECK(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+
+    /* removal of the floor holder without floor_ended first is not ours */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    memset(&e, 0, sizeof e);
+    e.seq = w.r->seq + 1;
+    e.name = PROTO_EV_PARTICIPANT_REMOVED;
+    e.data = json_pack("{s:s}", "sub", "fr");
+    CHECK_INT(room_apply(w.r, &e), -1);
+    room_event_clear(&e);
+
+    /* wire events read back strictly */
+    static const char *const bad_json[] = {
+        "[]",
+        "{\"seq\":1,\"ts\":1,\"name\":\"nope\",\"data\":{}}",
+        "{\"seq\":\"1\",\"ts\":1,\"name\":\"message\",\"data\":{}}",
+        "{\"seq\":1,\"ts\":1,\"name\":\"message\"}",
+        "{\"seq\":1,\"ts\":1,\"name\":\"message\",\"data\":{},\"actor\":5}",
+        "{\"seq\":-1,\"ts\":1,\"name\":\"message\",\"data\":{}}",
+    };
+    for (size_t i = 0; i < sizeof bad_json / sizeof bad_json[0]; i++) {
+        json_t *j = json_loads(bad_json[i], JSON_DECODE_ANY, NULL);
+        CHECK_INT(room_event_from_json(j, &e), -1);
+        CHECK(e.data == NULL);
+        json_decref(j);
+    }
+    json_t *j = json_loads("{\"seq\":3,\"ts\":9,\"name\":\"time_up\",\"actor\":null,"
+                           "\"data\":{\"sub\":\"fr\"}}",
+                           0, NULL);
+    CHECK_INT(room_event_from_json(j, &e), 0);
+    CHECK_INT(e.seq, 3);
+    CHECK_INT(e.ts, 9);
+    CHECK_INT(e.name, PROTO_EV_TIME_UP);
+    CHECK_STR(e.actor, "");
+    room_event_clear(&e);
+    json_decref(j);
+    world_free(&w);
+}
+
+static void test_event_state_parts(void)
+{
+    /* every event carries exactly the parts the table names */
+    struct world w;
+    matrix_world(&w);
+    for (size_t i = 0; i < json_array_size(w.log); i++) {
+        json_t *e = json_array_get(w.log, i);
+        int name = proto_event_parse(json_string_value(json_object_get(e, "name")));
+        unsigned parts = proto_event_parts((enum proto_event)name);
+        size_t n = 0;
+        for (unsigned p = parts; p; p &= p - 1)
+            n++;
+        CHECK_INT(json_object_size(json_object_get(e, "state")), n);
+    }
+    world_free(&w);
+}
+
+static void test_snapshot(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, "fr"), PROTO_OK, "floor_requested");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    w.now += 61000;
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_ended,floor_granted");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "ngo"), PROTO_OK, "participant_muted");
+    json_t *s = room_snapshot_json(w.r);
+    CHECK_JSON(s,
+               "{\"agenda\":[{\"id\":\"q1\",\"title\":\"First question\"},"
+               "{\"id\":\"q2\",\"title\":\"Second question\"}],\"agenda_item\":\"q1\","
+               "\"floor\":{\"delegation\":\"Germany\",\"elapsed_ms\":0,\"kind\":\"speech\","
+               "\"limit_s\":180,\"name\":\"Eva Berg\",\"paused\":false,\"request_id\":\"r2\","
+               "\"started_at\":1783000061000,\"sub\":\"de\",\"time_up\":false},"
+               "\"id\":\"closing-discussion\",\"muted\":[\"ngo\"],\"queue\":[],"
+               "\"settings\":{\"chat\":\"open\",\"list_open\":true,\"on_time_up\":\"notify\","
+               "\"pause_on_disconnect\":true,\"point_of_order_s\":60,"
+               "\"queue_order\":\"request\",\"replies_per_item\":2,\"reply_s\":60,"
+               "\"speech_s\":180},\"stats\":{\"fr\":{\"spoken_ms\":61000,\"turns\":1}},"
+               "\"status\":\"open\",\"title\":\"Closing discussion\"}");
+    /* the contract's key order */
+    const char *order[] = {"id", "title", "status", "agenda", "agenda_item", "settings",
+                           "queue", "floor", "muted", "stats"};
+    void *it = json_object_iter(s);
+    for (size_t i = 0; i < sizeof order / sizeof order[0]; i++, it = json_object_iter_next(s, it))
+        CHECK_STR(it ? json_object_iter_key(it) : NULL, order[i]);
+    json_decref(s);
+
+    /* the participant form */
+    json_t *m = room_member_json(w.r, room_member_find(w.r, "fr"));
+    CHECK_JSON(m, "{\"category\":\"member_state\",\"connections\":0,\"delegation\":\"France\","
+                  "\"muted\":false,\"name\":\"Jean Dupont\",\"online\":false,"
+                  "\"role\":\"delegate\",\"sub\":\"fr\"}");
+    json_decref(m);
+    world_free(&w);
+}
+
+static void test_state_round_trip(void)
+{
+    struct world w;
+    char err[200];
+    matrix_world(&w);
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_MUTE, "ngo"), PROTO_OK, "participant_muted");
+    struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, "unodc");
+    sr.role = PROTO_ROLE_OBSERVER;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_PAUSE), PROTO_OK, "timer_paused");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "fr"), PROTO_OK, "participant_removed");
+    json_t *j = room_state_json(w.r, true);
+    char *text = json_dumps(j, JSON_COMPACT);
+    json_t *back_j = json_loads(text, 0, NULL);
+    struct room *back = room_state_from_json(back_j, err, sizeof err);
+    CHECK(back != NULL);
+    if (!back)
+        fprintf(stderr, "room_state_from_json: %s\n", err);
+    json_t *j2 = back ? room_state_json(back, true) : NULL;
+    CHECK(json_equal(j, j2));
+    json_t *snap1 = room_snapshot_json(w.r), *snap2 = back ? room_snapshot_json(back) : NULL;
+    CHECK(json_equal(snap1, snap2));
+    if (back) {
+        CHECK_INT(back->seq, w.r->seq);
+        CHECK_INT(back->next_request, w.r->next_request);
+        CHECK_INT(back->members_len, w.r->members_len);
+        CHECK_STR(back->members[0].sub, w.r->members[0].sub); /* order kept */
+        CHECK_STR(back->epoch, "ep1");
+    }
+    /* a clone is equal too */
+    struct room *c = room_clone(w.r);
+    json_t *j3 = room_state_json(c, true);
+    CHECK(json_equal(j, j3));
+
+    /* replaying the log from the initial room gives the sequenced state */
+    struct room *replay = make_room(NULL);
+    for (size_t i = 0; i < json_array_size(w.log); i++) {
+        struct room_event e;
+        CHECK_INT(room_event_from_json(json_array_get(w.log, i), &e), 0);
+        CHECK_INT(room_apply(replay, &e), 0);
+        room_event_clear(&e);
+    }
+    json_t *s1 = room_state_json(w.r, false), *s2 = room_state_json(replay, false);
+    CHECK(json_equal(s1, s2));
+    if (!json_equal(s1, s2)) {
+        char *a = json_dumps(s1, JSON_SORT_KEYS), *b = json_dumps(s2, JSON_SORT_KEYS);
+        fprintf(stderr, "live:   %s\nreplay: %s\n", a, b);
+        free(a);
+        free(b);
+    }
+
+    /* bad storage */
+    static const char *const bad[] = {
+        "{}", "{\"v\":2}", "[]",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        json_t *b = json_loads(bad[i], JSON_DECODE_ANY, NULL);
+        err[0] = '\0';
+        CHECK(room_state_from_json(b, err, sizeof err) == NULL);
+        CHECK(err[0] != '\0');
+        json_decref(b);
+    }
+    json_object_set_new(back_j, "agenda_item", json_string("zz"));
+    CHECK(room_state_from_json(back_j, err, sizeof err) == NULL);
+
+    json_decref(s1);
+    json_decref(s2);
+    room_destroy(replay);
+    json_decref(j3);
+    room_destroy(c);
+    json_decref(snap1);
+    json_decref(snap2);
+    json_decref(j2);
+    room_destroy(back);
+    json_decref(back_j);
+    free(text);
+    json_decref(j);
+    world_free(&w);
+}
+
+static void test_participants(void)
+{
+    struct room *r = make_room(NULL);
+    CHECK(room_participant_seen(r, &FR));
+    CHECK(!room_participant_seen(r, &FR));
+    struct room_actor fr2 = FR;
+    snprintf(fr2.name, sizeof fr2.name, "Jean-Pierre Dupont");
+    CHECK(room_participant_seen(r, &fr2));
+    CHECK_STR(room_member_find(r, "fr")->name, "Jean-Pierre Dupont");
+    CHECK(room_member_find(r, "fr")->seen);
+    CHECK(room_participant_seen(r, &OBS));
+    CHECK(!room_member_find(r, "obs")->seen); /* observers are not listed */
+    CHECK(room_member_find(r, "nobody") == NULL);
+    CHECK_INT(room_effective_role(r, &OBS), PROTO_ROLE_OBSERVER);
+    CHECK_INT(room_effective_role(r, &MOD), PROTO_ROLE_MODERATOR); /* unknown: token role */
+    /* an observer token later used as delegate: listed from then on */
+    struct room_actor obs2 = OBS;
+    obs2.role = PROTO_ROLE_DELEGATE;
+    CHECK(room_participant_seen(r, &obs2));
+    CHECK(room_member_find(r, "obs")->seen);
+    room_destroy(r);
+}
+
+/* The hub's system actor (admin API): an empty sub with moderator role. */
+static void test_system_actor(void)
+{
+    struct world w;
+    struct room_actor sys = actor("", "admin", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR);
+    world_init(&w, NULL);
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS);
+    st.status = PROTO_STATUS_CLOSED;
+    EXPECT(&w, &sys, st, PROTO_OK, "status_changed");
+    CHECK(json_is_null(json_object_get(ev(&w, 0), "actor")));
+    world_free(&w);
+}
+
+int main(void)
+{
+    init_actors();
+    matrix_settings = json_pack("{s:i}", "speech_s", 120);
+    test_create();
+    test_settings_patch();
+    test_matrix_open();
+    test_matrix_suspended();
+    test_matrix_closed();
+    test_if_seq();
+    test_request_floor();
+    test_list_closed();
+    test_reply_quota();
+    test_queue_order();
+    test_category_order();
+    test_grant();
+    test_yield_end();
+    test_clock();
+    test_clock_end();
+    test_disconnect();
+    test_say();
+    test_remove();
+    test_set_role();
+    test_update_settings();
+    test_apply_rejects();
+    test_event_state_parts();
+    test_snapshot();
+    test_state_round_trip();
+    test_participants();
+    test_system_actor();
+    json_decref(matrix_settings);
+    return check_done();
+}

@@ -1,2 +1,424 @@
-/* work in progress: being written in this session */
-extern int rostrum_wip_test_transcript;
+/*
+ * test_transcript: a small meeting, decided and committed with the real
+ * room logic, rendered as JSON, Markdown and CSV, with exact checks of the
+ * lines that matter (CSV header and rows, the minutes' headings and
+ * speaking-time tables, the JSON totals).
+ */
+#include "transcript.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+
+/* 2026-07-01T10:00:00Z */
+#define T0 INT64_C(1782900000000)
+#define AT(m, s) (T0 + ((int64_t)(m) * 60 + (s)) * 1000)
+
+static struct room_actor actor(const char *sub, const char *name, const char *deleg,
+                               enum proto_category cat, enum proto_role role)
+{
+    struct room_actor a;
+    memset(&a, 0, sizeof a);
+    snprintf(a.sub, sizeof a.sub, "%s", sub);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.delegation, sizeof a.delegation, "%s", deleg);
+    a.category = cat;
+    a.role = role;
+    return a;
+}
+
+struct meeting {
+    struct room *initial;
+    struct room *r;
+    json_t *events;
+};
+
+static void act(struct meeting *m, const struct room_actor *a, struct proto_cmd c, int64_t now)
+{
+    struct room_events out;
+    char err[200];
+    enum proto_err e = room_decide(m->r, a, &c, now, &out, err, sizeof err);
+    CHECK_INT(e, PROTO_OK);
+    if (e)
+        fprintf(stderr, "  %s: %s\n", proto_cmd_name(c.type), err);
+    for (size_t i = 0; i < out.n; i++) {
+        out.ev[i].seq = m->r->seq + 1;
+        CHECK_INT(room_apply(m->r, &out.ev[i]), 0);
+        json_array_append_new(m->events, room_event_json(m->r, &out.ev[i]));
+    }
+    room_events_clear(&out);
+}
+
+static void tick(struct meeting *m, int64_t now)
+{
+    struct room_events out;
+    room_decide_clock(m->r, now, &out);
+    CHECK_INT(out.n, 1);
+    for (size_t i = 0; i < out.n; i++) {
+        out.ev[i].seq = m->r->seq + 1;
+        CHECK_INT(room_apply(m->r, &out.ev[i]), 0);
+        json_array_append_new(m->events, room_event_json(m->r, &out.ev[i]));
+    }
+    room_events_clear(&out);
+}
+
+static struct proto_cmd cmd(enum proto_cmd_type t)
+{
+    struct proto_cmd c;
+    memset(&c, 0, sizeof c);
+    c.type = t;
+    c.kind = PROTO_KIND_SPEECH;
+    return c;
+}
+
+static struct proto_cmd req(enum proto_kind k)
+{
+    struct proto_cmd c = cmd(PROTO_CMD_REQUEST_FLOOR);
+    c.kind = k;
+    return c;
+}
+
+static struct proto_cmd with_id(enum proto_cmd_type t, const char *id)
+{
+    struct proto_cmd c = cmd(t);
+    c.has_request_id = true;
+    snprintf(c.request_id, sizeof c.request_id, "%s", id);
+    return c;
+}
+
+static struct proto_cmd with_text(enum proto_cmd_type t, const char *text)
+{
+    struct proto_cmd c = cmd(t);
+    c.text = (char *)text;
+    return c;
+}
+
+/* The meeting:
+ *   10:00:05 France speaks 2:30 and yields
+ *   10:02:40 Germany speaks, superseded at 10:03:10 by a point of order
+ *   10:03:10 Global NGO's point of order: time up at 10:04:10, ended 10:04:20
+ *   10:05:00 an announcement; a chat message
+ *   10:06:00 agenda item q2; France replies 0:40 and yields
+ *   10:10:00 the meeting closes */
+static void hold_meeting(struct meeting *m)
+{
+    char err[200];
+    struct room_actor chair = actor("chair-1", "Ana Chair", "", PROTO_CAT_NONE,
+                                    PROTO_ROLE_MODERATOR);
+    struct room_actor fr = actor("fr", "Jean Dupont", "France", PROTO_CAT_MEMBER_STATE,
+                                 PROTO_ROLE_DELEGATE);
+    struct room_actor de = actor("de", "Eva Berg", "Germany", PROTO_CAT_MEMBER_STATE,
+                                 PROTO_ROLE_DELEGATE);
+    struct room_actor ngo = actor("ngo", "Sam \"the voice\" Lee", "Global NGO",
+                                  PROTO_CAT_CIVIL_SOCIETY, PROTO_ROLE_DELEGATE);
+    json_t *spec = json_loads("{\"id\":\"closing-discussion\",\"title\":\"Closing discussion\","
+                              "\"agenda\":[{\"id\":\"q1\",\"title\":\"Lessons learned\"},"
+                              "{\"id\":\"q2\",\"title\":\"The way forward\"}]}",
+                              0, NULL);
+    m->initial = room_create(spec, "ep", T0 - 60000, err, sizeof err);
+    json_decref(spec);
+    m->r = room_clone(m->initial);
+    m->events = json_array();
+    room_participant_seen(m->r, &chair);
+    room_participant_seen(m->r, &fr);
+    room_participant_seen(m->r, &de);
+    room_participant_seen(m->r, &ngo);
+
+    struct proto_cmd c = req(PROTO_KIND_SPEECH);
+    snprintf(c.lang, sizeof c.lang, "fr");
+    act(m, &fr, c, AT(0, 0));                                   /* 1 r1 */
+    act(m, &de, req(PROTO_KIND_SPEECH), AT(0, 1));              /* 2 r2 */
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(0, 5));             /* 3 */
+    act(m, &fr, cmd(PROTO_CMD_YIELD), AT(2, 35));               /* 4 */
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(2, 40));            /* 5 */
+    act(m, &ngo, req(PROTO_KIND_POINT_OF_ORDER), AT(3, 0));     /* 6 r3 */
+    act(m, &chair, with_id(PROTO_CMD_GRANT, "r3"), AT(3, 10));  /* 7, 8 */
+    tick(m, AT(4, 10));                                         /* 9 time_up */
+    act(m, &chair, cmd(PROTO_CMD_END_FLOOR), AT(4, 20));        /* 10 */
+    act(m, &chair, with_text(PROTO_CMD_ANNOUNCE, "Coffee, then \"Q&A\"\non *q2*"),
+        AT(5, 0));                                              /* 11 */
+    act(m, &fr, with_text(PROTO_CMD_SAY, "Merci, Madame la Présidente"), AT(5, 30)); /* 12 */
+    c = cmd(PROTO_CMD_SET_AGENDA_ITEM);
+    snprintf(c.item, sizeof c.item, "q2");
+    act(m, &chair, c, AT(6, 0));                                /* 13 */
+    act(m, &fr, req(PROTO_KIND_REPLY), AT(6, 10));              /* 14 r4 */
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(6, 20));            /* 15 */
+    act(m, &fr, cmd(PROTO_CMD_YIELD), AT(7, 0));                /* 16 */
+    c = cmd(PROTO_CMD_SET_STATUS);
+    c.status = PROTO_STATUS_CLOSED;
+    act(m, &chair, c, AT(10, 0));                               /* 17 */
+    CHECK_INT(json_array_size(m->events), 17);
+}
+
+static char *render(struct meeting *m, enum transcript_format f, size_t *len)
+{
+    char err[200] = "";
+    char *s = transcript_render(m->initial, m->events, f, len, err, sizeof err);
+    CHECK(s != NULL);
+    if (!s)
+        fprintf(stderr, "transcript_render: %s\n", err);
+    else
+        CHECK_INT(strlen(s), *len);
+    return s;
+}
+
+/* Line n (0-based) of s, in a static buffer. */
+static const char *line(const char *s, int n, const char *eol)
+{
+    static char buf[1024];
+    for (int i = 0; i < n && s; i++) {
+        s = strstr(s, eol);
+        if (s)
+            s += strlen(eol);
+    }
+    if (!s)
+        return "(no such line)";
+    const char *e = strstr(s, eol);
+    size_t len = e ? (size_t)(e - s) : strlen(s);
+    if (len >= sizeof buf)
+        len = sizeof buf - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+    return buf;
+}
+
+static int count(const char *s, const char *needle)
+{
+    int n = 0;
+    for (; (s = strstr(s, needle)); s += strlen(needle))
+        n++;
+    return n;
+}
+
+#define CHECK_HAS(s, needle)                                                             \
+    do {                                                                                 \
+        bool check_has__ok = (s) && strstr((s), (needle)) != NULL;                       \
+        CHECK(check_has__ok);                                                            \
+        if (!check_has__ok)                                                              \
+            fprintf(stderr, "  missing: %s\n", needle);                                  \
+    } while (0)
+
+static void test_csv(struct meeting *m)
+{
+    size_t len;
+    char *s = render(m, TRANSCRIPT_CSV, &len);
+    if (!s)
+        return;
+    CHECK_STR(line(s, 0, "\r\n"), "seq,time_utc,event,actor,sub,name,delegation,detail");
+    CHECK_STR(line(s, 1, "\r\n"), "1,2026-07-01T10:00:00.000Z,floor_requested,fr,fr,Jean Dupont,"
+                                  "France,kind=speech request=r1 lang=fr");
+    CHECK_STR(line(s, 3, "\r\n"), "3,2026-07-01T10:00:05.000Z,floor_granted,chair-1,fr,"
+                                  "Jean Dupont,France,kind=speech request=r1 limit_s=180");
+    CHECK_STR(line(s, 4, "\r\n"), "4,2026-07-01T10:02:35.000Z,floor_ended,fr,fr,Jean Dupont,"
+                                  "France,reason=yielded spoken_ms=150000");
+    /* a name with quotes is quoted, quotes doubled */
+    CHECK_STR(line(s, 6, "\r\n"), "6,2026-07-01T10:03:00.000Z,floor_requested,ngo,ngo,"
+                                  "\"Sam \"\"the voice\"\" Lee\",Global NGO,"
+                                  "kind=point_of_order request=r3");
+    CHECK_STR(line(s, 7, "\r\n"), "7,2026-07-01T10:03:10.000Z,floor_ended,chair-1,de,Eva Berg,"
+                                  "Germany,reason=superseded spoken_ms=30000");
+    /* the clock has no actor */
+    CHECK_STR(line(s, 9, "\r\n"), "9,2026-07-01T10:04:10.000Z,time_up,,ngo,"
+                                  "\"Sam \"\"the voice\"\" Lee\",Global NGO,");
+    /* a field with a comma, quotes and a line break */
+    CHECK_HAS(s, "\r\n11,2026-07-01T10:05:00.000Z,message,chair-1,chair-1,Ana Chair,,"
+                 "\"announcement: Coffee, then \"\"Q&A\"\"\non *q2*\"\r\n");
+    CHECK_HAS(s, "\r\n12,2026-07-01T10:05:30.000Z,message,fr,fr,Jean Dupont,France,"
+                 "\"chat: Merci, Madame la Présidente\"\r\n");
+    CHECK_HAS(s, "\r\n13,2026-07-01T10:06:00.000Z,agenda_item_set,chair-1,,,,item=q2\r\n");
+    CHECK_HAS(s, "\r\n17,2026-07-01T10:10:00.000Z,status_changed,chair-1,,,,status=closed\r\n");
+    /* 17 events + header, each line ended by CRLF (one more inside row 11) */
+    CHECK_INT(count(s, "\r\n"), 18);
+    CHECK_INT(s[len - 1], '\n');
+    free(s);
+}
+
+static void test_md(struct meeting *m)
+{
+    size_t len;
+    char *s = render(m, TRANSCRIPT_MD, &len);
+    if (!s)
+        return;
+    CHECK_STR(line(s, 0, "\n"), "# Closing discussion");
+    CHECK_STR(line(s, 2, "\n"),
+              "Record of the meeting `closing-discussion`, 1 July 2026. All times are UTC.");
+    CHECK_STR(line(s, 4, "\n"), "## Agenda");
+    CHECK_STR(line(s, 6, "\n"), "1. Lessons learned (`q1`)");
+    CHECK_STR(line(s, 7, "\n"), "2. The way forward (`q2`)");
+    CHECK_STR(line(s, 9, "\n"), "## Proceedings");
+    /* speech requests and chat are not minuted; the first line is the grant */
+    CHECK_STR(line(s, 11, "\n"),
+              "- **10:00:05** The Chair gave the floor to the representative of France (speech).");
+    CHECK_STR(line(s, 12, "\n"),
+              "- **10:02:35** The representative of France yielded the floor (spoke 2:30).");
+    CHECK_HAS(s, "- **10:03:00** The representative of Global NGO rose to a point of order.\n");
+    CHECK_HAS(s, "- **10:03:10** The floor of the representative of Germany ended as the Chair "
+                 "gave the floor to the next speaker (spoke 0:30).\n"
+                 "- **10:03:10** The Chair gave the floor to the representative of Global NGO "
+                 "(point of order).\n");
+    CHECK_HAS(s, "- **10:04:10** The speaking time of the representative of Global NGO was up.\n");
+    CHECK_HAS(s, "- **10:04:20** The Chair closed the floor of the representative of Global NGO "
+                 "(spoke 1:10).\n");
+    /* the announcement is quoted, its markup escaped, its lines kept */
+    CHECK_HAS(s, "- **10:05:00** The Chair made an announcement:\n\n"
+                 "  > Coffee, then \"Q&A\"\n  > on \\*q2\\*\n");
+    CHECK(strstr(s, "Merci") == NULL);
+    CHECK_HAS(s, "- **10:06:00** The meeting took up agenda item q2: The way forward.\n");
+    CHECK_HAS(s, "- **10:06:10** The representative of France asked for the right of reply.\n");
+    CHECK_HAS(s, "- **10:06:20** The Chair gave the floor to the representative of France "
+                 "(right of reply).\n");
+    CHECK_HAS(s, "- **10:10:00** The Chair closed the meeting.\n");
+    CHECK_HAS(s, "\n## Speaking time\n\n### By delegation\n\n"
+                 "| Delegation | Turns | Speaking time |\n"
+                 "| --- | ---: | ---: |\n"
+                 "| France | 2 | 3:10 |\n"
+                 "| Germany | 1 | 0:30 |\n"
+                 "| Global NGO | 1 | 1:10 |\n"
+                 "| **Total** | **4** | **4:50** |\n");
+    CHECK_HAS(s, "\n### By speaker\n\n"
+                 "| Speaker | Delegation | Turns | Speaking time |\n"
+                 "| --- | --- | ---: | ---: |\n"
+                 "| Jean Dupont | France | 2 | 3:10 |\n"
+                 "| Eva Berg | Germany | 1 | 0:30 |\n"
+                 "| Sam \"the voice\" Lee | Global NGO | 1 | 1:10 |\n");
+    CHECK_INT(s[len - 1], '\n');
+    free(s);
+}
+
+static void test_json(struct meeting *m)
+{
+    size_t len;
+    char *s = render(m, TRANSCRIPT_JSON, &len);
+    if (!s)
+        return;
+    json_error_t je;
+    json_t *j = json_loads(s, 0, &je);
+    CHECK(j != NULL);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "room"), "id")),
+              "closing-discussion");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "room"), "title")),
+              "Closing discussion");
+    CHECK(json_equal(json_object_get(j, "events"), m->events));
+
+    json_t *floors = json_object_get(j, "floors");
+    CHECK_INT(json_array_size(floors), 4);
+    char *f1 = json_dumps(json_array_get(floors, 1), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(f1, "{\"delegation\":\"Germany\",\"ended_at\":1782900190000,\"kind\":\"speech\","
+                  "\"name\":\"Eva Berg\",\"reason\":\"superseded\",\"spoken_ms\":30000,"
+                  "\"started_at\":1782900160000,\"sub\":\"de\"}");
+    free(f1);
+    CHECK_STR(json_string_value(json_object_get(json_array_get(floors, 2), "kind")),
+              "point_of_order");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(floors, 2), "reason")),
+              "moderator");
+    CHECK_STR(json_string_value(json_object_get(json_array_get(floors, 3), "kind")), "reply");
+
+    char *sp = json_dumps(json_object_get(j, "speakers"), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(sp, "[{\"delegation\":\"France\",\"name\":\"Jean Dupont\",\"spoken_ms\":190000,"
+                  "\"sub\":\"fr\",\"turns\":2},"
+                  "{\"delegation\":\"Germany\",\"name\":\"Eva Berg\",\"spoken_ms\":30000,"
+                  "\"sub\":\"de\",\"turns\":1},"
+                  "{\"delegation\":\"Global NGO\",\"name\":\"Sam \\\"the voice\\\" Lee\","
+                  "\"spoken_ms\":70000,\"sub\":\"ngo\",\"turns\":1}]");
+    free(sp);
+    /* totals agree with the room's own stats */
+    json_int_t total = 0, turns = 0;
+    json_t *d;
+    size_t i;
+    json_array_foreach(json_object_get(j, "delegations"), i, d) {
+        total += json_integer_value(json_object_get(d, "spoken_ms"));
+        turns += json_integer_value(json_object_get(d, "turns"));
+    }
+    CHECK_INT(total, 290000);
+    CHECK_INT(turns, 4);
+    int64_t stats = 0;
+    for (size_t k = 0; k < m->r->members_len; k++)
+        stats += m->r->members[k].spoken_ms;
+    CHECK_INT(total, stats);
+    json_decref(j);
+    free(s);
+}
+
+static void test_edges(struct meeting *m)
+{
+    char err[200];
+    size_t len;
+
+    CHECK_INT(transcript_format_parse("json"), TRANSCRIPT_JSON);
+    CHECK_INT(transcript_format_parse("md"), TRANSCRIPT_MD);
+    CHECK_INT(transcript_format_parse("csv"), TRANSCRIPT_CSV);
+    CHECK_INT(transcript_format_parse("pdf"), -1);
+    CHECK_INT(transcript_format_parse(NULL), -1);
+    CHECK_STR(transcript_content_type(TRANSCRIPT_JSON), "application/json");
+    CHECK_STR(transcript_content_type(TRANSCRIPT_MD), "text/markdown; charset=utf-8");
+    CHECK_STR(transcript_content_type(TRANSCRIPT_CSV), "text/csv; charset=utf-8");
+
+    /* an empty record */
+    json_t *none = json_array();
+    char *s = transcript_render(m->initial, none, TRANSCRIPT_MD, &len, err, sizeof err);
+    CHECK_HAS(s, "## Proceedings\n\nNothing was recorded.\n");
+    CHECK_HAS(s, "## Speaking time\n\nNobody took the floor.\n");
+    free(s);
+    s = transcript_render(m->initial, none, TRANSCRIPT_CSV, &len, err, sizeof err);
+    CHECK_STR(s, "seq,time_utc,event,actor,sub,name,delegation,detail\r\n");
+    free(s);
+    s = transcript_render(m->initial, none, TRANSCRIPT_JSON, &len, err, sizeof err);
+    json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+    CHECK_INT(json_array_size(json_object_get(j, "floors")), 0);
+    CHECK_INT(json_array_size(json_object_get(j, "delegations")), 0);
+    json_decref(j);
+    free(s);
+    json_decref(none);
+
+    /* a floor still open at the end */
+    json_t *part = json_array();
+    for (size_t i = 0; i < 5; i++)
+        json_array_append(part, json_array_get(m->events, i));
+    s = transcript_render(m->initial, part, TRANSCRIPT_JSON, &len, err, sizeof err);
+    j = s ? json_loads(s, 0, NULL) : NULL;
+    json_t *last = json_array_get(json_object_get(j, "floors"), 1);
+    CHECK(json_is_null(json_object_get(last, "ended_at")));
+    CHECK(json_is_null(json_object_get(last, "spoken_ms")));
+    CHECK_INT(json_array_size(json_object_get(j, "speakers")), 1);
+    json_decref(j);
+    free(s);
+    s = transcript_render(m->initial, part, TRANSCRIPT_MD, &len, err, sizeof err);
+    CHECK_HAS(s, "\nAt the end of this record, the representative of Germany still had the "
+                 "floor.\n");
+    free(s);
+
+    /* an event that does not apply (a gap in seqs) is an error, not a guess */
+    json_array_remove(part, 2);
+    err[0] = '\0';
+    s = transcript_render(m->initial, part, TRANSCRIPT_CSV, &len, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_STR(err, "event 3 (seq 4, floor_ended) does not apply");
+    json_array_set_new(part, 0, json_string("nope"));
+    s = transcript_render(m->initial, part, TRANSCRIPT_MD, &len, err, sizeof err);
+    CHECK(s == NULL);
+    CHECK_STR(err, "event 1 is not a valid event");
+    json_decref(part);
+    s = transcript_render(m->initial, json_object_get(m->events, "x"), TRANSCRIPT_MD, &len, err,
+                          sizeof err);
+    CHECK(s == NULL);
+
+    /* the initial room is left as it was */
+    CHECK_INT(m->initial->seq, 0);
+    CHECK_INT(m->initial->queue_len, 0);
+}
+
+int main(void)
+{
+    struct meeting m;
+    memset(&m, 0, sizeof m);
+    hold_meeting(&m);
+    test_csv(&m);
+    test_md(&m);
+    test_json(&m);
+    test_edges(&m);
+    room_destroy(m.initial);
+    room_destroy(m.r);
+    json_decref(m.events);
+    return check_done();
+}

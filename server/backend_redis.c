@@ -1,0 +1,1398 @@
+/*
+ * backend_redis.c: several nodes share rooms through one Redis (backend.h).
+ * The only file that includes hiredis.
+ *
+ * Two connections on the server's event loop: one for commands, one
+ * subscribed to the channels of the rooms this node watches (plain
+ * SUBSCRIBE; hiredis 0.14 has no sharded pub/sub). Each hiredis socket is
+ * dup()'ed and adopted by the loop as a raw descriptor (net_watch_*): the
+ * loop and hiredis each close their own copy.
+ *
+ * Layout (one hash tag per room so that Redis Cluster keeps a room on one
+ * slot):
+ *   rostrum:rooms                set of room ids
+ *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch
+ *   rostrum:{ID}:log             stream: one entry per event, id SEQ-0, field e
+ *   rostrum:{ID}:events          channel: committed events and presence
+ *   rostrum:{ID}:members         hash: sub -> participant directory entry
+ *   rostrum:{ID}:presence        hash: connection -> {conn,node,observer,participant}
+ *   rostrum:{ID}:presence:exp    zset: connection -> expiry (ms)
+ *   rostrum:node:NODE            heartbeat with a TTL
+ *
+ * The commit is one Lua script: compare seq, XADD and PUBLISH each event,
+ * store snapshot and seq. A node keeps, for each room it holds, the room
+ * as created and every event (the history for resume and the record), and
+ * delivers events in seq order: an event past a gap makes it read the
+ * missing ones from the stream first.
+ *
+ * Faults: every command must be answered within COMMAND_TIMEOUT_MS of the
+ * last answer (hiredis 0.14 has no timeouts); the subscriber is probed with
+ * a PUBLISH to its own channel every PROBE_MS. Either failing, or a
+ * connection dropping, drops both connections; the node retries with
+ * backoff, then resubscribes, fills every gap from the streams, checks each
+ * room's epoch (a Redis that lost its data started the room again) and
+ * announces its connections again.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/rand.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "backend.h"
+#include "log.h"
+#include "net.h"
+
+#define COMMAND_TIMEOUT_MS 3000
+#define PROBE_MS 3000
+#define PRESENCE_REFRESH_MS 5000
+#define PRESENCE_TTL_MS 15000
+#define PRUNE_MS 2000
+#define BACKOFF_MIN_MS 100
+#define BACKOFF_MAX_MS 5000
+
+static const char commit_lua[] =
+    "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))\n"
+    "if seq == nil then return {-1, 0} end\n"
+    "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
+    "for i = 3, #ARGV do\n"
+    "  seq = seq + 1\n"
+    "  redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[i])\n"
+    "  redis.call('PUBLISH', KEYS[3], ARGV[i])\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'seq', seq, 'snapshot', ARGV[2])\n"
+    "return {1, seq}\n";
+
+static const char create_lua[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[1], 'initial', ARGV[1], 'epoch', ARGV[2])\n"
+    "return 1\n";
+
+static const char prune_lua[] =
+    "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])\n"
+    "for _, c in ipairs(dead) do\n"
+    "  redis.call('ZREM', KEYS[2], c)\n"
+    "  if redis.call('HDEL', KEYS[1], c) == 1 then\n"
+    "    redis.call('PUBLISH', KEYS[3], cjson.encode({type='presence', action='leave', conn=c}))\n"
+    "  end\n"
+    "end\n"
+    "return #dead\n";
+
+struct redis_backend;
+
+struct rconn {
+    struct redis_backend *b;
+    redisAsyncContext *ac;
+    struct net_watch *w;
+    bool want_write;
+    bool connected;
+    const char *name;
+};
+
+struct rroom {
+    char id[PROTO_ROOM_BUF];
+    char epoch[PROTO_MAX_EPOCH + 1];
+    struct room *initial;
+    uint64_t seq;             /* events kept: ev[i] has seq i + 1 */
+    char **ev;
+    size_t *ev_len;
+    size_t cap;
+    bool watched;
+    bool filling, refill;
+    char **local;             /* this node's connections in the room */
+    size_t n_local, cap_local;
+};
+
+struct redis_backend {
+    struct backend base;
+    char host[256];
+    int port, db;
+    char node[128];
+    char probe_channel[200];
+    struct rconn cmd, sub;
+    bool up;
+    int64_t now, next_attempt, backoff;
+    int64_t busy_since;       /* command sent with no answer since */
+    long inflight;
+    int64_t probe_sent, probe_seen;
+    int64_t last_refresh, last_prune;
+    struct rroom **rooms;
+    size_t n_rooms, cap_rooms;
+};
+
+/* ---- keys and rooms ---- */
+
+static void key(char *out, size_t sz, const char *room, const char *what)
+{
+    snprintf(out, sz, "rostrum:{%s}:%s", room, what);
+}
+
+static struct rroom *find(struct redis_backend *b, const char *id)
+{
+    for (size_t i = 0; i < b->n_rooms; i++)
+        if (strcmp(b->rooms[i]->id, id) == 0)
+            return b->rooms[i];
+    return NULL;
+}
+
+static void rroom_free(struct rroom *r)
+{
+    if (!r)
+        return;
+    for (uint64_t i = 0; i < r->seq; i++)
+        free(r->ev[i]);
+    for (size_t i = 0; i < r->n_local; i++)
+        free(r->local[i]);
+    free(r->local);
+    free(r->ev);
+    free(r->ev_len);
+    room_destroy(r->initial);
+    free(r);
+}
+
+static void forget(struct redis_backend *b, struct rroom *r)
+{
+    for (size_t i = 0; i < b->n_rooms; i++)
+        if (b->rooms[i] == r) {
+            b->rooms[i] = b->rooms[--b->n_rooms];
+            break;
+        }
+    rroom_free(r);
+}
+
+static int keep_event(struct rroom *r, const char *json, size_t len)
+{
+    if (r->seq == r->cap) {
+        size_t cap = r->cap ? r->cap * 2 : 64;
+        char **ev = realloc(r->ev, cap * sizeof *ev);
+        if (!ev)
+            return -1;
+        r->ev = ev;
+        size_t *el = realloc(r->ev_len, cap * sizeof *el);
+        if (!el)
+            return -1;
+        r->ev_len = el;
+        r->cap = cap;
+    }
+    char *copy = malloc(len + 1);
+    if (!copy)
+        return -1;
+    memcpy(copy, json, len);
+    copy[len] = '\0';
+    r->ev[r->seq] = copy;
+    r->ev_len[r->seq] = len;
+    r->seq++;
+    return 0;
+}
+
+/* Keeps and delivers events that continue the room's history; returns
+ * false at a gap (the caller fills it from the stream). */
+static bool deliver(struct redis_backend *b, struct rroom *r, const struct backend_event *ev, size_t n)
+{
+    size_t first = 0;
+    while (first < n && ev[first].seq <= r->seq)
+        first++;
+    for (size_t i = first; i < n; i++) {
+        if (ev[i].seq != r->seq + 1)
+            return false;
+        if (keep_event(r, ev[i].json, ev[i].len) != 0) {
+            log_error("room %s: out of memory keeping event %llu", r->id, (unsigned long long)ev[i].seq);
+            return false;
+        }
+        b->base.sink.on_events(b->base.sink.arg, r->id, &ev[i], 1);
+    }
+    return true;
+}
+
+/* ---- the hiredis adapter on the server's loop ---- */
+
+static void ad_add_read(void *p) { net_watch_read(((struct rconn *)p)->w, 1); }
+static void ad_del_read(void *p) { net_watch_read(((struct rconn *)p)->w, 0); }
+static void ad_add_write(void *p)
+{
+    struct rconn *c = p;
+    c->want_write = true;
+    net_watch_write(c->w);
+}
+static void ad_del_write(void *p) { ((struct rconn *)p)->want_write = false; }
+static void ad_cleanup(void *p)
+{
+    struct rconn *c = p;
+    net_watch_remove(c->w);
+    c->w = NULL;
+    c->want_write = false;
+}
+
+static void on_readable(void *arg)
+{
+    struct rconn *c = arg;
+    if (c->ac)
+        redisAsyncHandleRead(c->ac);
+}
+
+static void on_writable(void *arg)
+{
+    struct rconn *c = arg;
+    if (c->ac && c->want_write) {
+        redisAsyncHandleWrite(c->ac);
+        if (c->ac && c->want_write)
+            net_watch_write(c->w);
+    }
+}
+
+static void lost(struct redis_backend *b, const char *why);
+
+/* The loop closed the descriptor (hang-up): hiredis is not told by
+ * anyone else, so free its context here. */
+static void on_hangup(void *arg)
+{
+    struct rconn *c = arg;
+    redisAsyncContext *ac = c->ac;
+    if (!ac)
+        return;
+    c->ac = NULL;
+    c->connected = false;
+    redisAsyncFree(ac);
+    lost(c->b, "connection closed");
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+    struct rconn *c = ac->data;
+    if (!c || c->ac != ac)
+        return;
+    if (status != REDIS_OK) {
+        /* hiredis frees the context after this callback. */
+        c->ac = NULL;
+        lost(c->b, ac->errstr[0] ? ac->errstr : "connect failed");
+        return;
+    }
+    c->connected = true;
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+    struct rconn *c = ac->data;
+    (void)status;
+    if (!c || c->ac != ac)
+        return;
+    c->ac = NULL;
+    c->connected = false;
+    lost(c->b, ac->errstr[0] ? ac->errstr : "disconnected");
+}
+
+static int connect_one(struct redis_backend *b, struct rconn *c)
+{
+    redisAsyncContext *ac = redisAsyncConnect(b->host, b->port);
+    if (!ac)
+        return -1;
+    if (ac->err) {
+        log_warn("redis %s connection: %s", c->name, ac->errstr);
+        redisAsyncFree(ac);
+        return -1;
+    }
+    int fd = dup(ac->c.fd);
+    c->w = fd >= 0 ? net_watch_add(fd, on_readable, on_writable, on_hangup, c) : NULL;
+    if (!c->w) {
+        redisAsyncFree(ac);
+        return -1;
+    }
+    ac->data = c;
+    ac->ev.data = c;
+    ac->ev.addRead = ad_add_read;
+    ac->ev.delRead = ad_del_read;
+    ac->ev.addWrite = ad_add_write;
+    ac->ev.delWrite = ad_del_write;
+    ac->ev.cleanup = ad_cleanup;
+    redisAsyncSetConnectCallback(ac, on_connect);
+    redisAsyncSetDisconnectCallback(ac, on_disconnect);
+    c->ac = ac;
+    /* The connect completes on the first writeable event. */
+    ad_add_write(c);
+    return 0;
+}
+
+static void drop(struct rconn *c)
+{
+    redisAsyncContext *ac = c->ac;
+    c->ac = NULL;
+    c->connected = false;
+    if (ac)
+        redisAsyncFree(ac);
+}
+
+/* Something failed: both connections go, and the node retries. */
+static void lost(struct redis_backend *b, const char *why)
+{
+    if (b->up)
+        log_warn("redis %s:%d unreachable (%s); commands get 'unavailable' until it is back",
+                 b->host, b->port, why);
+    b->up = false;
+    drop(&b->cmd);
+    drop(&b->sub);
+    b->inflight = 0;
+    b->probe_sent = b->probe_seen = 0;
+    for (size_t i = 0; i < b->n_rooms; i++)
+        b->rooms[i]->filling = false;
+    b->next_attempt = b->now + b->backoff;
+    b->backoff = b->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff * 2;
+}
+
+/* ---- commands ---- */
+
+typedef void (*reply_fn)(struct redis_backend *b, redisReply *r, void *arg);
+
+struct op {
+    struct redis_backend *b;
+    reply_fn fn;
+    void *arg;
+};
+
+static void op_done(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct op *o = priv;
+    struct redis_backend *b = o->b;
+    (void)ac;
+    if (b->inflight > 0)
+        b->inflight--;
+    b->busy_since = b->now;
+    redisReply *r = reply;
+    if (r && r->type == REDIS_REPLY_ERROR)
+        log_warn("redis: %s", r->str);
+    o->fn(b, r, o->arg); /* r NULL: the connection went away */
+    free(o);
+}
+
+/* Sends a command on the command connection; fn(b, NULL, arg) when it
+ * cannot be sent or is never answered. */
+static void command(struct redis_backend *b, reply_fn fn, void *arg, int argc, const char **argv,
+                    const size_t *lens)
+{
+    struct op *o = b->cmd.ac && b->cmd.connected ? calloc(1, sizeof *o) : NULL;
+    if (!o) {
+        fn(b, NULL, arg);
+        return;
+    }
+    o->b = b;
+    o->fn = fn;
+    o->arg = arg;
+    if (b->inflight++ == 0)
+        b->busy_since = b->now;
+    if (redisAsyncCommandArgv(b->cmd.ac, op_done, o, argc, argv, lens) != REDIS_OK) {
+        b->inflight--;
+        free(o);
+        fn(b, NULL, arg);
+    }
+}
+
+static void ignore_reply(struct redis_backend *b, redisReply *r, void *arg)
+{
+    (void)b, (void)r, (void)arg;
+}
+
+/* A command of plain strings. */
+static void command_v(struct redis_backend *b, reply_fn fn, void *arg, int argc, const char **argv)
+{
+    size_t lens[32];
+    for (int i = 0; i < argc && i < 32; i++)
+        lens[i] = strlen(argv[i]);
+    command(b, fn, arg, argc, argv, lens);
+}
+
+/* ---- reading the stream ---- */
+
+/* Turns an XRANGE reply into events (borrowing its strings). Returns the
+ * count, or -1 for a malformed reply. */
+static long xrange_events(redisReply *r, struct backend_event **out)
+{
+    *out = NULL;
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        return -1;
+    if (r->elements == 0)
+        return 0;
+    struct backend_event *ev = calloc(r->elements, sizeof *ev);
+    if (!ev)
+        return -1;
+    for (size_t i = 0; i < r->elements; i++) {
+        redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_ARRAY || e->elements != 2 || e->element[1]->type != REDIS_REPLY_ARRAY ||
+            e->element[1]->elements < 2) {
+            free(ev);
+            return -1;
+        }
+        redisReply *val = e->element[1]->element[1];
+        ev[i].seq = strtoull(e->element[0]->str, NULL, 10);
+        ev[i].json = val->str;
+        ev[i].len = val->len;
+    }
+    *out = ev;
+    return (long)r->elements;
+}
+
+static void fill(struct redis_backend *b, struct rroom *r);
+
+struct fill_ctx {
+    char id[PROTO_ROOM_BUF];
+    void (*then)(struct redis_backend *b, struct rroom *r, void *arg);
+    void *arg;
+};
+
+static void filled(struct redis_backend *b, redisReply *reply, void *arg)
+{
+    struct fill_ctx *x = arg;
+    struct rroom *r = find(b, x->id);
+    struct backend_event *ev = NULL;
+    long n = xrange_events(reply, &ev);
+    if (r) {
+        r->filling = false;
+        if (n > 0 && !deliver(b, r, ev, (size_t)n))
+            log_error("room %s: the stream has a gap after seq %llu", r->id, (unsigned long long)r->seq);
+    }
+    free(ev);
+    if (x->then)
+        x->then(b, r, x->arg);
+    if (r && r->refill && !r->filling) {
+        r->refill = false;
+        fill(b, r);
+    }
+    free(x);
+}
+
+/* Reads the events after the room's last kept one from its stream. */
+static void fill_then(struct redis_backend *b, struct rroom *r,
+                      void (*then)(struct redis_backend *, struct rroom *, void *), void *arg)
+{
+    struct fill_ctx *x = calloc(1, sizeof *x);
+    char k[200], from[32];
+    if (!x) {
+        if (then)
+            then(b, r, arg);
+        return;
+    }
+    snprintf(x->id, sizeof x->id, "%s", r->id);
+    x->then = then;
+    x->arg = arg;
+    key(k, sizeof k, r->id, "log");
+    snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->seq + 1);
+    r->filling = true;
+    const char *argv[] = {"XRANGE", k, from, "+"};
+    command_v(b, filled, x, 4, argv);
+}
+
+static void fill(struct redis_backend *b, struct rroom *r)
+{
+    if (r->filling) {
+        r->refill = true;
+        return;
+    }
+    fill_then(b, r, NULL, NULL);
+}
+
+/* ---- the subscriber ---- */
+
+static void on_message(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct rconn *c = ac->data;
+    struct redis_backend *b = c ? c->b : NULL;
+    redisReply *r = reply;
+    (void)priv;
+    if (!b || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
+        return;
+    const char *kind = r->element[0]->str;
+    const char *channel = r->element[1]->str;
+    if (!kind || !channel)
+        return;
+    if (strcmp(channel, b->probe_channel) == 0) {
+        if (strcmp(kind, "message") == 0)
+            b->probe_seen = b->now;
+        return;
+    }
+    /* rostrum:{ID}:events */
+    const char *open = strchr(channel, '{'), *close = open ? strchr(open, '}') : NULL;
+    char id[PROTO_ROOM_BUF];
+    if (!open || !close || (size_t)(close - open - 1) >= sizeof id)
+        return;
+    memcpy(id, open + 1, (size_t)(close - open - 1));
+    id[close - open - 1] = '\0';
+    struct rroom *room = find(b, id);
+    if (!room || !room->watched)
+        return;
+    if (strcmp(kind, "subscribe") == 0) {
+        /* Subscribed: what was committed before is read from the stream. */
+        fill(b, room);
+        return;
+    }
+    if (strcmp(kind, "message") != 0 || r->element[2]->type != REDIS_REPLY_STRING)
+        return;
+    const char *msg = r->element[2]->str;
+    size_t len = r->element[2]->len;
+    json_error_t err;
+    json_t *j = json_loadb(msg, len, 0, &err);
+    const char *type = json_string_value(json_object_get(j, "type"));
+    if (type && strcmp(type, "presence") == 0) {
+        const char *node = json_string_value(json_object_get(j, "node"));
+        if (!node || strcmp(node, b->node) != 0)
+            b->base.sink.on_presence(b->base.sink.arg, room->id, j);
+    } else if (type && strcmp(type, "event") == 0) {
+        struct backend_event ev = {0, msg, len};
+        json_int_t s = json_integer_value(json_object_get(j, "seq"));
+        ev.seq = s > 0 ? (uint64_t)s : 0;
+        if (room->filling) {
+            if (ev.seq > room->seq)
+                room->refill = true;
+        } else if (!deliver(b, room, &ev, 1)) {
+            fill(b, room);
+        }
+    }
+    json_decref(j);
+}
+
+static void subscribe(struct redis_backend *b, const char *channel, bool on)
+{
+    if (!b->sub.ac || !b->sub.connected)
+        return;
+    const char *argv[] = {on ? "SUBSCRIBE" : "UNSUBSCRIBE", channel};
+    size_t lens[] = {strlen(argv[0]), strlen(channel)};
+    redisAsyncCommandArgv(b->sub.ac, on ? on_message : NULL, NULL, 2, argv, lens);
+}
+
+/* ---- presence ---- */
+
+static json_t *presence_value(struct redis_backend *b, const char *conn, bool observer,
+                              const json_t *participant)
+{
+    return json_pack("{s:s, s:s, s:b, s:O}", "conn", conn, "node", b->node, "observer", observer,
+                     "participant", participant);
+}
+
+static void presence_sync(struct redis_backend *b, redisReply *r, void *arg)
+{
+    char *id = arg;
+    struct rroom *room = find(b, id);
+    if (room && r && r->type == REDIS_REPLY_ARRAY) {
+        json_t *entries = json_array();
+        for (size_t i = 0; i + 1 < r->elements; i += 2) {
+            json_error_t err;
+            json_t *v = json_loadb(r->element[i + 1]->str, r->element[i + 1]->len, 0, &err);
+            if (v)
+                json_array_append_new(entries, v);
+        }
+        json_t *msg = json_pack("{s:s, s:o}", "action", "sync", "entries", entries);
+        if (msg)
+            b->base.sink.on_presence(b->base.sink.arg, id, msg);
+        json_decref(msg);
+    }
+    free(id);
+}
+
+static void read_presence(struct redis_backend *b, struct rroom *r)
+{
+    char k[200];
+    key(k, sizeof k, r->id, "presence");
+    char *id = strdup(r->id);
+    if (!id)
+        return;
+    const char *argv[] = {"HGETALL", k};
+    command_v(b, presence_sync, id, 2, argv);
+}
+
+static void refresh_presence(struct redis_backend *b)
+{
+    char k[200], score[32];
+    snprintf(score, sizeof score, "%lld", (long long)(b->now + PRESENCE_TTL_MS));
+    for (size_t i = 0; i < b->n_rooms; i++) {
+        struct rroom *r = b->rooms[i];
+        for (size_t j = 0; j < r->n_local; j++) {
+            key(k, sizeof k, r->id, "presence:exp");
+            const char *argv[] = {"ZADD", k, score, r->local[j]};
+            command_v(b, ignore_reply, NULL, 4, argv);
+        }
+    }
+    char node_key[200], ttl[16];
+    snprintf(node_key, sizeof node_key, "rostrum:node:%s", b->node);
+    snprintf(ttl, sizeof ttl, "%d", PRESENCE_TTL_MS);
+    const char *argv[] = {"SET", node_key, "1", "PX", ttl};
+    command_v(b, ignore_reply, NULL, 5, argv);
+}
+
+static void prune_presence(struct redis_backend *b)
+{
+    char kp[200], ke[200], kc[200], now[32];
+    snprintf(now, sizeof now, "%lld", (long long)b->now);
+    for (size_t i = 0; i < b->n_rooms; i++) {
+        struct rroom *r = b->rooms[i];
+        if (!r->watched)
+            continue;
+        key(kp, sizeof kp, r->id, "presence");
+        key(ke, sizeof ke, r->id, "presence:exp");
+        key(kc, sizeof kc, r->id, "events");
+        const char *argv[] = {"EVAL", prune_lua, "3", kp, ke, kc, now};
+        command_v(b, ignore_reply, NULL, 7, argv);
+    }
+}
+
+static void r_presence(struct backend *base, const char *room_id, const char *conn, bool observer,
+                       const json_t *participant)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct rroom *r = find(b, room_id);
+    char kp[200], ke[200], kc[200], score[32];
+    key(kp, sizeof kp, room_id, "presence");
+    key(ke, sizeof ke, room_id, "presence:exp");
+    key(kc, sizeof kc, room_id, "events");
+    if (participant) {
+        if (r && r->n_local == r->cap_local) {
+            size_t cap = r->cap_local ? r->cap_local * 2 : 16;
+            char **l = realloc(r->local, cap * sizeof *l);
+            if (l) {
+                r->local = l;
+                r->cap_local = cap;
+            }
+        }
+        if (r && r->n_local < r->cap_local)
+            r->local[r->n_local++] = strdup(conn);
+        json_t *v = presence_value(b, conn, observer, participant);
+        char *vs = v ? json_dumps(v, JSON_COMPACT) : NULL;
+        json_object_set_new(v, "type", json_string("presence"));
+        json_object_set_new(v, "action", json_string("join"));
+        char *msg = v ? json_dumps(v, JSON_COMPACT) : NULL;
+        snprintf(score, sizeof score, "%lld", (long long)(b->now + PRESENCE_TTL_MS));
+        if (vs && msg) {
+            const char *a1[] = {"HSET", kp, conn, vs};
+            command_v(b, ignore_reply, NULL, 4, a1);
+            const char *a2[] = {"ZADD", ke, score, conn};
+            command_v(b, ignore_reply, NULL, 4, a2);
+            const char *a3[] = {"PUBLISH", kc, msg};
+            command_v(b, ignore_reply, NULL, 3, a3);
+        }
+        free(vs);
+        free(msg);
+        json_decref(v);
+        return;
+    }
+    for (size_t i = 0; r && i < r->n_local; i++)
+        if (strcmp(r->local[i], conn) == 0) {
+            free(r->local[i]);
+            r->local[i] = r->local[--r->n_local];
+            break;
+        }
+    json_t *v = json_pack("{s:s, s:s, s:s, s:s}", "type", "presence", "action", "leave", "conn", conn,
+                          "node", b->node);
+    char *msg = v ? json_dumps(v, JSON_COMPACT) : NULL;
+    if (msg) {
+        const char *a1[] = {"HDEL", kp, conn};
+        command_v(b, ignore_reply, NULL, 3, a1);
+        const char *a2[] = {"ZREM", ke, conn};
+        command_v(b, ignore_reply, NULL, 3, a2);
+        const char *a3[] = {"PUBLISH", kc, msg};
+        command_v(b, ignore_reply, NULL, 3, a3);
+    }
+    free(msg);
+    json_decref(v);
+}
+
+/* ---- opening a room ---- */
+
+struct open_ctx {
+    char id[PROTO_ROOM_BUF];
+    void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current);
+    void *arg;
+    json_t *state;     /* {"initial","epoch"} */
+    json_t *members;   /* array of directory entries */
+    bool gone, failed;
+};
+
+static void open_state(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct open_ctx *x = arg;
+    (void)b;
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+        x->failed = true;
+        return;
+    }
+    if (r->element[0]->type != REDIS_REPLY_STRING) {
+        x->gone = true;
+        return;
+    }
+    json_error_t err;
+    json_t *initial = json_loadb(r->element[0]->str, r->element[0]->len, 0, &err);
+    x->state = json_pack("{s:o?, s:s?}", "initial", initial, "epoch",
+                         r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL);
+}
+
+static void open_members(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct open_ctx *x = arg;
+    (void)b;
+    if (!r || r->type != REDIS_REPLY_ARRAY) {
+        x->failed = true;
+        return;
+    }
+    x->members = json_array();
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        json_error_t err;
+        json_t *m = json_loadb(r->element[i + 1]->str, r->element[i + 1]->len, 0, &err);
+        if (m)
+            json_array_append_new(x->members, m);
+    }
+}
+
+static void seen_member(struct room *room, const json_t *mj)
+{
+    struct room_actor a;
+    memset(&a, 0, sizeof a);
+    const char *sub = json_string_value(json_object_get(mj, "sub"));
+    const char *name = json_string_value(json_object_get(mj, "name"));
+    const char *del = json_string_value(json_object_get(mj, "delegation"));
+    int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
+    int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
+    if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0)
+        return;
+    snprintf(a.sub, sizeof a.sub, "%s", sub);
+    snprintf(a.name, sizeof a.name, "%s", name);
+    snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
+    a.role = (enum proto_role)role;
+    a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
+    room_participant_seen(room, &a);
+}
+
+/* The last reply of the open pipeline: the stream. The room as it is now
+ * is the room as created with every event applied. */
+static void open_log(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct open_ctx *x = arg;
+    struct rroom *rr = NULL;
+    struct room *initial = NULL, *current = NULL;
+    struct backend_event *ev = NULL;
+    enum backend_result res = BACKEND_UNAVAILABLE;
+    char err[200] = "";
+    long n = r ? xrange_events(r, &ev) : -1;
+    if (x->gone) {
+        res = BACKEND_NOT_FOUND;
+        goto done;
+    }
+    if (x->failed || n < 0 || !x->state)
+        goto done;
+    initial = room_state_from_json(json_object_get(x->state, "initial"), err, sizeof err);
+    current = initial ? room_clone(initial) : NULL;
+    rr = current ? calloc(1, sizeof *rr) : NULL;
+    if (!rr) {
+        log_error("room %s: cannot read it from redis: %s", x->id, err);
+        goto done;
+    }
+    snprintf(rr->id, sizeof rr->id, "%s", x->id);
+    snprintf(rr->epoch, sizeof rr->epoch, "%s", current->epoch);
+    for (long i = 0; i < n; i++) {
+        json_error_t jerr;
+        json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &jerr);
+        struct room_event re;
+        int bad = !j || room_event_from_json(j, &re) != 0;
+        json_decref(j);
+        if (bad || ev[i].seq != rr->seq + 1 || room_apply(current, &re) != 0 ||
+            keep_event(rr, ev[i].json, ev[i].len) != 0) {
+            if (!bad)
+                room_event_clear(&re);
+            log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
+                      (unsigned long long)ev[i].seq);
+            goto done;
+        }
+        room_event_clear(&re);
+    }
+    size_t i;
+    const json_t *mj;
+    json_array_foreach(x->members, i, mj)
+        seen_member(current, mj);
+    rr->initial = initial;
+    initial = NULL;
+    if (b->n_rooms == b->cap_rooms) {
+        size_t cap = b->cap_rooms ? b->cap_rooms * 2 : 16;
+        struct rroom **p = realloc(b->rooms, cap * sizeof *p);
+        if (!p)
+            goto done;
+        b->rooms = p;
+        b->cap_rooms = cap;
+    }
+    b->rooms[b->n_rooms++] = rr;
+    rr = NULL;
+    res = BACKEND_OK;
+done:
+    free(ev);
+    rroom_free(rr);
+    if (res == BACKEND_OK) {
+        struct room *init_copy = room_clone(find(b, x->id)->initial);
+        x->cb(x->arg, res, init_copy, current);
+        struct rroom *held = find(b, x->id);
+        if (held)
+            read_presence(b, held);
+    } else {
+        room_destroy(initial);
+        room_destroy(current);
+        x->cb(x->arg, res, NULL, NULL);
+    }
+    json_decref(x->state);
+    json_decref(x->members);
+    free(x);
+}
+
+static void r_open(struct backend *base, const char *room_id,
+                   void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current),
+                   void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct open_ctx *x = calloc(1, sizeof *x);
+    if (!x || !b->up) {
+        free(x);
+        cb(arg, BACKEND_UNAVAILABLE, NULL, NULL);
+        return;
+    }
+    struct rroom *old = find(b, room_id);
+    if (old)
+        forget(b, old); /* a fresh read replaces what was kept */
+    snprintf(x->id, sizeof x->id, "%s", room_id);
+    x->cb = cb;
+    x->arg = arg;
+    char ks[200], km[200], kl[200];
+    key(ks, sizeof ks, room_id, "state");
+    key(km, sizeof km, room_id, "members");
+    key(kl, sizeof kl, room_id, "log");
+    /* Pipelined: the replies come back in this order. */
+    const char *a1[] = {"HMGET", ks, "initial", "epoch"};
+    command_v(b, open_state, x, 4, a1);
+    const char *a2[] = {"HGETALL", km};
+    command_v(b, open_members, x, 2, a2);
+    const char *a3[] = {"XRANGE", kl, "-", "+"};
+    command_v(b, open_log, x, 4, a3);
+}
+
+/* ---- create, commit, rooms ---- */
+
+struct done_ctx {
+    backend_done_cb cb;
+    void *arg;
+    char id[PROTO_ROOM_BUF];
+    uint64_t expected;
+    size_t n;
+    struct backend_event ev[ROOM_MAX_EVENTS];
+    char *texts[ROOM_MAX_EVENTS];
+};
+
+static void created(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    enum backend_result res = !r || r->type != REDIS_REPLY_INTEGER ? BACKEND_UNAVAILABLE
+                              : r->integer == 1                    ? BACKEND_OK
+                                                                   : BACKEND_EXISTS;
+    if (res == BACKEND_OK) {
+        const char *argv[] = {"SADD", "rostrum:rooms", x->id};
+        command_v(b, ignore_reply, NULL, 3, argv);
+    }
+    x->cb(x->arg, res);
+    free(x);
+}
+
+static void r_create(struct backend *base, const struct room *initial, backend_done_cb cb, void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct done_ctx *x = calloc(1, sizeof *x);
+    json_t *state = room_state_json(initial, true);
+    char *s = state ? json_dumps(state, JSON_COMPACT) : NULL;
+    json_decref(state);
+    if (!x || !s || !b->up) {
+        free(x);
+        free(s);
+        cb(arg, BACKEND_UNAVAILABLE);
+        return;
+    }
+    x->cb = cb;
+    x->arg = arg;
+    snprintf(x->id, sizeof x->id, "%s", initial->id);
+    char ks[200];
+    key(ks, sizeof ks, initial->id, "state");
+    const char *argv[] = {"EVAL", create_lua, "1", ks, s, initial->epoch};
+    command_v(b, created, x, 6, argv);
+    free(s);
+}
+
+static void conflict_filled(struct redis_backend *b, struct rroom *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    (void)b, (void)r;
+    x->cb(x->arg, BACKEND_CONFLICT);
+    for (size_t i = 0; i < x->n; i++)
+        free(x->texts[i]);
+    free(x);
+}
+
+static void committed(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    struct rroom *room = find(b, x->id);
+    enum backend_result res = BACKEND_UNAVAILABLE;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER) {
+        long long status = r->element[0]->integer;
+        if (status == 1) {
+            /* Delivered here before the answer, whatever the subscriber
+             * does: the ack must follow its events. */
+            if (room && !deliver(b, room, x->ev, x->n))
+                fill(b, room);
+            res = BACKEND_OK;
+        } else if (status == 0) {
+            if (room) {
+                fill_then(b, room, conflict_filled, x);
+                return;
+            }
+            res = BACKEND_CONFLICT;
+        } else {
+            res = BACKEND_NOT_FOUND;
+        }
+    }
+    x->cb(x->arg, res);
+    for (size_t i = 0; i < x->n; i++)
+        free(x->texts[i]);
+    free(x);
+}
+
+static void r_commit(struct backend *base, const char *room_id, uint64_t expected_seq,
+                     const struct backend_event *ev, size_t n, const json_t *state,
+                     backend_done_cb cb, void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct done_ctx *x = calloc(1, sizeof *x);
+    char ks[200], kl[200], kc[200], exp[32];
+    const char *argv[7 + ROOM_MAX_EVENTS];
+    size_t lens[7 + ROOM_MAX_EVENTS];
+    (void)state;
+    /* The sequenced state only: the directory lives in the members hash,
+     * and a plenary's observers would make every commit heavy. */
+    json_t *seq_state = NULL;
+    char *snap = NULL;
+    if (!x || n > ROOM_MAX_EVENTS || !b->up)
+        goto fail;
+    seq_state = json_deep_copy(state);
+    json_object_del(seq_state, "members");
+    snap = seq_state ? json_dumps(seq_state, JSON_COMPACT) : NULL;
+    if (!snap)
+        goto fail;
+    x->cb = cb;
+    x->arg = arg;
+    x->expected = expected_seq;
+    x->n = n;
+    snprintf(x->id, sizeof x->id, "%s", room_id);
+    for (size_t i = 0; i < n; i++) {
+        x->texts[i] = malloc(ev[i].len + 1);
+        if (!x->texts[i])
+            goto fail;
+        memcpy(x->texts[i], ev[i].json, ev[i].len);
+        x->texts[i][ev[i].len] = '\0';
+        x->ev[i].seq = ev[i].seq;
+        x->ev[i].json = x->texts[i];
+        x->ev[i].len = ev[i].len;
+    }
+    key(ks, sizeof ks, room_id, "state");
+    key(kl, sizeof kl, room_id, "log");
+    key(kc, sizeof kc, room_id, "events");
+    snprintf(exp, sizeof exp, "%llu", (unsigned long long)expected_seq);
+    argv[0] = "EVAL";
+    argv[1] = commit_lua;
+    argv[2] = "3";
+    argv[3] = ks;
+    argv[4] = kl;
+    argv[5] = kc;
+    argv[6] = exp;
+    for (int i = 0; i < 7; i++)
+        lens[i] = strlen(argv[i]);
+    argv[7] = snap;
+    lens[7] = strlen(snap);
+    for (size_t i = 0; i < n; i++) {
+        argv[8 + i] = x->texts[i];
+        lens[8 + i] = x->ev[i].len;
+    }
+    command(b, committed, x, (int)(8 + n), argv, lens);
+    json_decref(seq_state);
+    free(snap);
+    return;
+fail:
+    if (x)
+        for (size_t i = 0; i < n && i < ROOM_MAX_EVENTS; i++)
+            free(x->texts[i]);
+    free(x);
+    json_decref(seq_state);
+    free(snap);
+    cb(arg, BACKEND_UNAVAILABLE);
+}
+
+struct rooms_ctx {
+    void (*cb)(void *arg, enum backend_result r, json_t *ids);
+    void *arg;
+};
+
+static void rooms_read(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct rooms_ctx *x = arg;
+    (void)b;
+    json_t *ids = json_array();
+    if (!r || r->type != REDIS_REPLY_ARRAY || !ids) {
+        x->cb(x->arg, BACKEND_UNAVAILABLE, NULL);
+    } else {
+        for (size_t i = 0; i < r->elements; i++)
+            if (r->element[i]->type == REDIS_REPLY_STRING)
+                json_array_append_new(ids, json_string(r->element[i]->str));
+        x->cb(x->arg, BACKEND_OK, ids);
+    }
+    json_decref(ids);
+    free(x);
+}
+
+static void r_rooms(struct backend *base, void (*cb)(void *, enum backend_result, json_t *), void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct rooms_ctx *x = calloc(1, sizeof *x);
+    if (!x) {
+        cb(arg, BACKEND_UNAVAILABLE, NULL);
+        return;
+    }
+    x->cb = cb;
+    x->arg = arg;
+    const char *argv[] = {"SMEMBERS", "rostrum:rooms"};
+    command_v(b, rooms_read, x, 2, argv);
+}
+
+static void r_save_member(struct backend *base, const char *room_id, const json_t *member)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    char km[200];
+    char *v = json_dumps(member, JSON_COMPACT);
+    const char *sub = json_string_value(json_object_get(member, "sub"));
+    key(km, sizeof km, room_id, "members");
+    if (v && sub) {
+        const char *argv[] = {"HSET", km, sub, v};
+        command_v(b, ignore_reply, NULL, 4, argv);
+    }
+    free(v);
+}
+
+/* ---- what the hub reads from what this node keeps ---- */
+
+static void r_history(struct backend *base, const char *room_id, uint64_t since, size_t limit,
+                      backend_history_cb cb, void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct rroom *r = find(b, room_id);
+    if (!r || since > r->seq) {
+        cb(arg, BACKEND_NOT_FOUND, NULL, 0);
+        return;
+    }
+    size_t n = (size_t)(r->seq - since);
+    uint64_t first = since;
+    if (n > limit) {
+        first = r->seq - limit;
+        n = limit;
+    }
+    struct backend_event *ev = n ? calloc(n, sizeof *ev) : NULL;
+    if (n && !ev) {
+        cb(arg, BACKEND_UNAVAILABLE, NULL, 0);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        ev[i].seq = first + i + 1;
+        ev[i].json = r->ev[first + i];
+        ev[i].len = r->ev_len[first + i];
+    }
+    cb(arg, BACKEND_OK, ev, n);
+    free(ev);
+}
+
+static json_t *r_record(struct backend *base, const char *room_id, const struct room **initial)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct rroom *r = find(b, room_id);
+    if (!r)
+        return NULL;
+    json_t *arr = json_array();
+    for (uint64_t i = 0; arr && i < r->seq; i++) {
+        json_error_t err;
+        json_t *e = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
+        if (!e || json_array_append_new(arr, e) != 0) {
+            json_decref(arr);
+            return NULL;
+        }
+    }
+    *initial = r->initial;
+    return arr;
+}
+
+static void r_watch(struct backend *base, const char *room_id, bool on, uint64_t from)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct rroom *r = find(b, room_id);
+    char kc[200];
+    key(kc, sizeof kc, room_id, "events");
+    if (!r)
+        return;
+    (void)from;
+    if (on) {
+        if (!r->watched) {
+            r->watched = true;
+            subscribe(b, kc, true); /* the confirmation starts a fill */
+        } else {
+            fill(b, r);
+        }
+        return;
+    }
+    if (r->watched)
+        subscribe(b, kc, false);
+    forget(b, r);
+}
+
+static int r_load(struct backend *base, void (*each)(void *, struct room *, struct room *), void *arg)
+{
+    (void)base, (void)each, (void)arg;
+    return 0; /* rooms are opened when used */
+}
+
+static bool r_available(struct backend *base)
+{
+    return ((struct redis_backend *)base)->up;
+}
+
+/* ---- coming back ---- */
+
+struct reset_ctx {
+    struct redis_backend *b;
+    char id[PROTO_ROOM_BUF];
+    bool watched;
+};
+
+static void reset_opened(void *arg, enum backend_result res, struct room *initial, struct room *current)
+{
+    struct reset_ctx *x = arg;
+    struct rroom *r = res == BACKEND_OK ? find(x->b, x->id) : NULL;
+    room_destroy(initial);
+    if (r) {
+        r->watched = x->watched;
+        x->b->base.sink.on_reset(x->b->base.sink.arg, x->id, current);
+    } else {
+        room_destroy(current);
+    }
+    free(x);
+}
+
+/* The room as this node knows it: created, then every kept event. */
+static struct room *replay(const struct rroom *r)
+{
+    struct room *current = room_clone(r->initial);
+    for (uint64_t i = 0; current && i < r->seq; i++) {
+        json_error_t err;
+        json_t *j = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
+        struct room_event re;
+        int ok = j && room_event_from_json(j, &re) == 0;
+        json_decref(j);
+        if (ok) {
+            ok = room_apply(current, &re) == 0;
+            room_event_clear(&re);
+        }
+        if (!ok) {
+            room_destroy(current);
+            return NULL;
+        }
+    }
+    return current;
+}
+
+static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
+{
+    char *id = arg;
+    struct rroom *r = find(b, id);
+    if (!r || !reply || (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, r->epoch) == 0)) {
+        free(id);
+        return;
+    }
+    /* Redis lost the room (it restarted empty), or another node already
+     * started it again. Start it again from what this node knows, under a
+     * new epoch, from seq 0 (the first node to create it wins), then read
+     * it back as Redis has it and hand it over: clients must rejoin. */
+    log_warn("room %s: redis lost its history of epoch %s; starting it again", id, r->epoch);
+    if (reply->type == REDIS_REPLY_NIL) {
+        struct room *current = replay(r);
+        unsigned char raw[8];
+        if (current && RAND_bytes(raw, sizeof raw) == 1) {
+            static const char alphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
+            for (int i = 0; i < 8; i++)
+                current->epoch[i] = alphabet[raw[i] % 36];
+            current->epoch[8] = '\0';
+            current->seq = 0;
+            json_t *state = room_state_json(current, true);
+            char *s = state ? json_dumps(state, JSON_COMPACT) : NULL;
+            char ks[200];
+            key(ks, sizeof ks, id, "state");
+            if (s) {
+                const char *argv[] = {"EVAL", create_lua, "1", ks, s, current->epoch};
+                command_v(b, ignore_reply, NULL, 6, argv);
+                const char *a2[] = {"SADD", "rostrum:rooms", id};
+                command_v(b, ignore_reply, NULL, 3, a2);
+            }
+            free(s);
+            json_decref(state);
+        }
+        room_destroy(current);
+    }
+    struct reset_ctx *x = calloc(1, sizeof *x);
+    if (x) {
+        x->b = b;
+        x->watched = r->watched;
+        snprintf(x->id, sizeof x->id, "%s", id);
+        r_open(&b->base, id, reset_opened, x);
+    }
+    free(id);
+}
+
+static void back_up(struct redis_backend *b)
+{
+    b->up = true;
+    b->backoff = BACKOFF_MIN_MS;
+    b->probe_sent = b->probe_seen = b->now;
+    log_info("redis %s:%d reachable", b->host, b->port);
+    subscribe(b, b->probe_channel, true);
+    for (size_t i = 0; i < b->n_rooms; i++) {
+        struct rroom *r = b->rooms[i];
+        char ks[200], kc[200];
+        key(ks, sizeof ks, r->id, "state");
+        key(kc, sizeof kc, r->id, "events");
+        char *id = strdup(r->id);
+        if (id) {
+            const char *argv[] = {"HGET", ks, "epoch"};
+            command_v(b, epoch_checked, id, 3, argv);
+        }
+        if (r->watched)
+            subscribe(b, kc, true); /* the confirmation fills the gap */
+        read_presence(b, r);
+    }
+    b->base.sink.on_reconnect(b->base.sink.arg);
+}
+
+static void selected(struct redis_backend *b, redisReply *r, void *arg)
+{
+    (void)arg;
+    if (!r || r->type == REDIS_REPLY_ERROR)
+        lost(b, "SELECT failed");
+}
+
+static void r_tick(struct backend *base, int64_t now)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    b->now = now;
+    if (!b->cmd.ac && !b->sub.ac) {
+        if (now < b->next_attempt)
+            return;
+        if (connect_one(b, &b->cmd) != 0 || connect_one(b, &b->sub) != 0) {
+            lost(b, "cannot connect");
+            return;
+        }
+        return;
+    }
+    if (!b->up) {
+        if (b->cmd.connected && b->sub.connected) {
+            /* Pub/sub ignores the database; the commands use it. */
+            if (b->db > 0) {
+                char db[16];
+                snprintf(db, sizeof db, "%d", b->db);
+                const char *argv[] = {"SELECT", db};
+                command_v(b, selected, NULL, 2, argv);
+            }
+            back_up(b);
+        } else if (now > b->next_attempt + COMMAND_TIMEOUT_MS) {
+            lost(b, "connect timed out");
+        }
+        return;
+    }
+    if (b->inflight > 0 && now - b->busy_since > COMMAND_TIMEOUT_MS) {
+        lost(b, "a command was not answered in time");
+        return;
+    }
+    if (b->probe_seen < b->probe_sent && now - b->probe_sent > PROBE_MS) {
+        lost(b, "the subscriber connection stopped delivering");
+        return;
+    }
+    if (now - b->probe_sent >= PROBE_MS && b->probe_seen >= b->probe_sent) {
+        b->probe_sent = now;
+        const char *argv[] = {"PUBLISH", b->probe_channel, "probe"};
+        command_v(b, ignore_reply, NULL, 3, argv);
+    }
+    if (now - b->last_refresh >= PRESENCE_REFRESH_MS) {
+        b->last_refresh = now;
+        refresh_presence(b);
+    }
+    if (now - b->last_prune >= PRUNE_MS) {
+        b->last_prune = now;
+        prune_presence(b);
+    }
+}
+
+static void r_destroy(struct backend *base)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    drop(&b->cmd);
+    drop(&b->sub);
+    for (size_t i = 0; i < b->n_rooms; i++)
+        rroom_free(b->rooms[i]);
+    free(b->rooms);
+    free(b);
+}
+
+static const struct backend_ops redis_ops = {
+    .name = "redis",
+    .destroy = r_destroy,
+    .available = r_available,
+    .load = r_load,
+    .create = r_create,
+    .commit = r_commit,
+    .history = r_history,
+    .save_member = r_save_member,
+    .record = r_record,
+    .open = r_open,
+    .rooms = r_rooms,
+    .watch = r_watch,
+    .presence = r_presence,
+    .tick = r_tick,
+};
+
+struct backend *backend_redis_create(const char *url, const char *node, const struct backend_sink *sink)
+{
+    struct redis_backend *b = calloc(1, sizeof *b);
+    if (!b)
+        return NULL;
+    b->base.ops = &redis_ops;
+    b->base.sink = *sink;
+    b->cmd.b = b->sub.b = b;
+    b->cmd.name = "command";
+    b->sub.name = "subscriber";
+    b->backoff = BACKOFF_MIN_MS;
+    b->port = 6379;
+    const char *p = url + strlen("redis://");
+    const char *end = p + strcspn(p, ":/");
+    if (end == p || (size_t)(end - p) >= sizeof b->host) {
+        log_error("--redis %s: no host", url);
+        free(b);
+        return NULL;
+    }
+    memcpy(b->host, p, (size_t)(end - p));
+    if (*end == ':')
+        b->port = atoi(end + 1);
+    const char *slash = strchr(p, '/');
+    if (slash && slash[1])
+        b->db = atoi(slash + 1);
+    if (b->port <= 0 || b->port > 65535 || b->db < 0) {
+        log_error("--redis %s: bad port or database", url);
+        free(b);
+        return NULL;
+    }
+    snprintf(b->node, sizeof b->node, "%s", node);
+    snprintf(b->probe_channel, sizeof b->probe_channel, "rostrum:probe:%s", node);
+    return &b->base;
+}
