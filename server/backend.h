@@ -103,11 +103,12 @@ struct backend_ops {
      * for rooms this node holds (loaded or opened). */
     json_t *(*record)(struct backend *b, const char *room_id, const struct room **initial);
     /* Hands over a room this node does not hold yet: cb gets OK with the
-     * room as created and as it is now (ownership of both passes), or
-     * NOT_FOUND / UNAVAILABLE with NULLs. */
+     * room as created and as it is now (ownership of both passes) and the
+     * other nodes' connections in it (presence entries as in on_presence,
+     * borrowed; NULL for none), or NOT_FOUND / UNAVAILABLE with NULLs. */
     void (*open)(struct backend *b, const char *room_id,
                  void (*cb)(void *arg, enum backend_result r, struct room *initial,
-                            struct room *current),
+                            struct room *current, const json_t *presence),
                  void *arg);
     /* Every room id in the store, as a new JSON array of strings (cb). */
     void (*rooms)(struct backend *b, void (*cb)(void *arg, enum backend_result r, json_t *ids),

@@ -384,11 +384,12 @@ static json_t *mem_record(struct backend *b, const char *room_id, const struct r
 /* Every room is handed over at start (mem_load): a room the hub does not
  * hold does not exist. */
 static void mem_open(struct backend *b, const char *room_id,
-                     void (*cb)(void *, enum backend_result, struct room *, struct room *), void *arg)
+                     void (*cb)(void *, enum backend_result, struct room *, struct room *, const json_t *),
+                     void *arg)
 {
     (void)b;
     (void)room_id;
-    cb(arg, BACKEND_NOT_FOUND, NULL, NULL);
+    cb(arg, BACKEND_NOT_FOUND, NULL, NULL, NULL);
 }
 
 static void mem_rooms(struct backend *b, void (*cb)(void *, enum backend_result, json_t *), void *arg)

@@ -700,10 +700,15 @@ static void r_presence(struct backend *base, const char *room_id, const char *co
 
 struct open_ctx {
     char id[PROTO_ROOM_BUF];
-    void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current);
+    void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current,
+               const json_t *presence);
     void *arg;
     json_t *state;     /* {"initial","epoch"} */
     json_t *members;   /* array of directory entries */
+    json_t *presence;  /* array of presence entries */
+    struct backend_event *ev; /* the stream, borrowing log_reply's strings */
+    long n_ev;
+    redisReply *log_reply;
     bool gone, failed;
 };
 
@@ -761,17 +766,53 @@ static void seen_member(struct room *room, const json_t *mj)
     room_participant_seen(room, &a);
 }
 
-/* The last reply of the open pipeline: the stream. The room as it is now
- * is the room as created with every event applied. */
+/* The stream: parsed when the last reply is in (hiredis frees a reply
+ * when its callback returns, so the events are copied). */
 static void open_log(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct open_ctx *x = arg;
+    struct backend_event *ev = NULL;
+    (void)b;
+    x->n_ev = r ? xrange_events(r, &ev) : -1;
+    for (long i = 0; i < x->n_ev; i++) {
+        char *copy = malloc(ev[i].len + 1);
+        if (!copy) {
+            for (long k = 0; k < i; k++)
+                free((char *)ev[k].json);
+            x->n_ev = -1;
+            break;
+        }
+        memcpy(copy, ev[i].json, ev[i].len);
+        copy[ev[i].len] = '\0';
+        ev[i].json = copy;
+    }
+    if (x->n_ev < 0) {
+        free(ev);
+        ev = NULL;
+    }
+    x->ev = ev;
+}
+
+/* The last reply of the open pipeline: the other nodes' connections. The
+ * room as it is now is the room as created with every event applied. */
+static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
 {
     struct open_ctx *x = arg;
     struct rroom *rr = NULL;
     struct room *initial = NULL, *current = NULL;
-    struct backend_event *ev = NULL;
+    struct backend_event *ev = x->ev;
     enum backend_result res = BACKEND_UNAVAILABLE;
     char err[200] = "";
-    long n = r ? xrange_events(r, &ev) : -1;
+    long n = x->n_ev;
+    x->presence = json_array();
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        x->failed = true;
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i + 1 < r->elements; i += 2) {
+        json_error_t jerr;
+        json_t *v = json_loadb(r->element[i + 1]->str, r->element[i + 1]->len, 0, &jerr);
+        if (v)
+            json_array_append_new(x->presence, v);
+    }
     if (x->gone) {
         res = BACKEND_NOT_FOUND;
         goto done;
@@ -821,33 +862,34 @@ static void open_log(struct redis_backend *b, redisReply *r, void *arg)
     rr = NULL;
     res = BACKEND_OK;
 done:
+    for (long k = 0; k < n; k++)
+        free((char *)ev[k].json);
     free(ev);
     rroom_free(rr);
     if (res == BACKEND_OK) {
         struct room *init_copy = room_clone(find(b, x->id)->initial);
-        x->cb(x->arg, res, init_copy, current);
-        struct rroom *held = find(b, x->id);
-        if (held)
-            read_presence(b, held);
+        x->cb(x->arg, res, init_copy, current, x->presence);
     } else {
         room_destroy(initial);
         room_destroy(current);
-        x->cb(x->arg, res, NULL, NULL);
+        x->cb(x->arg, res, NULL, NULL, NULL);
     }
     json_decref(x->state);
     json_decref(x->members);
+    json_decref(x->presence);
     free(x);
 }
 
 static void r_open(struct backend *base, const char *room_id,
-                   void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current),
+                   void (*cb)(void *arg, enum backend_result r, struct room *initial,
+                              struct room *current, const json_t *presence),
                    void *arg)
 {
     struct redis_backend *b = (struct redis_backend *)base;
     struct open_ctx *x = calloc(1, sizeof *x);
     if (!x || !b->up) {
         free(x);
-        cb(arg, BACKEND_UNAVAILABLE, NULL, NULL);
+        cb(arg, BACKEND_UNAVAILABLE, NULL, NULL, NULL);
         return;
     }
     struct rroom *old = find(b, room_id);
@@ -856,10 +898,11 @@ static void r_open(struct backend *base, const char *room_id,
     snprintf(x->id, sizeof x->id, "%s", room_id);
     x->cb = cb;
     x->arg = arg;
-    char ks[200], km[200], kl[200];
+    char ks[200], km[200], kl[200], kp[200];
     key(ks, sizeof ks, room_id, "state");
     key(km, sizeof km, room_id, "members");
     key(kl, sizeof kl, room_id, "log");
+    key(kp, sizeof kp, room_id, "presence");
     /* Pipelined: the replies come back in this order. */
     const char *a1[] = {"HMGET", ks, "initial", "epoch"};
     command_v(b, open_state, x, 4, a1);
@@ -867,6 +910,16 @@ static void r_open(struct backend *base, const char *room_id,
     command_v(b, open_members, x, 2, a2);
     const char *a3[] = {"XRANGE", kl, "-", "+"};
     command_v(b, open_log, x, 4, a3);
+    /* Connections of nodes that died expire first, so that a room nobody
+     * here watched does not look busier than it is. */
+    char ke[200], kc[200], now[32];
+    key(ke, sizeof ke, room_id, "presence:exp");
+    key(kc, sizeof kc, room_id, "events");
+    snprintf(now, sizeof now, "%lld", (long long)b->now);
+    const char *a4[] = {"EVAL", prune_lua, "3", kp, ke, kc, now};
+    command_v(b, ignore_reply, NULL, 7, a4);
+    const char *a5[] = {"HGETALL", kp};
+    command_v(b, open_presence, x, 2, a5);
 }
 
 /* ---- create, commit, rooms ---- */
@@ -1169,8 +1222,10 @@ struct reset_ctx {
     bool watched;
 };
 
-static void reset_opened(void *arg, enum backend_result res, struct room *initial, struct room *current)
+static void reset_opened(void *arg, enum backend_result res, struct room *initial, struct room *current,
+                         const json_t *presence)
 {
+    (void)presence;
     struct reset_ctx *x = arg;
     struct rroom *r = res == BACKEND_OK ? find(x->b, x->id) : NULL;
     room_destroy(initial);

@@ -822,7 +822,10 @@ struct open_ctx {
     char id[PROTO_ROOM_BUF];
 };
 
-static void opened(void *arg, enum backend_result r, struct room *initial, struct room *current)
+static void hub_on_presence(void *arg, const char *room_id, const json_t *msg);
+
+static void opened(void *arg, enum backend_result r, struct room *initial, struct room *current,
+                   const json_t *presence)
 {
     struct open_ctx *o = arg;
     struct hub *h = o->h;
@@ -837,7 +840,15 @@ static void opened(void *arg, enum backend_result r, struct room *initial, struc
     hr->waiters = NULL;
     if (r == BACKEND_OK) {
         hr->state = current;
+        /* Know the other nodes' connections before anyone is welcomed. */
+        json_t *sync = json_pack("{s:s, s:O?}", "action", "sync", "entries", presence);
+        if (sync)
+            hub_on_presence(h, hr->id, sync);
+        json_decref(sync);
         recount(hr);
+        /* A waiter may queue a command or let go of the room: not while
+         * this loop still uses it. */
+        hr->pumping = true;
     } else {
         room_destroy(current);
         remove_room(h, hr);
@@ -857,8 +868,10 @@ static void opened(void *arg, enum backend_result r, struct room *initial, struc
         }
         free(w);
     }
-    if (hr)
-        maybe_drop(h, hr);
+    if (hr) {
+        hr->pumping = false;
+        pump(h, hr);
+    }
 }
 
 /* Adds w to the room's waiters, opening the room when this node does not

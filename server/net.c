@@ -638,6 +638,11 @@ int net_run(struct net *n)
     while (metrics.connections > 0 && net_now_ms() < until)
         if (lws_service(n->ctx, 0) < 0)
             break;
+    /* A last moment for what the closes sent to the backend (presence). */
+    until = net_now_ms() + 200;
+    while (net_now_ms() < until)
+        if (lws_service(n->ctx, 0) < 0)
+            break;
     return 0;
 }
 
