@@ -73,6 +73,15 @@ static const char create_lua[] =
     "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[1], 'initial', ARGV[1], 'epoch', ARGV[2])\n"
     "return 1\n";
 
+/* Starts a room again under a new epoch, unless another node already did
+ * (the epoch is no longer the one that was lost). */
+static const char reseed_lua[] =
+    "local e = redis.call('HGET', KEYS[1], 'epoch')\n"
+    "if e and e ~= ARGV[1] then return 0 end\n"
+    "redis.call('DEL', KEYS[2])\n"
+    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3])\n"
+    "return 1\n";
+
 static const char prune_lua[] =
     "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])\n"
     "for _, c in ipairs(dead) do\n"
@@ -1264,16 +1273,26 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
 {
     char *id = arg;
     struct rroom *r = find(b, id);
-    if (!r || !reply || (reply->type == REDIS_REPLY_STRING && strcmp(reply->str, r->epoch) == 0)) {
+    if (!r || !reply || reply->type != REDIS_REPLY_ARRAY || reply->elements != 2) {
         free(id);
         return;
     }
-    /* Redis lost the room (it restarted empty), or another node already
-     * started it again. Start it again from what this node knows, under a
-     * new epoch, from seq 0 (the first node to create it wins), then read
-     * it back as Redis has it and hand it over: clients must rejoin. */
-    log_warn("room %s: redis lost its history of epoch %s; starting it again", id, r->epoch);
-    if (reply->type == REDIS_REPLY_NIL) {
+    redisReply *epoch = reply->element[0], *seq = reply->element[1];
+    bool same = epoch->type == REDIS_REPLY_STRING && strcmp(epoch->str, r->epoch) == 0;
+    unsigned long long stored = seq->type == REDIS_REPLY_STRING ? strtoull(seq->str, NULL, 10) : 0;
+    if (same && stored >= r->seq) {
+        free(id);
+        return;
+    }
+    /* Redis lost the room, or the end of its history (a restart without
+     * the last writes), or another node already started it again. Seqs of
+     * the lost history must never be compared with new ones: start the
+     * room again under a new epoch, from what this node knows, at seq 0
+     * (the first node to do so wins), then read it back as Redis has it and
+     * hand it over; clients rejoin. */
+    log_warn("room %s: redis lost history of epoch %s (has seq %llu of %llu)", id, r->epoch, stored,
+             (unsigned long long)r->seq);
+    if (same || epoch->type == REDIS_REPLY_NIL) {
         struct room *current = replay(r);
         unsigned char raw[8];
         if (current && RAND_bytes(raw, sizeof raw) == 1) {
@@ -1283,16 +1302,17 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
             current->epoch[8] = '\0';
             current->seq = 0;
             json_t *state = room_state_json(current, true);
-            char *s = state ? json_dumps(state, JSON_COMPACT) : NULL;
-            char ks[200];
+            char *st = state ? json_dumps(state, JSON_COMPACT) : NULL;
+            char ks[200], kl[200];
             key(ks, sizeof ks, id, "state");
-            if (s) {
-                const char *argv[] = {"EVAL", create_lua, "1", ks, s, current->epoch};
-                command_v(b, ignore_reply, NULL, 6, argv);
+            key(kl, sizeof kl, id, "log");
+            if (st) {
+                const char *argv[] = {"EVAL", reseed_lua, "2", ks, kl, r->epoch, st, current->epoch};
+                command_v(b, ignore_reply, NULL, 8, argv);
                 const char *a2[] = {"SADD", "rostrum:rooms", id};
                 command_v(b, ignore_reply, NULL, 3, a2);
             }
-            free(s);
+            free(st);
             json_decref(state);
         }
         room_destroy(current);
@@ -1321,8 +1341,8 @@ static void back_up(struct redis_backend *b)
         key(kc, sizeof kc, r->id, "events");
         char *id = strdup(r->id);
         if (id) {
-            const char *argv[] = {"HGET", ks, "epoch"};
-            command_v(b, epoch_checked, id, 3, argv);
+            const char *argv[] = {"HMGET", ks, "epoch", "seq"};
+            command_v(b, epoch_checked, id, 4, argv);
         }
         if (r->watched)
             subscribe(b, kc, true); /* the confirmation fills the gap */

@@ -117,7 +117,7 @@ int main(int argc, char **argv)
         log_warn("redis %s is not reachable yet; retrying in the background", cfg.redis_url);
     if (cfg.secret_generated)
         log_warn("no --secret-file: using a random secret; tokens stop working at restart");
-    if (cfg.demo && demo(hub, &cfg, net_base_url(net)) != 0)
+    if (cfg.demo && demo(hub, &cfg, cfg.public_url ? cfg.public_url : net_base_url(net)) != 0)
         goto done;
     printf("rostrum listening on %s\n", net_base_url(net));
     fflush(stdout);

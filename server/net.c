@@ -607,8 +607,6 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     snprintf(n->base_url, sizeof n->base_url, "%s://%s%s%s:%d", cfg->tls_cert ? "https" : "http",
              strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
              strchr(cfg->listen_host, ':') ? "]" : "", port);
-    if (cfg->public_url)
-        snprintf(n->base_url, sizeof n->base_url, "%s", cfg->public_url);
     lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
