@@ -25,6 +25,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
@@ -62,6 +63,8 @@ struct ws_pss {
     size_t rx_len, rx_cap;
     bool rx_binary;
     bool wrote_last;      /* bytes went out in the last WRITEABLE */
+    bool close_sent;      /* our close frame is out: read and discard until the peer closes */
+    bool shut;            /* and our side of the TCP connection is shut */
 };
 
 struct http_pss {
@@ -450,6 +453,20 @@ static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
 
 /* ---- WebSocket ---- */
 
+/* Closing a socket with unread input makes the kernel answer with a reset
+ * instead of a clean close, and the peer may then lose the frames it was
+ * sent last, close frame included. We are closing: what the peer sent
+ * since no longer matters, so read it away first. */
+static void discard_input(struct lws *wsi)
+{
+    char buf[4096];
+    int fd = lws_get_socket_fd(wsi);
+    if (fd < 0 || lws_is_ssl(wsi))
+        return;
+    for (int i = 0; i < 256 && recv(fd, buf, sizeof buf, MSG_DONTWAIT) > 0; i++)
+        ;
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct ws_pss *p = user;
@@ -467,19 +484,24 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         p->s = session_create(the_net->hub, (struct net_conn *)wsi, the_net->cfg->queue_frames,
                               the_net->cfg->queue_bytes, net_now_ms());
         return p->s ? 0 : -1;
+    case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
+        /* After our own close frame there is nothing to echo: just close. */
+        return p->close_sent ? -1 : 0;
     case LWS_CALLBACK_RECEIVE: {
         if (!p->s)
             return -1;
+        if (p->close_sent || p->s->state == SESSION_CLOSING)
+            return 0;
         if (lws_is_first_fragment(wsi)) {
             p->rx_len = 0;
             p->rx_binary = lws_frame_is_binary(wsi);
         }
         size_t total = p->rx_len + len + lws_remaining_packet_payload(wsi);
         if (total > the_net->cfg->max_frame) {
-            static const char why[] = "frame too big";
-            metrics.closes[PROTO_CLOSE_TOO_BIG]++;
-            lws_close_reason(wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, (unsigned char *)why, sizeof why - 1);
-            return -1;
+            /* Refused before it is buffered; the rest of it is dropped. */
+            p->rx_len = 0;
+            session_close(p->s, PROTO_CLOSE_TOO_BIG, "frame too big", false);
+            return 0;
         }
         if (p->rx_len + len + 1 > p->rx_cap) {
             size_t cap = p->rx_len + len + 1 + 256;
@@ -519,6 +541,16 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         int code;
         const char *why;
+        if (p->close_sent) {
+            /* Shut our side once lws holds nothing more for the socket. */
+            if (!p->shut && !lws_send_pipe_choked(wsi)) {
+                shutdown(lws_get_socket_fd(wsi), SHUT_WR);
+                p->shut = true;
+            } else if (!p->shut) {
+                lws_callback_on_writable(wsi);
+            }
+            return 0;
+        }
         if (session_close_due(p->s, &code, &why)) {
             if (p->wrote_last) {
                 /* Let lws finish what it holds before the close frame. */
@@ -526,8 +558,27 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 lws_callback_on_writable(wsi);
                 return 0;
             }
-            lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
-            return -1;
+            if (lws_is_ssl(wsi)) {
+                lws_close_reason(wsi, (enum lws_close_status)code, (unsigned char *)why, strlen(why));
+                discard_input(wsi);
+                return -1;
+            }
+            /* A lingering close: our close frame, then a half-close, then
+             * read (and drop) until the peer closes. Closing at once with
+             * unread input would reset the connection and could lose the
+             * close frame. The session's kill timer bounds the wait. */
+            unsigned char *f = the_net->wbuf + LWS_PRE;
+            size_t rl = strlen(why) > 120 ? 120 : strlen(why);
+            f[0] = 0x88;
+            f[1] = (unsigned char)(2 + rl);
+            f[2] = (unsigned char)(code >> 8);
+            f[3] = (unsigned char)code;
+            memcpy(f + 4, why, rl);
+            if (lws_write(wsi, f, 4 + rl, LWS_WRITE_RAW) < (int)(4 + rl))
+                return -1;
+            p->close_sent = true;
+            lws_callback_on_writable(wsi);
+            return 0;
         }
         p->wrote_last = false;
         return 0;
