@@ -13,8 +13,6 @@
 struct config;
 struct hub;
 
-#define API_MAX_BODY (64 * 1024)
-
 struct api_request {
     const char *method;     /* "GET", "POST", "DELETE", ... */
     const char *path;       /* without the query */

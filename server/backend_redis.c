@@ -610,17 +610,33 @@ static void read_presence(struct redis_backend *b, struct rroom *r)
     command_v(b, presence_sync, id, 2, argv);
 }
 
+/* One ZADD per room with every local connection: the refresh costs a
+ * command per room, not per connection. */
 static void refresh_presence(struct redis_backend *b)
 {
     char k[200], score[32];
     snprintf(score, sizeof score, "%lld", (long long)(b->now + PRESENCE_TTL_MS));
     for (size_t i = 0; i < b->n_rooms; i++) {
         struct rroom *r = b->rooms[i];
-        for (size_t j = 0; j < r->n_local; j++) {
+        if (!r->n_local)
+            continue;
+        size_t argc = 2 + 2 * r->n_local;
+        const char **argv = malloc(argc * sizeof *argv);
+        size_t *lens = malloc(argc * sizeof *lens);
+        if (argv && lens) {
             key(k, sizeof k, r->id, "presence:exp");
-            const char *argv[] = {"ZADD", k, score, r->local[j]};
-            command_v(b, ignore_reply, NULL, 4, argv);
+            argv[0] = "ZADD";
+            argv[1] = k;
+            for (size_t j = 0; j < r->n_local; j++) {
+                argv[2 + 2 * j] = score;
+                argv[3 + 2 * j] = r->local[j];
+            }
+            for (size_t j = 0; j < argc; j++)
+                lens[j] = strlen(argv[j]);
+            command(b, ignore_reply, NULL, (int)argc, argv, lens);
         }
+        free(argv);
+        free(lens);
     }
     char node_key[200], ttl[16];
     snprintf(node_key, sizeof node_key, "rostrum:node:%s", b->node);

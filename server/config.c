@@ -57,6 +57,19 @@ static const char usage[] =
     "                           slow, close 1008 (default 4096)\n"
     "  --send-queue-bytes N     bytes queued per connection before the same (default\n"
     "                           8388608)\n"
+    "  --join-timeout SECONDS   close connections that send no join (default 10)\n"
+    "  --idle-timeout SECONDS   close joined connections silent that long; clients\n"
+    "                           ping (default 0: never)\n"
+    "  --max-rooms N            rooms this node holds (default 1000)\n"
+    "  --max-room-connections N joined connections per room on this node (default\n"
+    "                           50000)\n"
+    "  --max-conns-per-ip N     WebSockets per source address (default 2000; 0: none)\n"
+    "  --join-rate N            new WebSockets per second per source address, bursts\n"
+    "                           of twice that (default 500; 0: no limit)\n"
+    "  --max-body BYTES         largest admin API body (default 65536)\n"
+    "  --allowed-origin ORIGIN  a page origin (https://host[:port]) allowed to open\n"
+    "                           /ws besides the server's own; repeatable, or comma-\n"
+    "                           separated (env ROSTRUM_ALLOWED_ORIGINS)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  --help                   this text\n"
     "  --version                the version\n"
@@ -66,7 +79,8 @@ static const char usage[] =
 enum {
     OPT_LISTEN = 256, OPT_REDIS, OPT_SECRET, OPT_ADMIN, OPT_CERT, OPT_KEY, OPT_DATA, OPT_NODE,
     OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
-    OPT_VERSION,
+    OPT_VERSION, OPT_JOINTO, OPT_IDLETO, OPT_MAXROOMS, OPT_MAXROOMCONNS, OPT_MAXIP, OPT_JOINRATE,
+    OPT_MAXBODY, OPT_ORIGIN,
 };
 
 static const struct option options[] = {
@@ -85,6 +99,14 @@ static const struct option options[] = {
     {"send-queue-frames", required_argument, NULL, OPT_QFRAMES},
     {"send-queue-bytes", required_argument, NULL, OPT_QBYTES},
     {"log-level", required_argument, NULL, OPT_LOG},
+    {"join-timeout", required_argument, NULL, OPT_JOINTO},
+    {"idle-timeout", required_argument, NULL, OPT_IDLETO},
+    {"max-rooms", required_argument, NULL, OPT_MAXROOMS},
+    {"max-room-connections", required_argument, NULL, OPT_MAXROOMCONNS},
+    {"max-conns-per-ip", required_argument, NULL, OPT_MAXIP},
+    {"join-rate", required_argument, NULL, OPT_JOINRATE},
+    {"max-body", required_argument, NULL, OPT_MAXBODY},
+    {"allowed-origin", required_argument, NULL, OPT_ORIGIN},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -249,7 +271,14 @@ int config_parse(struct config *c, int argc, char **argv)
     c->queue_frames = 4096;
     c->queue_bytes = 8u << 20;
     c->join_timeout_ms = PROTO_JOIN_TIMEOUT_MS;
+    c->max_rooms = 1000;
+    c->max_room_conns = 50000;
+    c->max_conns_per_ip = 2000;
+    c->join_rate = 500;
+    c->max_body = 64 * 1024;
     c->log_level = LOG_INFO;
+    set_str(&c->allowed_origins, getenv("ROSTRUM_ALLOWED_ORIGINS"));
+    size_t n;
     set_str(&c->redis_url, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
     set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR"));
     set_str(&c->node_id, getenv("ROSTRUM_NODE_ID"));
@@ -288,6 +317,64 @@ int config_parse(struct config *c, int argc, char **argv)
             if (parse_size(optarg, 65536, 1u << 30, &c->queue_bytes)) {
                 fprintf(stderr, "rostrum-server: --send-queue-bytes must be 65536..1073741824\n");
                 goto fail;
+            }
+            break;
+        case OPT_JOINTO:
+            if (parse_size(optarg, 1, 3600, &n)) {
+                fprintf(stderr, "rostrum-server: --join-timeout must be 1..3600 seconds\n");
+                goto fail;
+            }
+            c->join_timeout_ms = (int)n * 1000;
+            break;
+        case OPT_IDLETO:
+            if (parse_size(optarg, 0, 86400, &n)) {
+                fprintf(stderr, "rostrum-server: --idle-timeout must be 0..86400 seconds\n");
+                goto fail;
+            }
+            c->idle_timeout_ms = (int)n * 1000;
+            break;
+        case OPT_MAXROOMS:
+            if (parse_size(optarg, 1, 1000000, &c->max_rooms)) {
+                fprintf(stderr, "rostrum-server: --max-rooms must be 1..1000000\n");
+                goto fail;
+            }
+            break;
+        case OPT_MAXROOMCONNS:
+            if (parse_size(optarg, 1, 10000000, &c->max_room_conns)) {
+                fprintf(stderr, "rostrum-server: --max-room-connections must be 1..10000000\n");
+                goto fail;
+            }
+            break;
+        case OPT_MAXIP:
+            if (parse_size(optarg, 0, 10000000, &c->max_conns_per_ip)) {
+                fprintf(stderr, "rostrum-server: --max-conns-per-ip must be 0..10000000\n");
+                goto fail;
+            }
+            break;
+        case OPT_JOINRATE:
+            if (parse_size(optarg, 0, 1000000, &n)) {
+                fprintf(stderr, "rostrum-server: --join-rate must be 0..1000000\n");
+                goto fail;
+            }
+            c->join_rate = (double)n;
+            break;
+        case OPT_MAXBODY:
+            if (parse_size(optarg, 1024, 16u << 20, &c->max_body)) {
+                fprintf(stderr, "rostrum-server: --max-body must be 1024..16777216\n");
+                goto fail;
+            }
+            break;
+        case OPT_ORIGIN:
+            if (c->allowed_origins) {
+                size_t l = strlen(c->allowed_origins) + strlen(optarg) + 2;
+                char *joined = malloc(l);
+                if (!joined)
+                    goto fail;
+                snprintf(joined, l, "%s,%s", c->allowed_origins, optarg);
+                free(c->allowed_origins);
+                c->allowed_origins = joined;
+            } else {
+                set_str(&c->allowed_origins, optarg);
             }
             break;
         case OPT_LOG:
@@ -375,5 +462,6 @@ void config_free(struct config *c)
     free(c->node_id);
     free(c->web_root);
     free(c->public_url);
+    free(c->allowed_origins);
     memset(c, 0, sizeof *c);
 }

@@ -28,6 +28,13 @@ struct config {
     size_t queue_frames;       /* send queue bound, frames */
     size_t queue_bytes;        /* send queue bound, bytes */
     int join_timeout_ms;
+    int idle_timeout_ms;       /* 0: off */
+    size_t max_rooms;          /* rooms this node holds */
+    size_t max_room_conns;     /* joined connections per room on this node */
+    size_t max_conns_per_ip;   /* WebSockets per source address (0: no limit) */
+    double join_rate;          /* new WebSockets per second per address (0: no limit) */
+    size_t max_body;           /* admin API body bytes */
+    char *allowed_origins;     /* comma-separated extra Origins for /ws, or NULL */
     int log_level;             /* enum log_level */
 };
 

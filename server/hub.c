@@ -97,6 +97,7 @@ struct hub {
     size_t n_rooms, cap_rooms;
     struct session *unjoined;
     uint64_t next_serial;
+    int64_t last_idle_check;
     bool draining;            /* shutting down: a closing connection is not a disconnect */
 };
 
@@ -746,6 +747,11 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
         refuse_join(s, PROTO_ERR_UNAVAILABLE, NULL, PROTO_CLOSE_TRY_AGAIN);
         return;
     }
+    if (hr->n_conns >= h->cfg->max_room_conns) {
+        refuse_join(s, PROTO_ERR_UNAVAILABLE, "the room is full on this server; try again later",
+                    PROTO_CLOSE_TRY_AGAIN);
+        return;
+    }
     /* Observers are only counted: keeping them out of the store keeps a
      * plenary's thousands of joins from costing a write each. */
     if (room_participant_seen(hr->state, a) && a->role != PROTO_ROLE_OBSERVER) {
@@ -881,7 +887,7 @@ static bool wait_for_room(struct hub *h, const char *id, struct waiter *w)
 {
     struct hub_room *hr = find_room(h, id);
     if (!hr) {
-        if (!h->shared)
+        if (!h->shared || h->n_rooms >= h->cfg->max_rooms)
             return false;
         struct open_ctx *o = calloc(1, sizeof *o);
         hr = o ? add_room(h, id, NULL) : NULL;
@@ -1092,9 +1098,15 @@ void hub_tick(struct hub *h, int64_t now)
         if (s->state == SESSION_NEW && now - s->created_ms >= h->cfg->join_timeout_ms)
             session_close(s, PROTO_CLOSE_JOIN_TIMEOUT, "no join within 10 s", true);
     }
+    bool idle_check = h->cfg->idle_timeout_ms > 0 && now - h->last_idle_check >= 1000;
+    if (idle_check)
+        h->last_idle_check = now;
     bool up = h->backend->ops->available(h->backend);
     for (size_t i = 0; i < h->n_rooms; i++) {
         struct hub_room *hr = h->rooms[i];
+        for (struct session *s = idle_check ? hr->conns : NULL; s; s = s->next)
+            if (now - s->last_rx_ms > h->cfg->idle_timeout_ms)
+                session_close(s, PROTO_CLOSE_GOING_AWAY, "idle: nothing received in time", true);
         if (!hr->state || (h->shared && !hr->n_conns))
             continue;
         int64_t due = room_deadline(hr->state);
@@ -1185,6 +1197,11 @@ void hub_room_create(struct hub *h, const json_t *spec,
     if (find_room(h, r->id) && find_room(h, r->id)->state) {
         room_destroy(r);
         cb(arg, 409, NULL, "a room with this id exists");
+        return;
+    }
+    if (!h->shared && h->n_rooms >= h->cfg->max_rooms) {
+        room_destroy(r);
+        cb(arg, 503, NULL, "this server holds the most rooms it may (--max-rooms)");
         return;
     }
     struct create_ctx *x = calloc(1, sizeof *x);

@@ -22,6 +22,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -34,6 +35,7 @@
 #include "config.h"
 #include "frame.h"
 #include "hub.h"
+#include "iplimit.h"
 #include "log.h"
 #include "metrics.h"
 #include "session.h"
@@ -52,10 +54,13 @@ struct net {
     char base_url[320];
     lws_sorted_usec_list_t tick;
     unsigned char *wbuf;  /* LWS_PRE + WRITE_CHUNK, shared: one thread */
+    struct iplimit *ipl;
+    int64_t last_sweep;
 };
 
 static struct net *the_net;
 static volatile sig_atomic_t stop_requested;
+static volatile sig_atomic_t reload_requested;
 
 struct ws_pss {
     struct session *s;
@@ -63,6 +68,7 @@ struct ws_pss {
     size_t rx_len, rx_cap;
     bool rx_binary;
     bool wrote_last;      /* bytes went out in the last WRITEABLE */
+    char ip[64];          /* counted in the per-address limits */
     bool close_sent;      /* our close frame is out: read and discard until the peer closes */
     bool shut;            /* and our side of the TCP connection is shut */
 };
@@ -282,14 +288,14 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         char cl[32] = "";
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0) {
-            if (atol(cl) > API_MAX_BODY)
-                return http_simple(wsi, p, 413, "the body is larger than 64 KiB");
+            if ((size_t)atol(cl) > the_net->cfg->max_body)
+                return http_simple(wsi, p, 413, "the body is larger than --max-body");
             return 0; /* wait for the body */
         }
         return handle_api(wsi, p);
     }
     case LWS_CALLBACK_HTTP_BODY:
-        if (p->too_big || p->body_len + len > API_MAX_BODY) {
+        if (p->too_big || p->body_len + len > the_net->cfg->max_body) {
             p->too_big = true;
             return 0;
         }
@@ -305,7 +311,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
         if (p->too_big)
-            return http_simple(wsi, p, 413, "the body is larger than 64 KiB");
+            return http_simple(wsi, p, 413, "the body is larger than --max-body");
         return handle_api(wsi, p);
     case LWS_CALLBACK_HTTP_WRITEABLE: {
         if (!p->status)
@@ -467,6 +473,37 @@ static void discard_input(struct lws *wsi)
         ;
 }
 
+/* The Origin a browser sends with the upgrade: the server's own page
+ * (Origin's host equals Host), a listed --allowed-origin, or none at all (a
+ * program, not a page). A page of another site must not ride a delegate's
+ * browser into a room. */
+static bool origin_allowed(struct lws *wsi)
+{
+    char origin[256] = "", host[256] = "";
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
+        return true;
+    if (lws_hdr_copy(wsi, origin, sizeof origin, WSI_TOKEN_ORIGIN) < 0)
+        return false;
+    lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST);
+    const char *sep = strstr(origin, "://");
+    const char *ohost = sep ? sep + 3 : origin;
+    if (host[0] && strcasecmp(ohost, host) == 0)
+        return true;
+    const char *list = the_net->cfg->allowed_origins;
+    size_t ol = strlen(origin);
+    while (list && *list) {
+        size_t n = strcspn(list, ",");
+        while (n > 0 && list[n - 1] == ' ')
+            n--;
+        if (n == ol && strncasecmp(list, origin, n) == 0)
+            return true;
+        list += strcspn(list, ",");
+        while (*list == ',' || *list == ' ')
+            list++;
+    }
+    return false;
+}
+
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct ws_pss *p = user;
@@ -477,10 +514,26 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket endpoint is /ws");
             return 1;
         }
+        if (!origin_allowed(wsi)) {
+            lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
+                                   "a page of another site may not open this WebSocket");
+            return 1;
+        }
+        char ip[64] = "";
+        lws_get_peer_simple(wsi, ip, sizeof ip);
+        enum iplimit_verdict v = iplimit_admit(the_net->ipl, ip, net_now_ms());
+        if (v != IPLIMIT_OK) {
+            metrics.closes[PROTO_CLOSE_RATE]++;
+            lws_return_http_status(wsi, 429, v == IPLIMIT_TOO_MANY
+                                                 ? "too many connections from your address"
+                                                 : "too many new connections from your address; slow down");
+            return 1;
+        }
         return 0;
     }
     case LWS_CALLBACK_ESTABLISHED:
         memset(p, 0, sizeof *p);
+        lws_get_peer_simple(wsi, p->ip, sizeof p->ip);
         p->s = session_create(the_net->hub, (struct net_conn *)wsi, the_net->cfg->queue_frames,
                               the_net->cfg->queue_bytes, net_now_ms());
         return p->s ? 0 : -1;
@@ -585,6 +638,8 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     }
     case LWS_CALLBACK_CLOSED:
         if (p) {
+            if (p->s)
+                iplimit_release(the_net->ipl, p->ip);
             session_destroy(p->s);
             p->s = NULL;
             free(p->rx);
@@ -604,16 +659,57 @@ static const struct lws_protocols protocols[] = {
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
 
+/* SIGHUP: read the certificate and key again (renewed certificates need
+ * no restart). */
+static void reload_tls(struct net *n)
+{
+    char *cert = NULL, *key = NULL;
+    size_t cl = 0, kl = 0;
+    FILE *f = fopen(n->cfg->tls_cert, "rb");
+    if (f) {
+        cert = malloc(1 << 20);
+        cl = cert ? fread(cert, 1, 1 << 20, f) : 0;
+        fclose(f);
+    }
+    f = fopen(n->cfg->tls_key, "rb");
+    if (f) {
+        key = malloc(1 << 20);
+        kl = key ? fread(key, 1, 1 << 20, f) : 0;
+        fclose(f);
+    }
+    if (cl && kl && lws_tls_cert_updated(n->ctx, n->cfg->tls_cert, n->cfg->tls_key, cert, cl, key, kl) == 0)
+        log_info("TLS certificate reloaded from %s", n->cfg->tls_cert);
+    else
+        log_error("TLS certificate reload from %s failed; the old one stays", n->cfg->tls_cert);
+    if (key)
+        memset(key, 0, kl);
+    free(cert);
+    free(key);
+}
+
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct net *n = lws_container_of(sul, struct net, tick);
-    hub_tick(n->hub, net_now_ms());
+    int64_t now = net_now_ms();
+    if (reload_requested) {
+        reload_requested = 0;
+        if (n->cfg->tls_cert)
+            reload_tls(n);
+    }
+    if (now - n->last_sweep > 10000) {
+        n->last_sweep = now;
+        iplimit_sweep(n->ipl, now);
+    }
+    hub_tick(n->hub, now);
     lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
 }
 
 static void on_signal(int sig)
 {
-    (void)sig;
+    if (sig == SIGHUP) {
+        reload_requested = 1;
+        return;
+    }
     net_stop();
 }
 
@@ -625,7 +721,8 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     n->cfg = cfg;
     n->hub = hub;
     n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
-    if (!n->wbuf)
+    n->ipl = iplimit_create(cfg->max_conns_per_ip, cfg->join_rate, cfg->join_rate * 2);
+    if (!n->wbuf || !n->ipl)
         goto fail;
     the_net = n;
     lws_set_log_level(cfg->log_level <= 0 ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
@@ -661,6 +758,7 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
+    signal(SIGHUP, on_signal);
     signal(SIGPIPE, SIG_IGN);
     return n;
 fail:
@@ -702,6 +800,7 @@ void net_destroy(struct net *n)
     if (n->ctx)
         lws_context_destroy(n->ctx);
     free(n->wbuf);
+    iplimit_destroy(n->ipl);
     if (the_net == n)
         the_net = NULL;
     free(n);

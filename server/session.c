@@ -33,6 +33,7 @@ struct session *session_create(struct hub *hub, struct net_conn *conn, size_t ma
     s->hub = hub;
     s->state = SESSION_NEW;
     s->created_ms = now_ms;
+    s->last_rx_ms = now_ms;
     s->q_max_frames = max_frames;
     s->q_max_bytes = max_bytes;
     s->tokens = PROTO_RATE_BURST;
@@ -193,6 +194,7 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
     struct proto_cmd cmd;
     char msg[160] = "";
     metrics.frames_in++;
+    s->last_rx_ms = net_now_ms();
     if (s->state == SESSION_CLOSING)
         return;
     if (s->state == SESSION_NEW) {

@@ -35,6 +35,7 @@ struct session {
     struct hub *hub;
     enum session_state state;
     int64_t created_ms;
+    int64_t last_rx_ms;          /* last message received (idle timeout) */
 
     /* send queue: ring of frame references */
     struct frame **q;
