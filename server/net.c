@@ -181,6 +181,7 @@ static int http_simple(struct lws *wsi, struct http_pss *p, int status, const ch
         return -1;
     int n = snprintf(body, cap, "{\"error\":\"%s\",\"message\":\"%s\"}",
                      status == 404 ? "not_found" : status == 413 ? "too_large" : "bad_request", msg);
+    /* (411 is a bad_request too: the request is fine but for its framing.) */
     return http_respond(wsi, p, status, "application/json", body, (size_t)n);
 }
 
@@ -292,6 +293,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
                 return http_simple(wsi, p, 413, "the body is larger than --max-body");
             return 0; /* wait for the body */
         }
+        char te[32] = "";
+        /* lws 4.1 does not read chunked request bodies: say so plainly. */
+        if (lws_hdr_copy(wsi, te, sizeof te, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0 && strstr(te, "chunked"))
+            return http_simple(wsi, p, 411, "send the body with a Content-Length, not chunked");
         return handle_api(wsi, p);
     }
     case LWS_CALLBACK_HTTP_BODY:

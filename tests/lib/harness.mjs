@@ -34,9 +34,9 @@ export async function startServer(opts = {}) {
   const adminKey = opts.adminKey || randomBytes(16).toString('hex');
   fs.writeFileSync(path.join(dir, 'secret'), secret, { mode: 0o600 });
   fs.writeFileSync(path.join(dir, 'admin-key'), adminKey, { mode: 0o600 });
-  const args = ['--listen', opts.listen || '127.0.0.1:0',
-    '--secret-file', path.join(dir, 'secret'),
-    '--admin-key-file', path.join(dir, 'admin-key')];
+  const args = ['--listen', opts.listen || '127.0.0.1:0'];
+  if (opts.secretFile !== false) args.push('--secret-file', path.join(dir, 'secret'));
+  if (opts.adminKeyFile !== false) args.push('--admin-key-file', path.join(dir, 'admin-key'));
   if (opts.dataDir !== false) args.push('--data-dir', path.join(dir, 'data'));
   args.push(...(opts.args || []));
   const proc = spawn(opts.bin || serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
@@ -58,6 +58,7 @@ export async function startServer(opts = {}) {
   const ws = url.replace(/^http/, 'ws') + '/ws';
   const server = {
     proc, dir, secret, adminKey, http, ws, exited,
+    clientOptions: opts.clientOptions || {},
     get log() { return log; },
     token: (claims, o) => mintToken(secret, claims, o),
     api: (method, p, body, headers = {}) => api(http, adminKey, method, p, body, headers),
@@ -86,6 +87,9 @@ export async function api(base, adminKey, method, p, body, headers = {}) {
 export class Client {
   constructor(url, { protocol = 'rostrum.v1', ...wsOpts } = {}) {
     this.messages = [];
+    this.log = []; // every message ever received, never spliced (see waitFor)
+    this.lastSeq = null; // seq of the last event (or welcome) received
+    this.seqErrors = []; // gaps and duplicates seen in live events
     this.waiters = [];
     this.closed = null;
     this.ws = new WebSocket(url, protocol === null ? [] : protocol, { perMessageDeflate: false, ...wsOpts });
@@ -103,12 +107,65 @@ export class Client {
       let m;
       try { m = JSON.parse(data.toString()); } catch { m = { unparsable: data.toString(), isBinary }; }
       this.messages.push(m);
+      this.log.push(m);
+      this._track(m);
       this._wake();
     });
     this.ws.on('error', () => {});
   }
 
   _wake() { for (const w of this.waiters.splice(0)) w(); }
+
+  _track(m) {
+    if (!m || typeof m !== 'object') return;
+    if (m.type === 'welcome' && typeof m.seq === 'number') {
+      this.lastSeq = m.seq;
+    } else if (m.type === 'event' && typeof m.seq === 'number') {
+      if (this.lastSeq !== null && m.seq !== this.lastSeq + 1) {
+        this.seqErrors.push(`event ${m.name} seq ${m.seq} after seq ${this.lastSeq}`);
+      }
+      if (this.lastSeq === null || m.seq > this.lastSeq) this.lastSeq = m.seq;
+    }
+  }
+
+  // Index in this.log where the next message will land.
+  mark() { return this.log.length; }
+
+  // Resolves with the first message in this.log at index >= from that
+  // matches pred, without consuming anything (next() consumes); rejects
+  // after ms or when the connection closes first.
+  async waitFor(pred = () => true, ms = 5000, from = 0) {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      for (let i = from; i < this.log.length; i++) if (pred(this.log[i])) return this.log[i];
+      from = Math.max(from, this.log.length);
+      if (this.closed) throw new Error(`closed ${this.closed.code} while waiting; log tail: ${JSON.stringify(this.log.slice(-10)).slice(0, 2000)}`);
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`timeout waiting; log tail: ${JSON.stringify(this.log.slice(-10)).slice(0, 2000)}`);
+      await new Promise((resolve) => { const t = setTimeout(resolve, left); this.waiters.push(() => { clearTimeout(t); resolve(); }); });
+    }
+  }
+
+  // Waits for the event named name (and matching pred) at log index >= from.
+  waitEvent(name, pred = () => true, ms = 5000, from = 0) {
+    return this.waitFor((m) => m.type === 'event' && m.name === name && pred(m), ms, from);
+  }
+
+  // Messages received since mark (a copy).
+  since(mark) { return this.log.slice(mark); }
+
+  // Events in this.log since mark, optionally only those named name.
+  eventsSince(mark, name) {
+    return this.log.slice(mark).filter((m) => m.type === 'event' && (name === undefined || m.name === name));
+  }
+
+  // A barrier: sends a ping and waits for its pong, so that everything the
+  // server queued for this connection before it read the ping has arrived.
+  async sync(ms = 5000) {
+    const at = this.mark();
+    this.send({ type: 'ping' });
+    return this.waitFor((m) => m.type === 'pong', ms, at);
+  }
 
   send(obj) { this.ws.send(typeof obj === 'string' ? obj : JSON.stringify(obj)); }
 
@@ -141,7 +198,7 @@ export class Client {
 let idc = 0;
 // Connects, joins with token and returns { client, welcome }.
 export async function join(server, claims, extra = {}) {
-  const c = new Client(server.ws);
+  const c = new Client(server.ws, server.clientOptions || {});
   await c.opened;
   c.send({ type: 'join', token: typeof claims === 'string' ? claims : server.token(claims), ...extra });
   const welcome = await c.next((m) => m.type === 'welcome' || m.type === 'error');
@@ -159,4 +216,102 @@ export async function createRoom(server, body) {
   const res = await server.api('POST', '/api/rooms', body);
   if (res.status !== 201) throw new Error(`create room: ${res.status} ${res.text}`);
   return res.json;
+}
+
+// ---- additions for tests/system (additive; the helpers above are unchanged) ----
+
+let actc = 0;
+// Sends a command with a fresh id and resolves with { reply, before, events }:
+// the ack/error, the messages this connection received between sending and
+// the reply, and the events among them. Nothing is consumed from the queue
+// that next() reads.
+export async function act(client, obj, ms = 5000) {
+  const id = `a${++actc}`;
+  const at = client.mark();
+  client.send({ ...obj, id });
+  const reply = await client.waitFor((m) => (m.type === 'ack' || m.type === 'error') && m.id === id, ms, at);
+  const before = client.log.slice(at, client.log.indexOf(reply, at));
+  return { reply, before, events: before.filter((m) => m.type === 'event'), id };
+}
+
+let roomc = 0;
+// Creates a room with a fresh id; spec may give title, agenda, settings.
+export async function newRoom(server, spec = {}) {
+  const id = spec.id || `t${process.pid}-${++roomc}-${randomBytes(3).toString('hex')}`;
+  const body = {
+    id,
+    title: spec.title || `Test room ${id}`,
+    agenda: spec.agenda || [{ id: 'q1', title: 'First question' }, { id: 'q2', title: 'Second question' }],
+    ...(spec.settings ? { settings: spec.settings } : {}),
+  };
+  return createRoom(server, body);
+}
+
+// Claims for sub in room with role; extra adds delegation, category, etc.
+export function claims(room, role, sub, extra = {}) {
+  return { sub, name: extra.name || `Name of ${sub}`, room, role, ...extra };
+}
+
+// Connects and joins, failing unless the reply is a welcome.
+// Resolves with { c, w } (client and welcome).
+export async function enter(server, room, role, sub, extra = {}, joinExtra = {}) {
+  const { client, welcome } = await join(server, claims(room, role, sub, extra), joinExtra);
+  if (welcome.type !== 'welcome') throw new Error(`join ${sub} as ${role}: ${JSON.stringify(welcome)}`);
+  return { c: client, w: welcome };
+}
+
+// Opens a connection, sends frame (an object or raw string; null sends
+// nothing) as the first frame, and waits for the close. Resolves with
+// { close: {code, reason}, messages, ms } where ms is the time from open to close.
+export async function firstFrameClose(server, frame, ms = 5000) {
+  const c = new Client(server.ws, server.clientOptions || {});
+  await c.opened;
+  const t0 = Date.now();
+  if (frame !== null) c.send(frame);
+  const close = await c.waitClose(ms);
+  return { close, messages: c.log, ms: Date.now() - t0 };
+}
+
+// Resolves when the server's output matches re (a RegExp), with the match.
+export async function waitLog(server, re, ms = 5000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const m = server.log.match(re);
+    if (m) return m;
+    if (Date.now() > deadline) throw new Error(`server output never matched ${re}:\n${server.log}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+// Runs the server binary with args to completion (for --help and bad flags).
+export function runServer(args, { ms = 10000, env = {}, bin } = {}) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(bin || serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } });
+    live.add(p);
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => { stdout += d; });
+    p.stderr.on('data', (d) => { stderr += d; });
+    const t = setTimeout(() => { p.kill('SIGKILL'); reject(new Error(`${args.join(' ')} did not exit in ${ms} ms:\n${stdout}${stderr}`)); }, ms);
+    p.on('error', (e) => { clearTimeout(t); reject(e); });
+    p.on('exit', (code, signal) => { live.delete(p); clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
+  });
+}
+
+// The claims of a JWT (no verification).
+export function decodeToken(token) {
+  return JSON.parse(Buffer.from(token.split('.')[1], 'base64url').toString());
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// Stops the server with SIGTERM and checks that it drained and exited 0
+// without a sanitizer report (the system suite runs the ASan+UBSan build).
+export async function stopChecked(server) {
+  const { code, signal } = await server.stop('SIGTERM');
+  const tail = server.log.slice(-4000);
+  if (signal !== null || code !== 0) throw new Error(`server exited with code ${code}, signal ${signal}:\n${tail}`);
+  if (/AddressSanitizer|LeakSanitizer|UndefinedBehaviorSanitizer|runtime error:/.test(server.log)) {
+    throw new Error(`sanitizer report in the server output:\n${tail}`);
+  }
 }
