@@ -120,6 +120,11 @@ struct backend_ops {
      * leaving (NULL) to the other nodes. */
     void (*presence)(struct backend *b, const char *room_id, const char *conn_id, bool observer,
                      const json_t *participant);
+    /* Makes sure the room's events up to the store's current seq have been
+     * delivered (a node's copy may lag behind the store by the time a
+     * publish takes), then calls cb: OK, or UNAVAILABLE. For refusals,
+     * which must be decided on the room as it is, not as it was. */
+    void (*sync)(struct backend *b, const char *room_id, backend_done_cb cb, void *arg);
     /* Called every 100 ms: timers (reconnects, timeouts, heartbeats). */
     void (*tick)(struct backend *b, int64_t now_ms);
 };

@@ -56,16 +56,21 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
+/* ARGV[2] is a deadline (ms, the node's clock): a commit that reaches Redis
+ * after the node gave up on it (and told the client "unavailable") must not
+ * happen, e.g. when Redis was frozen and runs its backlog later. */
 static const char commit_lua[] =
+    "local t = redis.call('TIME')\n"
+    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-2, 0} end\n"
     "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))\n"
     "if seq == nil then return {-1, 0} end\n"
     "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
-    "for i = 3, #ARGV do\n"
+    "for i = 4, #ARGV do\n"
     "  seq = seq + 1\n"
     "  redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[i])\n"
     "  redis.call('PUBLISH', KEYS[3], ARGV[i])\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'seq', seq, 'snapshot', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'seq', seq, 'snapshot', ARGV[3])\n"
     "return {1, seq}\n";
 
 static const char create_lua[] =
@@ -1026,6 +1031,9 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
                 return;
             }
             res = BACKEND_CONFLICT;
+        } else if (status == -2) {
+            log_warn("room %s: a commit reached redis after its deadline and was dropped", x->id);
+            res = BACKEND_UNAVAILABLE;
         } else {
             res = BACKEND_NOT_FOUND;
         }
@@ -1042,9 +1050,9 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
 {
     struct redis_backend *b = (struct redis_backend *)base;
     struct done_ctx *x = calloc(1, sizeof *x);
-    char ks[200], kl[200], kc[200], exp[32];
-    const char *argv[7 + ROOM_MAX_EVENTS];
-    size_t lens[7 + ROOM_MAX_EVENTS];
+    char ks[200], kl[200], kc[200], exp[32], deadline[32];
+    const char *argv[9 + ROOM_MAX_EVENTS];
+    size_t lens[9 + ROOM_MAX_EVENTS];
     (void)state;
     /* The sequenced state only: the directory lives in the members hash,
      * and a plenary's observers would make every commit heavy. */
@@ -1083,15 +1091,19 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     argv[4] = kl;
     argv[5] = kc;
     argv[6] = exp;
-    for (int i = 0; i < 7; i++)
+    /* A little less than the node's own timeout: when the node says
+     * "unavailable", Redis will not commit it any more. */
+    snprintf(deadline, sizeof deadline, "%lld", (long long)(b->now + COMMAND_TIMEOUT_MS - 500));
+    argv[7] = deadline;
+    for (int i = 0; i < 8; i++)
         lens[i] = strlen(argv[i]);
-    argv[7] = snap;
-    lens[7] = strlen(snap);
+    argv[8] = snap;
+    lens[8] = strlen(snap);
     for (size_t i = 0; i < n; i++) {
-        argv[8 + i] = x->texts[i];
-        lens[8 + i] = x->ev[i].len;
+        argv[9 + i] = x->texts[i];
+        lens[9 + i] = x->ev[i].len;
     }
-    command(b, committed, x, (int)(8 + n), argv, lens);
+    command(b, committed, x, (int)(9 + n), argv, lens);
     json_decref(seq_state);
     free(snap);
     return;
@@ -1226,6 +1238,57 @@ static void r_watch(struct backend *base, const char *room_id, bool on, uint64_t
     if (r->watched)
         subscribe(b, kc, false);
     forget(b, r);
+}
+
+struct sync_ctx {
+    char id[PROTO_ROOM_BUF];
+    backend_done_cb cb;
+    void *arg;
+    uint64_t want;
+};
+
+static void sync_filled(struct redis_backend *b, struct rroom *r, void *arg)
+{
+    struct sync_ctx *x = arg;
+    (void)b;
+    x->cb(x->arg, r && r->seq >= x->want ? BACKEND_OK : BACKEND_UNAVAILABLE);
+    free(x);
+}
+
+static void sync_seq(struct redis_backend *b, redisReply *reply, void *arg)
+{
+    struct sync_ctx *x = arg;
+    struct rroom *r = find(b, x->id);
+    if (!r || !reply || reply->type != REDIS_REPLY_STRING) {
+        x->cb(x->arg, BACKEND_UNAVAILABLE);
+        free(x);
+        return;
+    }
+    x->want = strtoull(reply->str, NULL, 10);
+    if (r->seq >= x->want) {
+        x->cb(x->arg, BACKEND_OK);
+        free(x);
+        return;
+    }
+    fill_then(b, r, sync_filled, x);
+}
+
+static void r_sync(struct backend *base, const char *room_id, backend_done_cb cb, void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct sync_ctx *x = calloc(1, sizeof *x);
+    char ks[200];
+    if (!x || !b->up || !find(b, room_id)) {
+        free(x);
+        cb(arg, BACKEND_UNAVAILABLE);
+        return;
+    }
+    snprintf(x->id, sizeof x->id, "%s", room_id);
+    x->cb = cb;
+    x->arg = arg;
+    key(ks, sizeof ks, room_id, "state");
+    const char *argv[] = {"HGET", ks, "seq"};
+    command_v(b, sync_seq, x, 3, argv);
 }
 
 static int r_load(struct backend *base, void (*each)(void *, struct room *, struct room *), void *arg)
@@ -1450,6 +1513,7 @@ static const struct backend_ops redis_ops = {
     .rooms = r_rooms,
     .watch = r_watch,
     .presence = r_presence,
+    .sync = r_sync,
     .tick = r_tick,
 };
 

@@ -36,7 +36,10 @@
 #include "transcript.h"
 
 #define OBSERVER_PRESENCE_MS 1000
-#define COMMIT_TRIES 5
+/* Commits refused by the seq check before a command is given up (then
+ * "unavailable"): each refusal means another node moved the room on, so a
+ * command only fails after this many others got through first. */
+#define COMMIT_TRIES 50
 
 enum cmd_kind { CMD_CLIENT, CMD_CLOCK, CMD_DISCONNECT, CMD_ADMIN_CLOSE };
 
@@ -50,6 +53,7 @@ struct hub_cmd {
     void (*done)(void *arg, int status); /* ADMIN_CLOSE */
     void *arg;
     int tries;
+    bool synced;              /* a refusal was checked against the store's seq */
 };
 
 /* Someone waiting for a room to be opened: a joining session or an admin
@@ -219,7 +223,8 @@ static void recount(struct hub_room *hr)
 {
     if (member_conns_fit(hr) != 0)
         return;
-    memset(hr->member_conns, 0, hr->member_conns_cap * sizeof *hr->member_conns);
+    if (hr->member_conns)
+        memset(hr->member_conns, 0, hr->member_conns_cap * sizeof *hr->member_conns);
     hr->observers = 0;
     for (struct session *s = hr->conns; s; s = s->next) {
         s->is_observer = room_effective_role(hr->state, &s->actor) == PROTO_ROLE_OBSERVER;
@@ -293,12 +298,24 @@ static void presence(struct hub_room *hr, const char *action, const struct room_
                    except);
 }
 
+/* Replies to a command go through session_reply(), which keeps them in
+ * the order of the commands. */
 static void send_ack(struct session *s, const char *id, uint64_t seq)
 {
     size_t len;
     char *txt = proto_encode_ack(id, seq, &len);
     if (txt)
-        session_send_text(s, txt, len);
+        session_reply(s, txt, len);
+    free(txt);
+}
+
+static void send_refusal(struct session *s, const char *id, enum proto_err e, const char *msg)
+{
+    size_t len;
+    char *txt = proto_encode_error(id, e, msg, &len);
+    metrics.errors[e]++;
+    if (txt)
+        session_reply(s, txt, len);
     free(txt);
 }
 
@@ -380,7 +397,7 @@ static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
     if (c->kind != CMD_CLIENT || !c->s)
         return;
     metrics.commands[c->cmd.type][e]++;
-    session_send_error(c->s, c->cmd.id, e, msg && msg[0] ? msg : NULL);
+    send_refusal(c->s, c->cmd.id, e, msg && msg[0] ? msg : NULL);
 }
 
 static void reply_ok(struct hub_cmd *c, uint64_t seq)
@@ -419,7 +436,7 @@ static void commit_done(void *arg, enum backend_result r)
         if (r == BACKEND_OK)
             reply_ok(c, x->last_seq);
         else if (r == BACKEND_CONFLICT)
-            reply_error(c, PROTO_ERR_STALE, "the room kept changing; retry");
+            reply_error(c, PROTO_ERR_UNAVAILABLE, "the room is too busy right now; retry");
         else
             reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
         cmd_free(c);
@@ -515,6 +532,53 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
     return PROTO_ERR_INTERNAL;
 }
 
+struct sync_wait {
+    struct hub *h;
+    struct hub_room *hr;
+    struct hub_cmd *c;
+};
+
+/* The room is now as current here as in the store: decide c again. */
+static void synced(void *arg, enum backend_result r)
+{
+    struct sync_wait *w = arg;
+    struct hub_room *hr = w->hr;
+    struct hub_cmd *c = w->c;
+    struct hub *h = w->h;
+    free(w);
+    hr->inflight = NULL;
+    if (r != BACKEND_OK) {
+        reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
+        cmd_free(c);
+    } else {
+        c->next = hr->q_head;
+        hr->q_head = c;
+        if (!hr->q_tail)
+            hr->q_tail = c;
+    }
+    pump(h, hr);
+}
+
+/* Before a refusal (or an ack without event) with a shared store: this
+ * node's copy may not have the latest events yet (another node's commit
+ * is acknowledged before its publish reaches us). Catch up with the
+ * store's seq, then decide again; returns true when c waits for that. */
+static bool sync_first(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
+{
+    if (!h->shared || c->synced || c->kind != CMD_CLIENT)
+        return false;
+    struct sync_wait *w = calloc(1, sizeof *w);
+    if (!w)
+        return false;
+    c->synced = true;
+    w->h = h;
+    w->hr = hr;
+    w->c = c;
+    hr->inflight = c;
+    h->backend->ops->sync(h->backend, hr->id, synced, w);
+    return true;
+}
+
 static void pump(struct hub *h, struct hub_room *hr)
 {
     if (hr->pumping)
@@ -538,7 +602,10 @@ static void pump(struct hub *h, struct hub_room *hr)
         struct room_events evs = {.n = 0};
         char err[200] = "";
         enum proto_err e = decide(hr, c, &evs, err, sizeof err);
-        if (e != PROTO_OK) {
+        if ((e != PROTO_OK || evs.n == 0) && sync_first(h, hr, c)) {
+            room_events_clear(&evs);
+            continue;
+        } else if (e != PROTO_OK) {
             reply_error(c, e, err);
             cmd_free(c);
         } else if (evs.n == 0) {
@@ -578,7 +645,7 @@ void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     if (!c || !hr || !hr->state) {
         free(c);
         metrics.commands[cmd->type][PROTO_ERR_INTERNAL]++;
-        session_send_error(s, cmd->id, PROTO_ERR_INTERNAL, NULL);
+        send_refusal(s, cmd->id, PROTO_ERR_INTERNAL, NULL);
         return;
     }
     c->s = s;

@@ -20,6 +20,11 @@
 #include "metrics.h"
 #include "net.h"
 
+struct session_slot {
+    char *txt;      /* NULL until the reply is known */
+    size_t len;
+};
+
 #define RATE_ABUSE_REFUSALS 100
 #define RATE_ABUSE_WINDOW_MS 10000
 
@@ -58,6 +63,9 @@ void session_destroy(struct session *s)
     hub_session_closed(s->hub, s);
     drop_queue(s);
     free(s->q);
+    for (size_t i = 0; i < s->slot_len; i++)
+        free(s->slots[(s->slot_head + i) % s->slot_cap].txt);
+    free(s->slots);
     metrics.connections--;
     free(s);
 }
@@ -66,6 +74,16 @@ void session_close(struct session *s, int code, const char *reason, bool flush)
 {
     if (s->state == SESSION_CLOSING)
         return;
+    /* Replies already known go out before the close, even those queued
+     * behind a command the hub has not answered yet: the connection ends
+     * here, that answer would never be sent. */
+    if (flush) {
+        for (size_t i = 0; i < s->slot_len; i++) {
+            struct session_slot *sl = &s->slots[(s->slot_head + i) % s->slot_cap];
+            if (sl->txt)
+                session_send_text(s, sl->txt, sl->len);
+        }
+    }
     s->state = SESSION_CLOSING;
     s->close_code = code;
     snprintf(s->close_reason, sizeof s->close_reason, "%s", reason ? reason : "");
@@ -121,14 +139,77 @@ void session_send_text(struct session *s, const char *json, size_t len)
     frame_unref(f);
 }
 
+/* Appends a slot (txt NULL: the hub's reply is still to come). Takes
+ * ownership of txt. Returns -1 when out of memory. */
+static int slot_push(struct session *s, char *txt, size_t len)
+{
+    if (s->slot_len == s->slot_cap) {
+        size_t cap = s->slot_cap ? s->slot_cap * 2 : 8;
+        struct session_slot *n = malloc(cap * sizeof *n);
+        if (!n)
+            return -1;
+        for (size_t i = 0; i < s->slot_len; i++)
+            n[i] = s->slots[(s->slot_head + i) % s->slot_cap];
+        free(s->slots);
+        s->slots = n;
+        s->slot_head = 0;
+        s->slot_cap = cap;
+    }
+    struct session_slot *sl = &s->slots[(s->slot_head + s->slot_len++) % s->slot_cap];
+    sl->txt = txt;
+    sl->len = len;
+    return 0;
+}
+
+/* Sends the replies at the head that are known. */
+static void slot_flush(struct session *s)
+{
+    while (s->slot_len && s->slots[s->slot_head].txt) {
+        struct session_slot *sl = &s->slots[s->slot_head];
+        session_send_text(s, sl->txt, sl->len);
+        free(sl->txt);
+        s->slot_head = (s->slot_head + 1) % s->slot_cap;
+        s->slot_len--;
+    }
+}
+
+/* A reply known now: sent at once unless replies to earlier commands are
+ * still owed. Takes ownership of txt. */
+static void reply_now(struct session *s, char *txt, size_t len)
+{
+    if (!txt)
+        return;
+    if (s->slot_len == 0 || slot_push(s, txt, len) != 0) {
+        session_send_text(s, txt, len);
+        free(txt);
+    }
+}
+
 void session_send_error(struct session *s, const char *id, enum proto_err e, const char *msg)
 {
-    size_t len;
+    size_t len = 0;
     char *txt = proto_encode_error(id, e, msg, &len);
     metrics.errors[e]++;
-    if (txt)
-        session_send_text(s, txt, len);
-    free(txt);
+    reply_now(s, txt, len);
+}
+
+void session_reply(struct session *s, const char *txt, size_t len)
+{
+    for (size_t i = 0; i < s->slot_len; i++) {
+        struct session_slot *sl = &s->slots[(s->slot_head + i) % s->slot_cap];
+        if (!sl->txt) {
+            sl->txt = malloc(len + 1);
+            if (!sl->txt) {
+                session_close(s, PROTO_CLOSE_POLICY, "out of memory", false);
+                return;
+            }
+            memcpy(sl->txt, txt, len);
+            sl->len = len;
+            slot_flush(s);
+            return;
+        }
+    }
+    session_send_text(s, txt, len); /* no slot: a reply nobody waited for */
 }
 
 size_t session_fill(struct session *s, unsigned char *dst, size_t cap, bool *more)
@@ -250,7 +331,11 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
         free(pong);
         metrics.commands[cmd.type][PROTO_OK]++;
     } else {
-        hub_command(s->hub, s, &cmd);
+        if (slot_push(s, NULL, 0) != 0) {
+            session_close(s, PROTO_CLOSE_POLICY, "out of memory", false);
+        } else {
+            hub_command(s->hub, s, &cmd);
+        }
     }
     proto_cmd_clear(&cmd);
 }

@@ -47,6 +47,12 @@ struct session {
     int close_code;              /* when CLOSING */
     char close_reason[64];
 
+    /* Replies in the order of the commands: a command handed to the hub
+     * takes a slot; replies found at once (a malformed frame, the rate
+     * limit) wait behind the slots before them. */
+    struct session_slot *slots;
+    size_t slot_head, slot_len, slot_cap;
+
     int bad_frames;              /* malformed frames in a row */
     double tokens;               /* rate limit bucket */
     int64_t tokens_ms;
@@ -77,8 +83,12 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
 void session_send(struct session *s, struct frame *f);
 /* Queues a JSON text (copied into a new frame). */
 void session_send_text(struct session *s, const char *json, size_t len);
-/* Queues an error reply. */
+/* Queues an error reply (after the replies still owed to earlier
+ * commands). */
 void session_send_error(struct session *s, const char *id, enum proto_err e, const char *msg);
+/* The hub's reply (ack or error) to the oldest command it was handed by
+ * this session; txt is copied. */
+void session_reply(struct session *s, const char *txt, size_t len);
 
 /* Marks the session for closing with code: with flush, what is queued is
  * sent first; without, it is dropped. The first close decided wins. */

@@ -4,6 +4,7 @@
 import { spawn } from 'node:child_process';
 import { createHmac, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +29,43 @@ export function mintToken(secret, claims, { alg = 'HS256', ttl = 3600, sign = tr
 
 // Starts the server. opts.args: extra flags; opts.dir: reuse a directory
 // (restart on the same --data-dir); opts.dataDir: false to run without one.
+// With ROSTRUM_TEST_BACKEND=redis every server started here runs on the
+// Redis backend: each test directory gets its own redis-server (with an
+// append-only file, so that a restart on the same directory finds its rooms
+// again), started on first use and killed when the test process exits.
+export const redisMode = process.env.ROSTRUM_TEST_BACKEND === 'redis';
+const redises = new Map(); // dir -> { port, proc }
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => { const { port } = srv.address(); srv.close(() => resolve(port)); });
+  });
+}
+
+export async function startRedis(dir, { appendonly = true } = {}) {
+  const known = redises.get(dir);
+  if (known && known.proc.exitCode === null && known.proc.signalCode === null) return known;
+  const port = known ? known.port : await freePort();
+  const rdir = path.join(dir, 'redis');
+  fs.mkdirSync(rdir, { recursive: true });
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', rdir, '--save', '',
+    '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always'], { stdio: 'ignore' });
+  live.add(proc);
+  proc.on('exit', () => live.delete(proc));
+  proc.unref(); // a test file ends when its tests do; the exit hook kills it
+  const entry = { port, proc, url: `redis://127.0.0.1:${port}` };
+  redises.set(dir, entry);
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const up = await new Promise((resolve) => { const c = net.connect(port, '127.0.0.1', () => { c.end(); resolve(true); }); c.on('error', () => resolve(false)); });
+    if (up) return entry;
+    if (Date.now() > deadline) throw new Error('redis-server did not start');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
 export async function startServer(opts = {}) {
   const dir = opts.dir || fs.mkdtempSync(path.join(os.tmpdir(), 'rostrum-test-'));
   const secret = opts.secret || randomBytes(32).toString('hex');
@@ -39,6 +77,10 @@ export async function startServer(opts = {}) {
   if (opts.adminKeyFile !== false) args.push('--admin-key-file', path.join(dir, 'admin-key'));
   if (opts.dataDir !== false) args.push('--data-dir', path.join(dir, 'data'));
   args.push(...(opts.args || []));
+  if (redisMode && !args.includes('--redis') && !opts.noRedis) {
+    const r = await startRedis(dir);
+    args.push('--redis', r.url);
+  }
   const proc = spawn(opts.bin || serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
   live.add(proc);
   let log = '';

@@ -45,7 +45,12 @@ function run(args, { input = '', env = {}, ms = 20000, bin = cli } = {}) {
       reject(new Error(`${path.basename(bin)} ${args.join(' ')} did not exit in ${ms} ms:\n${stdout}\n${stderr}`));
     }, ms);
     p.on('error', (e) => { clearTimeout(t); reject(e); });
-    p.on('exit', (code, signal) => { live.delete(p); clearTimeout(t); resolve({ code, signal, stdout, stderr }); });
+    p.on('exit', (code, signal) => {
+      live.delete(p);
+      clearTimeout(t);
+      if (/Sanitizer|runtime error:/.test(stderr)) reject(new Error(`${path.basename(bin)} ${args.join(' ')}:\n${stderr}`));
+      else resolve({ code, signal, stdout, stderr });
+    });
     p.stdin.on('error', () => {});
     p.stdin.end(input);
   });
@@ -59,7 +64,11 @@ function start(args, env = {}) {
   const h = { p, stdout: '', stderr: '', exited: null };
   p.stdout.on('data', (d) => { h.stdout += d; });
   p.stderr.on('data', (d) => { h.stderr += d; });
-  h.exited = new Promise((resolve) => p.on('exit', (code, signal) => { live.delete(p); resolve({ code, signal }); }));
+  h.exited = new Promise((resolve, reject) => p.on('exit', (code, signal) => {
+    live.delete(p);
+    if (/Sanitizer|runtime error:/.test(h.stderr)) reject(new Error(`rostrum ${args.join(' ')}:\n${h.stderr}`));
+    else resolve({ code, signal });
+  }));
   h.waitFor = async (re, ms = 8000) => {
     const deadline = Date.now() + ms;
     for (;;) {
@@ -99,6 +108,12 @@ test('--help on every command, exit 0; usage errors exit 2', async () => {
   const b = await run(['--help'], { bin: bench });
   assert.equal(b.code, 0);
   for (const word of ['plenary', 'rooms', 'storm', 'idle', '--room', '--source-ips']) assert.ok(b.stdout.includes(word), word);
+  for (const sc of ['plenary', 'rooms', 'storm', 'idle']) {
+    const h = await run([sc, '--help'], { bin: bench });
+    assert.equal(h.code, 0, sc);
+    assert.match(h.stdout, new RegExp(`^Usage: rostrum-bench ${sc} `), sc);
+    assert.match(h.stdout, /--room ID/, sc);
+  }
   for (const args of [[], ['bogus'], ['token'], ['token', '--room', 'x'], ['room'], ['room', 'bogus'],
     ['room', 'list', '--bogus'], ['watch'], ['join', '--url', 'ftp://x'], ['join', server.http]]) {
     const r = await run(args, { env: { ROSTRUM_URL: '', ROSTRUM_TOKEN: '', ROSTRUM_API: '' } });

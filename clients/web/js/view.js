@@ -1,0 +1,58 @@
+// Puts the room's regions together for one role. Observers get no control
+// and no text input at all; delegates get their own panel and the message
+// box; chairs get every moderation control.
+import { el } from './dom.js';
+import { createFloor } from './floor.js';
+import { createDelegatePanel } from './delegate.js';
+import { createQueue } from './queue.js';
+import { createDiscussion } from './discussion.js';
+import { createPeople } from './people.js';
+import { createAgenda } from './agenda.js';
+import { createFloorControls, createMeetingControls, createSettings, createStats, createRemoveDialog } from './chair.js';
+import { renderErrors } from './errors.js';
+
+export function createRoomView(ctx, role) {
+  const chair = role === 'moderator';
+  const delegate = role === 'delegate';
+  const floor = createFloor(ctx);
+  const parts = [floor];
+  let dialog = null;
+  if (chair) {
+    const fc = createFloorControls(ctx);
+    floor.slot.append(fc.node);
+    parts.push(fc);
+    dialog = createRemoveDialog(ctx);
+    ctx.confirmRemove = (p, from) => dialog.open(p, from);
+  }
+  const me = delegate ? createDelegatePanel(ctx) : null;
+  const queue = createQueue(ctx, { chair });
+  const discussion = createDiscussion(ctx, { role });
+  const people = createPeople(ctx, { chair });
+  const agenda = createAgenda();
+  parts.push(...[me, queue, discussion, people, agenda].filter(Boolean));
+
+  // Chair: the agenda sits with the discussion (the left column is long with
+  // the floor controls); others: under the speakers list.
+  const colA = el('div', { class: 'col col-a' }, floor.node, me && me.node, queue.node, chair ? null : agenda.node);
+  const colB = el('div', { class: 'col col-b' }, discussion.node, people.node, chair ? agenda.node : null);
+  let colC = null;
+  if (chair) {
+    const meeting = createMeetingControls(ctx);
+    const settings = createSettings(ctx);
+    const stats = createStats();
+    parts.push(meeting, settings, stats);
+    colC = el('div', { class: 'col col-c' }, meeting.node, stats.node, settings.node);
+  }
+  const node = el('div', { class: `layout layout-${role}` }, colA, colB, colC, dialog && dialog.node);
+
+  let first = true;
+  return {
+    node,
+    update(s) {
+      for (const p of parts) p.update(s);
+      renderErrors(node, s);
+      if (first) { first = false; discussion.scrollToEnd(); }
+    },
+    tick(s) { floor.tick(s); },
+  };
+}

@@ -1,0 +1,236 @@
+/*
+ * fuzz_journal: a room journal file (DATA/rooms/ID.journal) replayed at
+ * start, with server/journal.c itself reading a real file.
+ *
+ * The input is written to a temporary file and replayed with
+ * journal_replay() and a callback that does what backend_memory.c's
+ * replay_record() does (it is static there; this copy must be kept in step
+ * by hand): the first record {"r":"room","state":S} loads with
+ * room_state_from_json, then {"r":"event","event":E} records are read with
+ * room_event_from_json and applied with room_apply, and {"r":"seen",
+ * "member":M} records go to room_participant_seen.
+ *
+ * An input that starts with '!' holds bare JSON lines instead: each gets
+ * its right CRC before it is written, so that the fuzzer's changes inside a
+ * record reach the record's parsing instead of all failing the checksum.
+ *
+ * Checked: the replay never reads out of bounds; a bad tail is cut exactly
+ * after the last good record (a second replay then finds the same records
+ * and cuts nothing); the room that comes back stores and reads back (what
+ * the hub and the Redis backend do with it next), its clock can commit, and
+ * its record renders from the replayed events in every format.
+ */
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fuzz.h"
+#include "journal.h"
+#include "log.h"
+
+static char path[256];
+
+struct replay {
+    struct room *initial;
+    struct room *current;
+    json_t *events; /* the applied events, as stored */
+    long records;
+};
+
+/* backend_memory.c replay_record(), same decisions in the same order. */
+static int replay_record(void *arg, const json_t *rec, const char **why)
+{
+    struct replay *rp = arg;
+    const char *kind = json_string_value(json_object_get(rec, "r"));
+    char err[200] = "";
+    if (!kind) {
+        *why = "record without kind";
+        return -1;
+    }
+    if (!rp->current) {
+        if (strcmp(kind, "room") != 0) {
+            *why = "first record is not the room";
+            return -1;
+        }
+        rp->initial = room_state_from_json(json_object_get(rec, "state"), err, sizeof err);
+        rp->current = rp->initial ? room_clone(rp->initial) : NULL;
+        if (!rp->current) {
+            *why = "room record does not load";
+            return -1;
+        }
+        rp->records++;
+        return 0;
+    }
+    if (strcmp(kind, "event") == 0) {
+        const json_t *ej = json_object_get(rec, "event");
+        struct room_event ev;
+        if (room_event_from_json(ej, &ev) != 0) {
+            *why = "event record does not parse";
+            return -1;
+        }
+        int r = fuzz_apply_checked(rp->current, &ev);
+        room_event_clear(&ev);
+        if (r != 0) {
+            *why = "event does not apply (wrong seq or data)";
+            return -1;
+        }
+        json_array_append(rp->events, (json_t *)ej);
+        rp->records++;
+        return 0;
+    }
+    if (strcmp(kind, "seen") == 0) {
+        const json_t *mj = json_object_get(rec, "member");
+        struct room_actor a;
+        memset(&a, 0, sizeof a);
+        const char *sub = json_string_value(json_object_get(mj, "sub"));
+        const char *name = json_string_value(json_object_get(mj, "name"));
+        const char *del = json_string_value(json_object_get(mj, "delegation"));
+        int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
+        int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
+        if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0) {
+            *why = "bad member record";
+            return -1;
+        }
+        snprintf(a.sub, sizeof a.sub, "%s", sub);
+        snprintf(a.name, sizeof a.name, "%s", name);
+        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
+        a.role = (enum proto_role)role;
+        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
+        room_participant_seen(rp->current, &a);
+        rp->records++;
+        return 0;
+    }
+    *why = "unknown record kind";
+    return -1;
+}
+
+static void write_file(const uint8_t *data, size_t size)
+{
+    int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    FUZZ_CHECK(fd >= 0, "cannot open %s", path);
+    size_t off = 0;
+    while (off < size) {
+        ssize_t w = write(fd, data + off, size - off);
+        FUZZ_CHECK(w > 0, "cannot write %s", path);
+        off += (size_t)w;
+    }
+    close(fd);
+}
+
+static long long file_size(void)
+{
+    struct stat st;
+    FUZZ_CHECK(stat(path, &st) == 0, "cannot stat %s", path);
+    return (long long)st.st_size;
+}
+
+/* The byte after the n-th '\n' of data (0 for n == 0). */
+static size_t end_of_line(const uint8_t *data, size_t size, long n)
+{
+    size_t off = 0;
+    for (long i = 0; i < n; i++) {
+        const uint8_t *nl = memchr(data + off, '\n', size - off);
+        FUZZ_CHECK(nl, "fewer lines than good records");
+        off = (size_t)(nl - data) + 1;
+    }
+    return off;
+}
+
+static void free_replay(struct replay *rp)
+{
+    room_destroy(rp->initial);
+    room_destroy(rp->current);
+    json_decref(rp->events);
+    memset(rp, 0, sizeof *rp);
+}
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+    (void)argc;
+    (void)argv;
+    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    snprintf(path, sizeof path, "%s/rostrum-fuzz-journal-%ld", dir ? dir : "/tmp",
+             (long)getpid());
+    /* A bad tail is logged as a warning on every run: keep errors only. */
+    log_setup("fuzz", LOG_ERROR);
+    return 0;
+}
+
+/* '!' mode: data holds bare JSON lines; each gets its right checksum, so
+ * that the fuzzer's changes to the records get past the CRC. A last line
+ * without '\n' stays without (a truncated record). Returns a new buffer. */
+static uint8_t *with_checksums(const uint8_t *data, size_t size, size_t *outlen)
+{
+    size_t lines = 1;
+    for (size_t i = 0; i < size; i++)
+        lines += data[i] == '\n';
+    uint8_t *out = malloc(size + lines * 9 + 1);
+    FUZZ_CHECK(out, "out of memory");
+    size_t o = 0, off = 0;
+    while (off < size) {
+        const uint8_t *nl = memchr(data + off, '\n', size - off);
+        size_t n = nl ? (size_t)(nl - (data + off)) : size - off;
+        char crc[10];
+        snprintf(crc, sizeof crc, "%08x ", journal_crc32(data + off, n));
+        memcpy(out + o, crc, 9);
+        o += 9;
+        memcpy(out + o, data + off, n);
+        o += n;
+        off += n;
+        if (nl) {
+            out[o++] = '\n';
+            off++;
+        }
+    }
+    *outlen = o;
+    return out;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *input, size_t input_size)
+{
+    struct replay rp;
+    uint8_t *fixed = NULL;
+    const uint8_t *data = input;
+    size_t size = input_size;
+    if (size > 0 && input[0] == '!') {
+        data = fixed = with_checksums(input + 1, size - 1, &size);
+    }
+    memset(&rp, 0, sizeof rp);
+    rp.events = json_array();
+    write_file(data, size);
+
+    long good = journal_replay(path, replay_record, &rp);
+    FUZZ_CHECK(good >= 0, "journal_replay could not read %s", path);
+    FUZZ_CHECK(good == rp.records, "journal_replay counted %ld good records, the callback %ld",
+               good, rp.records);
+    /* Exactly the good records are kept. */
+    size_t keep = end_of_line(data, size, good);
+    FUZZ_CHECK(file_size() == (long long)keep, "the file was cut at %lld, not after record %ld "
+               "(byte %zu)", file_size(), good, keep);
+
+    if (rp.current) {
+        fuzz_check_room(rp.current);
+        fuzz_check_room(rp.initial);
+        FUZZ_CHECK(rp.current->seq == rp.initial->seq + json_array_size(rp.events),
+                   "seq %llu after %zu events from %llu", (unsigned long long)rp.current->seq,
+                   json_array_size(rp.events), (unsigned long long)rp.initial->seq);
+        /* The record the admin API serves for this room. */
+        fuzz_check_transcript(rp.initial, rp.events, true);
+    }
+
+    /* A second start replays the same records and cuts nothing. */
+    struct replay again;
+    memset(&again, 0, sizeof again);
+    again.events = json_array();
+    long good2 = journal_replay(path, replay_record, &again);
+    FUZZ_CHECK(good2 == good, "a second replay found %ld records, the first %ld", good2, good);
+    FUZZ_CHECK(file_size() == (long long)keep, "a second replay cut the file again");
+    FUZZ_CHECK(!rp.current == !again.current &&
+                   (!rp.current || fuzz_room_equal(rp.current, again.current)),
+               "a second replay gives another room");
+    free_replay(&again);
+    free_replay(&rp);
+    free(fixed);
+    return 0;
+}
