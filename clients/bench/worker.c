@@ -35,7 +35,7 @@
 #define RING 65536                  /* closed loop: messages tracked */
 #define PACE_INTERVAL_US (1000000 / 19) /* a delegate stays under the server's 20/s */
 #define PACE_BURST 30               /* ... and under its burst of 40 */
-#define STALL_US (5 * 1000000)      /* closed loop: no completion this long = lost */
+#define STALL_US (10 * 1000000)     /* closed loop: nothing received this long = lost */
 #define QUIET_US (2 * 1000000)      /* drain: no delivery this long = done */
 #define MARKER "#B"
 
@@ -304,12 +304,11 @@ static void on_delivery(struct worker *w, const unsigned char *p, size_t len, in
         return;
     w->r.delivered++;
     w->r.t_last_delivery = now;
+    w->last_progress = now;
     hist_add(&w->r.lat, now > (int64_t)t_sent ? (uint64_t)(now - (int64_t)t_sent) : 0);
     struct inflight *f = &w->ring[id % RING];
-    if (f->id == id && f->count < f->expected && ++f->count == f->expected) {
+    if (f->id == id && f->count < f->expected && ++f->count == f->expected)
         w->in_flight--;
-        w->last_progress = now;
-    }
 }
 
 static void on_text(struct worker *w, struct conn *c, const unsigned char *p, size_t len, int64_t now)
@@ -724,7 +723,7 @@ static void run_messages(struct worker *w, const uint64_t *room_sizes)
             if (throttled)
                 wait = 1000;
             if (w->in_flight >= p->window && now - w->last_progress > STALL_US) {
-                note_error(w, "closed loop stalled: messages lost (no complete delivery in 5 s)");
+                note_error(w, "closed loop stalled: nothing received for 10 s with messages in flight");
                 break;
             }
         } else {

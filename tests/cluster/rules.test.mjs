@@ -46,7 +46,17 @@ async function meeting(settings = {}) {
 
 test('join on either node: welcome shape, you, participants of both nodes, snapshot', withLogs(() => cl, async () => {
   const mt = await meeting();
-  const w = (await enter(cl.nodes[0], mt.room.id, 'delegate', 'it', { delegation: 'Italy', category: 'member_state', name: 'Italia' })).w;
+  // Presence travels between nodes through Redis: wait until node 1 has
+  // heard of everyone who joined elsewhere before comparing its welcome.
+  const until = Date.now() + 5000;
+  for (;;) {
+    const r = (await cl.nodes[0].api('GET', `/api/rooms/${mt.room.id}`)).json;
+    if (r.observers === 1 && r.participants.filter((p) => p.online).length === 3) break;
+    assert.ok(Date.now() < until, `node 1 never saw everyone: ${JSON.stringify(r)}`);
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  const it = await enter(cl.nodes[0], mt.room.id, 'delegate', 'it', { delegation: 'Italy', category: 'member_state', name: 'Italia' });
+  const w = it.w;
   assert.deepEqual(Object.keys(w).sort(), ['epoch', 'events', 'observers', 'participants', 'resumed', 'room', 'seq', 'type', 'you'].sort());
   assert.deepEqual(w.you, { sub: 'it', name: 'Italia', role: 'delegate', delegation: 'Italy', category: 'member_state', online: true, connections: 1, muted: false });
   for (const p of w.participants) assert.deepEqual(Object.keys(p).sort(), PARTICIPANT_KEYS);

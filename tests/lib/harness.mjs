@@ -81,12 +81,19 @@ export async function startServer(opts = {}) {
     const r = await startRedis(dir);
     args.push('--redis', r.url);
   }
-  const proc = spawn(opts.bin || serverBin, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
+  // ROSTRUM_VALGRIND=1: the server runs under valgrind; any invalid access
+  // or definitely lost byte makes it exit 99 (stopChecked then fails).
+  const bin = opts.bin || serverBin;
+  const [cmd, cmdArgs] = process.env.ROSTRUM_VALGRIND
+    ? ['valgrind', ['-q', '--error-exitcode=99', '--leak-check=full', '--errors-for-leak-kinds=definite',
+      '--show-leak-kinds=definite', bin, ...args]]
+    : [bin, args];
+  const proc = spawn(cmd, cmdArgs, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env || {}) } });
   live.add(proc);
   let log = '';
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); }));
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), 10000);
+    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), process.env.ROSTRUM_VALGRIND ? 30000 : 10000);
     const onData = (d) => {
       log += d;
       const m = log.match(/rostrum listening on (https?):\/\/([^\s]+)/);
