@@ -97,8 +97,6 @@ static int kind_of(const char *s)
 static int b_request(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                      char *err, size_t errsz)
 {
-    (void)rs;
-    (void)me;
     int i = 0;
     if (ac > 0 && kind_of(av[0]) >= 0) {
         json_object_set_new(c, "kind", json_string(proto_kind_name((enum proto_kind)kind_of(av[0]))));
@@ -115,7 +113,6 @@ static int b_request(json_t *c, char **av, int ac, const struct roomstate *rs, c
 static int b_reply(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                    char *err, size_t errsz)
 {
-    (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "kind", json_string("reply"));
     if (ac > 0)
         json_object_set_new(c, "lang", json_string(av[0]));
@@ -125,7 +122,6 @@ static int b_reply(json_t *c, char **av, int ac, const struct roomstate *rs, con
 static int b_poo(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                  char *err, size_t errsz)
 {
-    (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "kind", json_string("point_of_order"));
     if (ac > 0)
         json_object_set_new(c, "lang", json_string(av[0]));
@@ -162,7 +158,6 @@ static bool looks_like_request(const struct roomstate *rs, const char *s)
 static int b_grant(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                    char *err, size_t errsz)
 {
-    (void)me; (void)err; (void)errsz;
     if (ac > 0)
         json_object_set_new(c, looks_like_request(rs, av[0]) ? "request_id" : "sub",
                             json_string(av[0]));
@@ -172,7 +167,6 @@ static int b_grant(json_t *c, char **av, int ac, const struct roomstate *rs, con
 static int b_extend(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                     char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me;
     long s;
     if (parse_long(av[0], 1, 3600, &s) != 0)
         return fail(err, errsz, "/extend wants a number of seconds from 1 to 3600");
@@ -183,7 +177,6 @@ static int b_extend(json_t *c, char **av, int ac, const struct roomstate *rs, co
 static int b_move(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                   char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me;
     long pos;
     if (parse_long(av[1], 1, 1000000, &pos) != 0)
         return fail(err, errsz, "/move wants a position from 1 (the head of the list)");
@@ -195,7 +188,6 @@ static int b_move(json_t *c, char **av, int ac, const struct roomstate *rs, cons
 static int b_request_id(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                         char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "request_id", json_string(av[0]));
     return 0;
 }
@@ -203,7 +195,6 @@ static int b_request_id(json_t *c, char **av, int ac, const struct roomstate *rs
 static int b_sub(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                  char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "sub", json_string(av[0]));
     return 0;
 }
@@ -211,7 +202,6 @@ static int b_sub(json_t *c, char **av, int ac, const struct roomstate *rs, const
 static int b_role(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                   char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "sub", json_string(av[0]));
     json_object_set_new(c, "role", json_string(av[1]));
     return 0;
@@ -220,7 +210,6 @@ static int b_role(json_t *c, char **av, int ac, const struct roomstate *rs, cons
 static int b_item(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                   char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me; (void)err; (void)errsz;
     json_object_set_new(c, "item", json_string(av[0]));
     return 0;
 }
@@ -228,7 +217,6 @@ static int b_item(json_t *c, char **av, int ac, const struct roomstate *rs, cons
 static int b_status(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                     char *err, size_t errsz)
 {
-    (void)ac; (void)rs; (void)me;
     if (proto_status_parse(av[0]) < 0)
         return fail(err, errsz, "/status wants open, suspended or closed");
     json_object_set_new(c, "status", json_string(av[0]));
@@ -239,7 +227,6 @@ static int b_status(json_t *c, char **av, int ac, const struct roomstate *rs, co
 static int b_set(json_t *c, char **av, int ac, const struct roomstate *rs, const char *me,
                  char *err, size_t errsz)
 {
-    (void)rs; (void)me;
     json_t *s = json_object();
     for (int i = 0; i < ac; i++) {
         char *eq = strchr(av[i], '=');

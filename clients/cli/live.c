@@ -508,7 +508,6 @@ static void on_tick(void *ud)
 static void on_signal(void *ud, int sig)
 {
     struct live *l = ud;
-    (void)sig;
     if (l->leaving || !l->joined) {
         /* a second Ctrl-C, or nothing to close politely: stop now */
         screen_leave(l);

@@ -82,7 +82,6 @@ static void ended(struct wsc *c, int code, const char *reason)
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct wsc *c = client_of(wsi);
-    (void)user;
     if (!c)
         return 0;
     switch (reason) {
@@ -171,9 +170,6 @@ static int stdin_cb(struct lws *wsi, enum lws_callback_reasons reason, void *use
                     size_t len)
 {
     struct wsc *c = client_of(wsi);
-    (void)user;
-    (void)in;
-    (void)len;
     if (!c)
         return 0;
     switch (reason) {

@@ -63,7 +63,11 @@ fuzz_run() {
     local work="$FUZZ_BUILD/fuzz-work/$t"
     local seeds=("$FUZZ_DIR/corpus/$t")
     mkdir -p "$work" "$art"
-    [ -d "$FUZZ_DIR/crashes/$t" ] && seeds+=("$FUZZ_DIR/crashes/$t")
+    # Saved crashes are regressions: replayed first, unless FUZZ_WITH_CRASHES
+    # is 0 (scripts/fuzz --keep-going, where they would only be found again).
+    if [ "${FUZZ_WITH_CRASHES:-1}" = 1 ] && [ -d "$FUZZ_DIR/crashes/$t" ]; then
+        seeds+=("$FUZZ_DIR/crashes/$t")
+    fi
     FUZZ_LOG="$FUZZ_BUILD/fuzz-$t.log"
     "$FUZZ_BUILD/tests/fuzz/fuzz_$t" -max_total_time="$secs" -print_final_stats=1 \
         -timeout=10 -rss_limit_mb=4096 -dict="$FUZZ_DICT" -artifact_prefix="$art/" \
@@ -111,8 +115,9 @@ FUZZ_SERVER_SRC="server/config.c server/session.c server/hub.c server/frame.c
     tests/fuzz/fuzz_server.c"
 
 # fuzz_coverage TARGET...: line coverage of the parsers reached by each
-# target's whole corpus (seeds, what fuzzing found, saved crashes), with
-# clang's source-based coverage in FUZZ_BUILD/coverage. Prints llvm-cov's
+# target's whole corpus (seeds and what fuzzing found), with
+# clang's source-based coverage in FUZZ_BUILD/coverage (saved crashes are
+# not replayed: the first would end the run). Prints llvm-cov's
 # per-file table for the server's sources and sets FUZZ_COV_LINES to the
 # TOTAL line coverage ("85.12%").
 fuzz_coverage() {
@@ -129,8 +134,7 @@ fuzz_coverage() {
             -o "$dir/fuzz_$t") || return 1
         local inputs=("$FUZZ_DIR/corpus/$t")
         [ -d "$FUZZ_BUILD/fuzz-work/$t" ] && inputs+=("$FUZZ_BUILD/fuzz-work/$t")
-        [ -d "$FUZZ_DIR/crashes/$t" ] && inputs+=("$FUZZ_DIR/crashes/$t")
-        # Crashing inputs stop the run; they are not needed for coverage.
+        # Saved crashes are left out: the first would stop the run.
         LLVM_PROFILE_FILE="$dir/$t.profraw" "$dir/fuzz_$t" -runs=0 "${inputs[@]}" \
             >"$dir/$t.log" 2>&1 || echo "coverage run of $t stopped early (see $dir/$t.log)" >&2
         objs+=(-object "$dir/fuzz_$t")

@@ -14,22 +14,31 @@
  * its right CRC before it is written, so that the fuzzer's changes inside a
  * record reach the record's parsing instead of all failing the checksum.
  *
+ * Phase 2 loads the same file the way the server starts: the memory
+ * backend on a data directory holding it (backend_memory_create, load, and
+ * record for the meeting record), so that backend_memory.c's own
+ * replay_record runs too, and the copy above is checked to be in step
+ * with it (both load the same room, or neither does).
+ *
  * Checked: the replay never reads out of bounds; a bad tail is cut exactly
  * after the last good record (a second replay then finds the same records
  * and cuts nothing); the room that comes back stores and reads back (what
  * the hub and the Redis backend do with it next), its clock can commit, and
  * its record renders from the replayed events in every format.
  */
+#include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backend.h"
 #include "fuzz.h"
 #include "journal.h"
 #include "log.h"
 
-static char path[256];
+/* DIR/rooms/fuzz-room.journal, DIR the data directory of phase 2. */
+static char dir[256], path[300];
 
 struct replay {
     struct room *initial;
@@ -145,15 +154,76 @@ static void free_replay(struct replay *rp)
     memset(rp, 0, sizeof *rp);
 }
 
+/* ---- phase 2: the memory backend's own loading ---- */
+
+struct loaded {
+    struct room *initial, *current;
+    int rooms;
+};
+
+static void on_events(void *arg, const char *room_id, const struct backend_event *ev, size_t n)
+{
+    (void)arg;
+    (void)room_id;
+    (void)ev;
+    (void)n;
+}
+
+static void each_room(void *arg, struct room *initial, struct room *current)
+{
+    struct loaded *l = arg;
+    l->rooms++;
+    room_destroy(l->initial);
+    room_destroy(l->current);
+    l->initial = initial;
+    l->current = current;
+}
+
+static void load_with_backend(const struct replay *copy)
+{
+    struct backend_sink sink = {.on_events = on_events};
+    struct backend *b = backend_memory_create(dir, &sink);
+    struct loaded l = {0};
+    FUZZ_CHECK(b, "backend_memory_create(%s) failed", dir);
+    int n = b->ops->load(b, each_room, &l);
+    FUZZ_CHECK(n == l.rooms && n <= 1, "load returned %d for %d rooms", n, l.rooms);
+    FUZZ_CHECK(!l.current == !copy->current,
+               "backend_memory.c loads %s room, this target's copy of replay_record %s "
+               "(keep the copy in step)", l.current ? "a" : "no", copy->current ? "one" : "none");
+    if (l.current) {
+        FUZZ_CHECK(fuzz_room_equal(l.current, copy->current) &&
+                       fuzz_room_equal(l.initial, copy->initial),
+                   "backend_memory.c loads another room than this target's copy of "
+                   "replay_record (keep the copy in step)");
+        /* GET /api/rooms/ID/transcript: the record from the backend. */
+        const struct room *initial = NULL;
+        json_t *events = b->ops->record(b, l.current->id, &initial);
+        FUZZ_CHECK(events && initial, "no record for a loaded room");
+        FUZZ_CHECK(json_array_size(events) == l.current->seq - initial->seq,
+                   "the record holds %zu events for seqs %llu..%llu", json_array_size(events),
+                   (unsigned long long)initial->seq, (unsigned long long)l.current->seq);
+        fuzz_check_transcript(initial, events, true);
+        json_decref(events);
+    }
+    room_destroy(l.initial);
+    room_destroy(l.current);
+    backend_destroy(b);
+}
+
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
     (void)argc;
     (void)argv;
-    const char *dir = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
-    snprintf(path, sizeof path, "%s/rostrum-fuzz-journal-%ld", dir ? dir : "/tmp",
-             (long)getpid());
-    /* A bad tail is logged as a warning on every run: keep errors only. */
-    log_setup("fuzz", LOG_ERROR);
+    const char *tmp = access("/dev/shm", W_OK) == 0 ? "/dev/shm" : getenv("TMPDIR");
+    snprintf(dir, sizeof dir, "%s/rostrum-fuzz-journal-%ld", tmp ? tmp : "/tmp", (long)getpid());
+    snprintf(path, sizeof path, "%s/rooms/fuzz-room.journal", dir);
+    FUZZ_CHECK(mkdir(dir, 0700) == 0 || errno == EEXIST, "cannot create %s", dir);
+    char rooms[300];
+    snprintf(rooms, sizeof rooms, "%s/rooms", dir);
+    FUZZ_CHECK(mkdir(rooms, 0700) == 0 || errno == EEXIST, "cannot create %s", rooms);
+    /* A bad tail is logged on every run, a journal without a room as an
+     * error: print nothing. */
+    log_setup("fuzz", (enum log_level)(LOG_ERROR + 1));
     return 0;
 }
 
@@ -230,6 +300,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *input, size_t input_size)
                    (!rp.current || fuzz_room_equal(rp.current, again.current)),
                "a second replay gives another room");
     free_replay(&again);
+
+    load_with_backend(&rp);
     free_replay(&rp);
     free(fixed);
     return 0;
