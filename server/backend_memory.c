@@ -18,16 +18,14 @@
 #include <sys/stat.h>
 
 #include "backend.h"
+#include "eventlog.h"
 #include "journal.h"
 #include "log.h"
 
 struct mem_room {
     char id[PROTO_ROOM_BUF];
     struct room *initial;
-    uint64_t seq;
-    char **ev;       /* ev[i] is the event with seq i + 1 */
-    size_t *ev_len;
-    size_t cap;
+    struct eventlog log;
     struct journal *journal;
 };
 
@@ -50,10 +48,7 @@ static void mem_room_free(struct mem_room *r)
 {
     if (!r)
         return;
-    for (uint64_t i = 0; i < r->seq; i++)
-        free(r->ev[i]);
-    free(r->ev);
-    free(r->ev_len);
+    eventlog_clear(&r->log);
     room_destroy(r->initial);
     journal_close(r->journal);
     free(r);
@@ -70,31 +65,6 @@ static int add_room(struct mem_backend *m, struct mem_room *r)
         m->cap_rooms = cap;
     }
     m->rooms[m->n_rooms++] = r;
-    return 0;
-}
-
-static int push_event(struct mem_room *r, const char *json, size_t len)
-{
-    if (r->seq == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        char **ev = realloc(r->ev, cap * sizeof *ev);
-        if (!ev)
-            return -1;
-        r->ev = ev;
-        size_t *el = realloc(r->ev_len, cap * sizeof *el);
-        if (!el)
-            return -1;
-        r->ev_len = el;
-        r->cap = cap;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, json, len);
-    copy[len] = '\0';
-    r->ev[r->seq] = copy;
-    r->ev_len[r->seq] = len;
-    r->seq++;
     return 0;
 }
 
@@ -148,7 +118,7 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             return -1;
         }
         char *s = json_dumps(ej, JSON_COMPACT);
-        if (!s || push_event(rp->mr, s, strlen(s)) != 0) {
+        if (!s || eventlog_push(&rp->mr->log, s, strlen(s)) != 0) {
             free(s);
             *why = "out of memory";
             return -1;
@@ -157,24 +127,10 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
         return 0;
     }
     if (strcmp(kind, "seen") == 0) {
-        const json_t *mj = json_object_get(rec, "member");
-        struct room_actor a;
-        memset(&a, 0, sizeof a);
-        const char *sub = json_string_value(json_object_get(mj, "sub"));
-        const char *name = json_string_value(json_object_get(mj, "name"));
-        const char *del = json_string_value(json_object_get(mj, "delegation"));
-        int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
-        int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
-        if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0) {
+        if (room_participant_seen_json(rp->current, json_object_get(rec, "member")) != 0) {
             *why = "bad member record";
             return -1;
         }
-        snprintf(a.sub, sizeof a.sub, "%s", sub);
-        snprintf(a.name, sizeof a.name, "%s", name);
-        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
-        a.role = (enum proto_role)role;
-        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
-        room_participant_seen(rp->current, &a);
         return 0;
     }
     *why = "unknown record kind";
@@ -218,7 +174,7 @@ static int mem_load(struct backend *b, void (*each)(void *, struct room *, struc
             continue;
         }
         log_info("room %s: replayed %llu events from %s", rp.mr->id,
-                 (unsigned long long)rp.mr->seq, rp.path);
+                 (unsigned long long)rp.mr->log.seq, rp.path);
         struct room *initial = room_clone(rp.mr->initial);
         each(arg, initial, rp.current);
         count++;
@@ -282,7 +238,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         res = BACKEND_NOT_FOUND;
         goto done;
     }
-    if (r->seq != expected_seq) {
+    if (r->log.seq != expected_seq) {
         res = BACKEND_CONFLICT;
         goto done;
     }
@@ -303,7 +259,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (push_event(r, ev[i].json, ev[i].len) != 0) {
+        if (eventlog_push(&r->log, ev[i].json, ev[i].len) != 0) {
             /* Already journaled: a restart would replay it. Memory is gone,
              * which is fatal for this process's view of the room. */
             log_error("room %s: out of memory storing event %llu", room_id,
@@ -324,30 +280,12 @@ done:
 static void mem_history(struct backend *b, const char *room_id, uint64_t since, size_t limit,
                         backend_history_cb cb, void *arg)
 {
-    struct mem_backend *m = (struct mem_backend *)b;
-    struct mem_room *r = find(m, room_id);
-    if (!r || since > r->seq) {
+    struct mem_room *r = find((struct mem_backend *)b, room_id);
+    if (!r) {
         cb(arg, BACKEND_NOT_FOUND, NULL, 0);
         return;
     }
-    size_t n = (size_t)(r->seq - since);
-    uint64_t first = since;
-    if (n > limit) {
-        first = r->seq - limit;
-        n = limit;
-    }
-    struct backend_event *ev = n ? calloc(n, sizeof *ev) : NULL;
-    if (n && !ev) {
-        cb(arg, BACKEND_UNAVAILABLE, NULL, 0);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ev[i].seq = first + i + 1;
-        ev[i].json = r->ev[first + i];
-        ev[i].len = r->ev_len[first + i];
-    }
-    cb(arg, BACKEND_OK, ev, n);
-    free(ev);
+    eventlog_history(&r->log, since, limit, cb, arg);
 }
 
 static void mem_save_member(struct backend *b, const char *room_id, const json_t *member)
@@ -364,21 +302,11 @@ static void mem_save_member(struct backend *b, const char *room_id, const json_t
 
 static json_t *mem_record(struct backend *b, const char *room_id, const struct room **initial)
 {
-    struct mem_backend *m = (struct mem_backend *)b;
-    struct mem_room *r = find(m, room_id);
+    struct mem_room *r = find((struct mem_backend *)b, room_id);
     if (!r)
         return NULL;
-    json_t *arr = json_array();
-    for (uint64_t i = 0; arr && i < r->seq; i++) {
-        json_error_t err;
-        json_t *e = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
-        if (!e || json_array_append_new(arr, e) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
     *initial = r->initial;
-    return arr;
+    return eventlog_json(&r->log);
 }
 
 /* Every room is handed over at start (mem_load): a room the hub does not

@@ -45,6 +45,7 @@
 #include <hiredis/hiredis.h>
 
 #include "backend.h"
+#include "eventlog.h"
 #include "log.h"
 #include "net.h"
 
@@ -112,10 +113,7 @@ struct rroom {
     char id[PROTO_ROOM_BUF];
     char epoch[PROTO_MAX_EPOCH + 1];
     struct room *initial;
-    uint64_t seq;             /* events kept: ev[i] has seq i + 1 */
-    char **ev;
-    size_t *ev_len;
-    size_t cap;
+    struct eventlog log;      /* every event of the room */
     bool watched;
     bool filling, refill;
     char **local;             /* this node's connections in the room */
@@ -158,13 +156,10 @@ static void rroom_free(struct rroom *r)
 {
     if (!r)
         return;
-    for (uint64_t i = 0; i < r->seq; i++)
-        free(r->ev[i]);
     for (size_t i = 0; i < r->n_local; i++)
         free(r->local[i]);
     free(r->local);
-    free(r->ev);
-    free(r->ev_len);
+    eventlog_clear(&r->log);
     room_destroy(r->initial);
     free(r);
 }
@@ -179,42 +174,17 @@ static void forget(struct redis_backend *b, struct rroom *r)
     rroom_free(r);
 }
 
-static int keep_event(struct rroom *r, const char *json, size_t len)
-{
-    if (r->seq == r->cap) {
-        size_t cap = r->cap ? r->cap * 2 : 64;
-        char **ev = realloc(r->ev, cap * sizeof *ev);
-        if (!ev)
-            return -1;
-        r->ev = ev;
-        size_t *el = realloc(r->ev_len, cap * sizeof *el);
-        if (!el)
-            return -1;
-        r->ev_len = el;
-        r->cap = cap;
-    }
-    char *copy = malloc(len + 1);
-    if (!copy)
-        return -1;
-    memcpy(copy, json, len);
-    copy[len] = '\0';
-    r->ev[r->seq] = copy;
-    r->ev_len[r->seq] = len;
-    r->seq++;
-    return 0;
-}
-
 /* Keeps and delivers events that continue the room's history; returns
  * false at a gap (the caller fills it from the stream). */
 static bool deliver(struct redis_backend *b, struct rroom *r, const struct backend_event *ev, size_t n)
 {
     size_t first = 0;
-    while (first < n && ev[first].seq <= r->seq)
+    while (first < n && ev[first].seq <= r->log.seq)
         first++;
     for (size_t i = first; i < n; i++) {
-        if (ev[i].seq != r->seq + 1)
+        if (ev[i].seq != r->log.seq + 1)
             return false;
-        if (keep_event(r, ev[i].json, ev[i].len) != 0) {
+        if (eventlog_push(&r->log, ev[i].json, ev[i].len) != 0) {
             log_error("room %s: out of memory keeping event %llu", r->id, (unsigned long long)ev[i].seq);
             return false;
         }
@@ -465,7 +435,7 @@ static void filled(struct redis_backend *b, redisReply *reply, void *arg)
     if (r) {
         r->filling = false;
         if (n > 0 && !deliver(b, r, ev, (size_t)n))
-            log_error("room %s: the stream has a gap after seq %llu", r->id, (unsigned long long)r->seq);
+            log_error("room %s: the stream has a gap after seq %llu", r->id, (unsigned long long)r->log.seq);
     }
     free(ev);
     if (x->then)
@@ -492,7 +462,7 @@ static void fill_then(struct redis_backend *b, struct rroom *r,
     x->then = then;
     x->arg = arg;
     key(k, sizeof k, r->id, "log");
-    snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->seq + 1);
+    snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->log.seq + 1);
     r->filling = true;
     const char *argv[] = {"XRANGE", k, from, "+"};
     command_v(b, filled, x, 4, argv);
@@ -557,7 +527,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         ev.seq = s > 0 ? (uint64_t)s : 0;
         if (room->filling) {
-            if (ev.seq > room->seq)
+            if (ev.seq > room->log.seq)
                 room->refill = true;
         } else if (!deliver(b, room, &ev, 1)) {
             fill(b, room);
@@ -777,25 +747,6 @@ static void open_members(struct redis_backend *b, redisReply *r, void *arg)
     }
 }
 
-static void seen_member(struct room *room, const json_t *mj)
-{
-    struct room_actor a;
-    memset(&a, 0, sizeof a);
-    const char *sub = json_string_value(json_object_get(mj, "sub"));
-    const char *name = json_string_value(json_object_get(mj, "name"));
-    const char *del = json_string_value(json_object_get(mj, "delegation"));
-    int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
-    int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
-    if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0)
-        return;
-    snprintf(a.sub, sizeof a.sub, "%s", sub);
-    snprintf(a.name, sizeof a.name, "%s", name);
-    snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
-    a.role = (enum proto_role)role;
-    a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
-    room_participant_seen(room, &a);
-}
-
 /* The stream: parsed when the last reply is in (hiredis frees a reply
  * when its callback returns, so the events are copied). */
 static void open_log(struct redis_backend *b, redisReply *r, void *arg)
@@ -864,8 +815,8 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
         struct room_event re;
         int bad = !j || room_event_from_json(j, &re) != 0;
         json_decref(j);
-        if (bad || ev[i].seq != rr->seq + 1 || room_apply(current, &re) != 0 ||
-            keep_event(rr, ev[i].json, ev[i].len) != 0) {
+        if (bad || ev[i].seq != rr->log.seq + 1 || room_apply(current, &re) != 0 ||
+            eventlog_push(&rr->log, ev[i].json, ev[i].len) != 0) {
             if (!bad)
                 room_event_clear(&re);
             log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
@@ -877,7 +828,7 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
     size_t i;
     const json_t *mj;
     json_array_foreach(x->members, i, mj)
-        seen_member(current, mj);
+        room_participant_seen_json(current, mj);
     rr->initial = initial;
     initial = NULL;
     if (b->n_rooms == b->cap_rooms) {
@@ -1172,49 +1123,21 @@ static void r_save_member(struct backend *base, const char *room_id, const json_
 static void r_history(struct backend *base, const char *room_id, uint64_t since, size_t limit,
                       backend_history_cb cb, void *arg)
 {
-    struct redis_backend *b = (struct redis_backend *)base;
-    struct rroom *r = find(b, room_id);
-    if (!r || since > r->seq) {
+    struct rroom *r = find((struct redis_backend *)base, room_id);
+    if (!r) {
         cb(arg, BACKEND_NOT_FOUND, NULL, 0);
         return;
     }
-    size_t n = (size_t)(r->seq - since);
-    uint64_t first = since;
-    if (n > limit) {
-        first = r->seq - limit;
-        n = limit;
-    }
-    struct backend_event *ev = n ? calloc(n, sizeof *ev) : NULL;
-    if (n && !ev) {
-        cb(arg, BACKEND_UNAVAILABLE, NULL, 0);
-        return;
-    }
-    for (size_t i = 0; i < n; i++) {
-        ev[i].seq = first + i + 1;
-        ev[i].json = r->ev[first + i];
-        ev[i].len = r->ev_len[first + i];
-    }
-    cb(arg, BACKEND_OK, ev, n);
-    free(ev);
+    eventlog_history(&r->log, since, limit, cb, arg);
 }
 
 static json_t *r_record(struct backend *base, const char *room_id, const struct room **initial)
 {
-    struct redis_backend *b = (struct redis_backend *)base;
-    struct rroom *r = find(b, room_id);
+    struct rroom *r = find((struct redis_backend *)base, room_id);
     if (!r)
         return NULL;
-    json_t *arr = json_array();
-    for (uint64_t i = 0; arr && i < r->seq; i++) {
-        json_error_t err;
-        json_t *e = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
-        if (!e || json_array_append_new(arr, e) != 0) {
-            json_decref(arr);
-            return NULL;
-        }
-    }
     *initial = r->initial;
-    return arr;
+    return eventlog_json(&r->log);
 }
 
 static void r_watch(struct backend *base, const char *room_id, bool on, uint64_t from)
@@ -1251,7 +1174,7 @@ static void sync_filled(struct redis_backend *b, struct rroom *r, void *arg)
 {
     struct sync_ctx *x = arg;
     (void)b;
-    x->cb(x->arg, r && r->seq >= x->want ? BACKEND_OK : BACKEND_UNAVAILABLE);
+    x->cb(x->arg, r && r->log.seq >= x->want ? BACKEND_OK : BACKEND_UNAVAILABLE);
     free(x);
 }
 
@@ -1265,7 +1188,7 @@ static void sync_seq(struct redis_backend *b, redisReply *reply, void *arg)
         return;
     }
     x->want = strtoull(reply->str, NULL, 10);
-    if (r->seq >= x->want) {
+    if (r->log.seq >= x->want) {
         x->cb(x->arg, BACKEND_OK);
         free(x);
         return;
@@ -1330,9 +1253,9 @@ static void reset_opened(void *arg, enum backend_result res, struct room *initia
 static struct room *replay(const struct rroom *r)
 {
     struct room *current = room_clone(r->initial);
-    for (uint64_t i = 0; current && i < r->seq; i++) {
+    for (uint64_t i = 0; current && i < r->log.seq; i++) {
         json_error_t err;
-        json_t *j = json_loadb(r->ev[i], r->ev_len[i], 0, &err);
+        json_t *j = json_loadb(r->log.ev[i], r->log.len[i], 0, &err);
         struct room_event re;
         int ok = j && room_event_from_json(j, &re) == 0;
         json_decref(j);
@@ -1359,7 +1282,7 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
     redisReply *epoch = reply->element[0], *seq = reply->element[1];
     bool same = epoch->type == REDIS_REPLY_STRING && strcmp(epoch->str, r->epoch) == 0;
     unsigned long long stored = seq->type == REDIS_REPLY_STRING ? strtoull(seq->str, NULL, 10) : 0;
-    if (same && stored >= r->seq) {
+    if (same && stored >= r->log.seq) {
         free(id);
         return;
     }
@@ -1370,7 +1293,7 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
      * (the first node to do so wins), then read it back as Redis has it and
      * hand it over; clients rejoin. */
     log_warn("room %s: redis lost history of epoch %s (has seq %llu of %llu)", id, r->epoch, stored,
-             (unsigned long long)r->seq);
+             (unsigned long long)r->log.seq);
     if (same || epoch->type == REDIS_REPLY_NIL) {
         struct room *current = replay(r);
         unsigned char raw[8];

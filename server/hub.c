@@ -795,13 +795,6 @@ static void refuse_join(struct session *s, enum proto_err e, const char *msg, in
     session_close(s, close_code, proto_close_reason(close_code), true);
 }
 
-static json_t *member_record(const struct room_actor *a)
-{
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s}", "sub", a->sub, "name", a->name, "role",
-                     proto_role_name(a->role), "category", proto_category_name(a->category),
-                     "delegation", a->delegation);
-}
-
 static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, bool has_since,
                         uint64_t since, bool has_epoch, const char *epoch)
 {
@@ -822,7 +815,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     /* Observers are only counted: keeping them out of the store keeps a
      * plenary's thousands of joins from costing a write each. */
     if (room_participant_seen(hr->state, a) && a->role != PROTO_ROLE_OBSERVER) {
-        json_t *m = member_record(a);
+        json_t *m = room_actor_json(a);
         if (m)
             h->backend->ops->save_member(h->backend, hr->id, m);
         json_decref(m);
@@ -1042,21 +1035,9 @@ static bool remote_add(struct hub *h, struct hub_room *hr, const json_t *msg)
     snprintf(rc->conn, sizeof rc->conn, "%s", conn);
     snprintf(rc->sub, sizeof rc->sub, "%s", sub);
     rc->observer = json_is_true(json_object_get(msg, "observer"));
-    if (!rc->observer) {
-        /* Learn the participant as this node would at a local join. */
-        struct room_actor a;
-        memset(&a, 0, sizeof a);
-        const char *name = json_string_value(json_object_get(p, "name"));
-        const char *del = json_string_value(json_object_get(p, "delegation"));
-        int role = proto_role_parse(json_string_value(json_object_get(p, "role")));
-        int cat = proto_category_parse(json_string_value(json_object_get(p, "category")));
-        snprintf(a.sub, sizeof a.sub, "%s", sub);
-        snprintf(a.name, sizeof a.name, "%s", name ? name : sub);
-        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
-        a.role = role < 0 ? PROTO_ROLE_DELEGATE : (enum proto_role)role;
-        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
-        room_participant_seen(hr->state, &a);
-    }
+    /* Learn the participant as this node would at a local join. */
+    if (!rc->observer)
+        room_participant_seen_json(hr->state, p);
     return true;
 }
 
@@ -1148,7 +1129,7 @@ static void hub_on_reconnect(void *arg)
             char cid[128];
             conn_id(h, s, cid, sizeof cid);
             const struct room_member *m = room_member_find(hr->state, s->actor.sub);
-            json_t *pj = m ? room_member_json(hr->state, m) : member_record(&s->actor);
+            json_t *pj = m ? room_member_json(hr->state, m) : room_actor_json(&s->actor);
             h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
             json_decref(pj);
         }

@@ -823,6 +823,35 @@ fail:
 /* participants                                                       */
 /* ------------------------------------------------------------------ */
 
+json_t *room_actor_json(const struct room_actor *a)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "sub", a->sub, "name", a->name, "role",
+                     proto_role_name(a->role), "category", proto_category_name(a->category),
+                     "delegation", nz(a->delegation));
+}
+
+int room_participant_seen_json(struct room *r, const json_t *record)
+{
+    struct room_actor a;
+    const char *sub = json_string_value(json_object_get(record, "sub"));
+    const char *name = json_string_value(json_object_get(record, "name"));
+    const char *del = json_string_value(json_object_get(record, "delegation"));
+    const json_t *cj = json_object_get(record, "category");
+    int role = proto_role_parse(json_string_value(json_object_get(record, "role")));
+    int cat = cj && !json_is_null(cj) ? proto_category_parse(json_string_value(cj)) : PROTO_CAT_NONE;
+    if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0 || cat < 0 ||
+        (del && del[0] && !proto_valid_name(del)))
+        return -1;
+    memset(&a, 0, sizeof a);
+    copy_str(a.sub, sizeof a.sub, sub);
+    copy_str(a.name, sizeof a.name, name);
+    copy_str(a.delegation, sizeof a.delegation, del);
+    a.role = (enum proto_role)role;
+    a.category = (enum proto_category)cat;
+    room_participant_seen(r, &a);
+    return 0;
+}
+
 bool room_participant_seen(struct room *r, const struct room_actor *a)
 {
     struct room_member *m = member_get(r, a->sub);

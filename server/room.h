@@ -202,6 +202,13 @@ void room_events_clear(struct room_events *out);
  * observers are only remembered for their name). Returns true when the
  * directory changed. */
 bool room_participant_seen(struct room *r, const struct room_actor *a);
+/* The directory record of a participant as stored by the backends:
+ * {"sub","name","role","category","delegation"} (role: the token's). New
+ * reference, NULL on allocation failure. */
+json_t *room_actor_json(const struct room_actor *a);
+/* room_participant_seen() for a stored record (room_actor_json()). Returns
+ * 0, or -1 (nothing recorded) for an invalid record. */
+int room_participant_seen_json(struct room *r, const json_t *record);
 /* Member by sub, or NULL. */
 const struct room_member *room_member_find(const struct room *r, const char *sub);
 /* The role that counts for a: the set_role override, else the token's. */
