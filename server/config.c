@@ -70,6 +70,10 @@ static const char usage[] =
     "  --allowed-origin ORIGIN  a page origin (https://host[:port]) allowed to open\n"
     "                           /ws besides the server's own; repeatable, or comma-\n"
     "                           separated (env ROSTRUM_ALLOWED_ORIGINS)\n"
+    "  --command-rate N         commands per second per connection (default 20)\n"
+    "  --command-burst N        commands in a burst per connection (default 40)\n"
+    "  --max-text-chars N       characters of a message, at most the protocol's 2000\n"
+    "                           (default 2000)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  --help                   this text\n"
     "  --version                the version\n"
@@ -80,7 +84,7 @@ enum {
     OPT_LISTEN = 256, OPT_REDIS, OPT_SECRET, OPT_ADMIN, OPT_CERT, OPT_KEY, OPT_DATA, OPT_NODE,
     OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
     OPT_VERSION, OPT_JOINTO, OPT_IDLETO, OPT_MAXROOMS, OPT_MAXROOMCONNS, OPT_MAXIP, OPT_JOINRATE,
-    OPT_MAXBODY, OPT_ORIGIN,
+    OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT,
 };
 
 static const struct option options[] = {
@@ -107,6 +111,9 @@ static const struct option options[] = {
     {"join-rate", required_argument, NULL, OPT_JOINRATE},
     {"max-body", required_argument, NULL, OPT_MAXBODY},
     {"allowed-origin", required_argument, NULL, OPT_ORIGIN},
+    {"command-rate", required_argument, NULL, OPT_CMDRATE},
+    {"command-burst", required_argument, NULL, OPT_CMDBURST},
+    {"max-text-chars", required_argument, NULL, OPT_MAXTEXT},
     {"help", no_argument, NULL, OPT_HELP},
     {"version", no_argument, NULL, OPT_VERSION},
     {NULL, 0, NULL, 0},
@@ -276,6 +283,9 @@ int config_parse(struct config *c, int argc, char **argv)
     c->max_conns_per_ip = 2000;
     c->join_rate = 500;
     c->max_body = 64 * 1024;
+    c->command_rate = PROTO_RATE_PER_S;
+    c->command_burst = PROTO_RATE_BURST;
+    c->max_text_chars = PROTO_MAX_TEXT_CHARS;
     c->log_level = LOG_INFO;
     set_str(&c->allowed_origins, getenv("ROSTRUM_ALLOWED_ORIGINS"));
     size_t n;
@@ -376,6 +386,27 @@ int config_parse(struct config *c, int argc, char **argv)
             } else {
                 set_str(&c->allowed_origins, optarg);
             }
+            break;
+        case OPT_CMDRATE:
+            if (parse_size(optarg, 1, 100000, &n)) {
+                fprintf(stderr, "rostrum-server: --command-rate must be 1..100000\n");
+                goto fail;
+            }
+            c->command_rate = (double)n;
+            break;
+        case OPT_CMDBURST:
+            if (parse_size(optarg, 1, 100000, &n)) {
+                fprintf(stderr, "rostrum-server: --command-burst must be 1..100000\n");
+                goto fail;
+            }
+            c->command_burst = (double)n;
+            break;
+        case OPT_MAXTEXT:
+            if (parse_size(optarg, 1, PROTO_MAX_TEXT_CHARS, &n)) {
+                fprintf(stderr, "rostrum-server: --max-text-chars must be 1..%d\n", PROTO_MAX_TEXT_CHARS);
+                goto fail;
+            }
+            c->max_text_chars = (long)n;
             break;
         case OPT_LOG:
             if (!strcmp(optarg, "debug")) c->log_level = LOG_DEBUG;

@@ -35,6 +35,8 @@ struct config {
     double join_rate;          /* new WebSockets per second per address (0: no limit) */
     size_t max_body;           /* admin API body bytes */
     char *allowed_origins;     /* comma-separated extra Origins for /ws, or NULL */
+    double command_rate, command_burst; /* per connection */
+    long max_text_chars;       /* <= 2000 (the contract's) */
     int log_level;             /* enum log_level */
 };
 

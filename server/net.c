@@ -56,6 +56,7 @@ struct net {
     unsigned char *wbuf;  /* LWS_PRE + WRITE_CHUNK, shared: one thread */
     struct iplimit *ipl;
     int64_t last_sweep;
+    struct session_limits lim;
 };
 
 static struct net *the_net;
@@ -539,8 +540,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_ESTABLISHED:
         memset(p, 0, sizeof *p);
         lws_get_peer_simple(wsi, p->ip, sizeof p->ip);
-        p->s = session_create(the_net->hub, (struct net_conn *)wsi, the_net->cfg->queue_frames,
-                              the_net->cfg->queue_bytes, net_now_ms());
+        p->s = session_create(the_net->hub, (struct net_conn *)wsi, &the_net->lim, net_now_ms());
         return p->s ? 0 : -1;
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         /* After our own close frame there is nothing to echo: just close. */
@@ -725,6 +725,11 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
         return NULL;
     n->cfg = cfg;
     n->hub = hub;
+    n->lim.queue_frames = cfg->queue_frames;
+    n->lim.queue_bytes = cfg->queue_bytes;
+    n->lim.rate = cfg->command_rate;
+    n->lim.burst = cfg->command_burst;
+    n->lim.max_text_chars = cfg->max_text_chars;
     n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
     n->ipl = iplimit_create(cfg->max_conns_per_ip, cfg->join_rate, cfg->join_rate * 2);
     if (!n->wbuf || !n->ipl)

@@ -28,8 +28,8 @@ struct session_slot {
 #define RATE_ABUSE_REFUSALS 100
 #define RATE_ABUSE_WINDOW_MS 10000
 
-struct session *session_create(struct hub *hub, struct net_conn *conn, size_t max_frames,
-                               size_t max_bytes, int64_t now_ms)
+struct session *session_create(struct hub *hub, struct net_conn *conn,
+                               const struct session_limits *lim, int64_t now_ms)
 {
     struct session *s = calloc(1, sizeof *s);
     if (!s)
@@ -39,9 +39,8 @@ struct session *session_create(struct hub *hub, struct net_conn *conn, size_t ma
     s->state = SESSION_NEW;
     s->created_ms = now_ms;
     s->last_rx_ms = now_ms;
-    s->q_max_frames = max_frames;
-    s->q_max_bytes = max_bytes;
-    s->tokens = PROTO_RATE_BURST;
+    s->lim = lim;
+    s->tokens = lim->burst;
     s->tokens_ms = now_ms;
     metrics.connections++;
     hub_session_opened(hub, s);
@@ -100,7 +99,7 @@ void session_send(struct session *s, struct frame *f)
 {
     if (s->state == SESSION_CLOSING)
         return;
-    if (s->q_len + 1 > s->q_max_frames || s->q_bytes + f->len > s->q_max_bytes) {
+    if (s->q_len + 1 > s->lim->queue_frames || s->q_bytes + f->len > s->lim->queue_bytes) {
         metrics.send_queue_drops++;
         session_close(s, PROTO_CLOSE_POLICY, "too slow", false);
         return;
@@ -243,14 +242,14 @@ bool session_close_due(const struct session *s, int *code, const char **reason)
     return true;
 }
 
-/* Token bucket: PROTO_RATE_PER_S per second, bursts of PROTO_RATE_BURST. */
+/* Token bucket: lim->rate per second, bursts of lim->burst. */
 static bool rate_take(struct session *s, int64_t now)
 {
-    double refill = (double)(now - s->tokens_ms) * PROTO_RATE_PER_S / 1000.0;
+    double refill = (double)(now - s->tokens_ms) * s->lim->rate / 1000.0;
     s->tokens_ms = now;
     s->tokens += refill;
-    if (s->tokens > PROTO_RATE_BURST)
-        s->tokens = PROTO_RATE_BURST;
+    if (s->tokens > s->lim->burst)
+        s->tokens = s->lim->burst;
     if (s->tokens >= 1.0) {
         s->tokens -= 1.0;
         return true;
@@ -310,6 +309,14 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
     }
     s->bad_frames = 0;
     int64_t now = net_now_ms();
+    if (cmd.text && s->lim->max_text_chars < PROTO_MAX_TEXT_CHARS &&
+        proto_utf8_chars(cmd.text, strlen(cmd.text)) > s->lim->max_text_chars) {
+        snprintf(msg, sizeof msg, "field 'text' must be at most %ld characters on this server",
+                 s->lim->max_text_chars);
+        session_send_error(s, cmd.id, PROTO_ERR_TOO_LARGE, msg);
+        proto_cmd_clear(&cmd);
+        return;
+    }
     if (!rate_take(s, now)) {
         session_send_error(s, cmd.id, PROTO_ERR_RATE_LIMITED, NULL);
         metrics.commands[cmd.type][PROTO_ERR_RATE_LIMITED]++;

@@ -23,6 +23,14 @@ struct hub;
 struct hub_room;
 struct net_conn;
 
+/* What one connection may do (from the configuration; borrowed for the
+ * session's life). */
+struct session_limits {
+    size_t queue_frames, queue_bytes; /* send queue bound: close 1008 past it */
+    double rate, burst;               /* commands per second, burst */
+    long max_text_chars;              /* say/announce text (<= the contract's 2000) */
+};
+
 enum session_state {
     SESSION_NEW,      /* waiting for join */
     SESSION_JOINING,  /* join handed to the hub, not answered yet */
@@ -42,7 +50,7 @@ struct session {
     size_t q_head, q_len, q_cap;
     size_t q_bytes;              /* bytes still to send */
     size_t q_off;                /* bytes of the head frame already sent */
-    size_t q_max_frames, q_max_bytes;
+    const struct session_limits *lim;
 
     int close_code;              /* when CLOSING */
     char close_reason[64];
@@ -69,9 +77,9 @@ struct session {
     struct session *u_prev, *u_next;
 };
 
-/* Returns a new session (session_destroy()) or NULL. */
-struct session *session_create(struct hub *hub, struct net_conn *conn, size_t max_frames,
-                               size_t max_bytes, int64_t now_ms);
+/* Returns a new session (session_destroy()) or NULL. lim is borrowed. */
+struct session *session_create(struct hub *hub, struct net_conn *conn,
+                               const struct session_limits *lim, int64_t now_ms);
 /* Leaves the room (presence) and frees everything. NULL is a no-op. */
 void session_destroy(struct session *s);
 

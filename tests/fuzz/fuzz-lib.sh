@@ -107,12 +107,9 @@ fuzz_report() {
         | head -30
 }
 
-# The sources of the fuzz libraries (as in tests/fuzz/meson.build).
-FUZZ_CORE_SRC="protocol/proto.c protocol/codec.c protocol/jwt.c server/room.c server/transcript.c
-    server/journal.c server/log.c tests/fuzz/fuzz_common.c"
-FUZZ_SERVER_SRC="server/config.c server/session.c server/hub.c server/frame.c
-    server/backend_memory.c server/backend_redis.c server/api.c server/metrics.c
-    tests/fuzz/fuzz_server.c"
+# The sources of the fuzz libraries (as tests/fuzz/meson.build reads them).
+FUZZ_CORE_SRC="$("$FUZZ_DIR/sources" "$ROOT" core | tr '\n' ' ') tests/fuzz/fuzz_common.c"
+FUZZ_SERVER_SRC="$("$FUZZ_DIR/sources" "$ROOT" server | tr '\n' ' ') tests/fuzz/fuzz_server.c"
 
 # fuzz_coverage TARGET...: line coverage of the parsers reached by each
 # target's whole corpus (seeds and what fuzzing found), with
@@ -127,7 +124,7 @@ fuzz_coverage() {
     flags=$(pkg-config --cflags --libs jansson openssl hiredis)
     for t in "$@"; do
         local src="$FUZZ_CORE_SRC"
-        case $t in session | api) src="$src $FUZZ_SERVER_SRC" ;; esac
+        case $t in session | api | journal) src="$src $FUZZ_SERVER_SRC" ;; esac
         (cd "$ROOT" && clang -std=c11 -O1 -g -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
             -fsanitize=fuzzer -fprofile-instr-generate -fcoverage-mapping \
             -Iprotocol -Iserver -Itests/fuzz "tests/fuzz/fuzz_$t.c" $src $flags -lm \

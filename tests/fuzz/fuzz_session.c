@@ -133,9 +133,14 @@ static void connect_slot(struct hub *h, unsigned k)
     const struct config *cfg = fuzz_server_config();
     if (slots[k].s)
         return;
+    static struct session_limits lim;
     FUZZ_CHECK(cfg->queue_bytes <= (8u << 20), "queue bound above the drain buffer");
-    slots[k].s = session_create(h, fuzz_server_conn(k), cfg->queue_frames, cfg->queue_bytes,
-                                fuzz_server_clock());
+    lim.queue_frames = cfg->queue_frames;
+    lim.queue_bytes = cfg->queue_bytes;
+    lim.rate = cfg->command_rate;
+    lim.burst = cfg->command_burst;
+    lim.max_text_chars = cfg->max_text_chars;
+    slots[k].s = session_create(h, fuzz_server_conn(k), &lim, fuzz_server_clock());
     FUZZ_CHECK(slots[k].s, "session_create failed");
 }
 
