@@ -88,7 +88,9 @@ struct backend_ops {
     /* Stores a new room (borrowed; copied). */
     void (*create)(struct backend *b, const struct room *initial, backend_done_cb cb, void *arg);
     /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..).
-     * state: the room's new full state (room_state_json(r, true)), borrowed. */
+     * state: the room's new sequenced state (room_state_json(r, false)),
+     * borrowed, or NULL when the events changed no part of it (a store
+     * that keeps a snapshot keeps the one it has). */
     void (*commit)(struct backend *b, const char *room_id, uint64_t expected_seq,
                    const struct backend_event *ev, size_t n, const json_t *state,
                    backend_done_cb cb, void *arg);

@@ -71,7 +71,8 @@ static const char commit_lua[] =
     "  redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[i])\n"
     "  redis.call('PUBLISH', KEYS[3], ARGV[i])\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'seq', seq, 'snapshot', ARGV[3])\n"
+    "redis.call('HSET', KEYS[1], 'seq', seq)\n"
+    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
     "return {1, seq}\n";
 
 static const char create_lua[] =
@@ -1004,16 +1005,11 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     char ks[200], kl[200], kc[200], exp[32], deadline[32];
     const char *argv[9 + ROOM_MAX_EVENTS];
     size_t lens[9 + ROOM_MAX_EVENTS];
-    (void)state;
-    /* The sequenced state only: the directory lives in the members hash,
-     * and a plenary's observers would make every commit heavy. */
-    json_t *seq_state = NULL;
+    /* The sequenced state only: the directory lives in the members hash. */
     char *snap = NULL;
     if (!x || n > ROOM_MAX_EVENTS || !b->up)
         goto fail;
-    seq_state = json_deep_copy(state);
-    json_object_del(seq_state, "members");
-    snap = seq_state ? json_dumps(seq_state, JSON_COMPACT) : NULL;
+    snap = state ? json_dumps(state, JSON_COMPACT) : strdup("");
     if (!snap)
         goto fail;
     x->cb = cb;
@@ -1055,7 +1051,6 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         lens[9 + i] = x->ev[i].len;
     }
     command(b, committed, x, (int)(9 + n), argv, lens);
-    json_decref(seq_state);
     free(snap);
     return;
 fail:
@@ -1063,7 +1058,6 @@ fail:
         for (size_t i = 0; i < n && i < ROOM_MAX_EVENTS; i++)
             free(x->texts[i]);
     free(x);
-    json_decref(seq_state);
     free(snap);
     cb(arg, BACKEND_UNAVAILABLE);
 }

@@ -446,25 +446,31 @@ static void commit_done(void *arg, enum backend_result r)
 }
 
 /* Stamps, encodes and commits decided events for c (which becomes the
- * room's command in flight). */
+ * room's command in flight). An event's "state" carries the snapshot parts
+ * it changes as they are after it: only then is the replica cloned and the
+ * events applied to the clone; a chat message (no part) is encoded from the
+ * replica as it is, since a plenary's directory makes a clone cost. */
 static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd *c)
 {
     struct backend_event bev[ROOM_MAX_EVENTS];
     char *texts[ROOM_MAX_EVENTS] = {0};
     json_t *state = NULL;
     struct commit_ctx *x = calloc(1, sizeof *x);
-    struct room *next = room_clone(hr->state);
+    struct room *next = NULL;
     size_t n;
-    if (!x || !next)
+    bool parts = false;
+    for (n = 0; n < evs->n; n++)
+        parts |= proto_event_parts(evs->ev[n].name) != 0;
+    if (!x || (parts && !(next = room_clone(hr->state))))
         goto fail;
     for (n = 0; n < evs->n; n++) {
-        evs->ev[n].seq = next->seq + 1;
-        if (room_apply(next, &evs->ev[n]) != 0) {
+        evs->ev[n].seq = hr->state->seq + n + 1;
+        if (next && room_apply(next, &evs->ev[n]) != 0) {
             log_error("room %s: decided event %s does not apply", hr->id,
                       proto_event_name(evs->ev[n].name));
             goto fail;
         }
-        json_t *ej = room_event_json(next, &evs->ev[n]);
+        json_t *ej = room_event_json(next ? next : hr->state, &evs->ev[n]);
         texts[n] = ej ? json_dumps(ej, JSON_COMPACT) : NULL;
         json_decref(ej);
         if (!texts[n])
@@ -473,13 +479,14 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         bev[n].json = texts[n];
         bev[n].len = strlen(texts[n]);
     }
-    state = room_state_json(next, true);
-    if (!state)
+    /* A shared store keeps a snapshot of the sequenced state beside the
+     * log, when it changed. */
+    if (h->shared && next && !(state = room_state_json(next, false)))
         goto fail;
     x->h = h;
     x->hr = hr;
     x->c = c;
-    x->last_seq = next->seq;
+    x->last_seq = hr->state->seq + evs->n;
     hr->inflight = c;
     metrics.events_committed += n;
     h->backend->ops->commit(h->backend, hr->id, hr->state->seq, bev, n, state, commit_done, x);

@@ -89,24 +89,10 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
         return 0;
     }
     if (strcmp(kind, "seen") == 0) {
-        const json_t *mj = json_object_get(rec, "member");
-        struct room_actor a;
-        memset(&a, 0, sizeof a);
-        const char *sub = json_string_value(json_object_get(mj, "sub"));
-        const char *name = json_string_value(json_object_get(mj, "name"));
-        const char *del = json_string_value(json_object_get(mj, "delegation"));
-        int role = proto_role_parse(json_string_value(json_object_get(mj, "role")));
-        int cat = proto_category_parse(json_string_value(json_object_get(mj, "category")));
-        if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0) {
+        if (room_participant_seen_json(rp->current, json_object_get(rec, "member")) != 0) {
             *why = "bad member record";
             return -1;
         }
-        snprintf(a.sub, sizeof a.sub, "%s", sub);
-        snprintf(a.name, sizeof a.name, "%s", name);
-        snprintf(a.delegation, sizeof a.delegation, "%s", del ? del : "");
-        a.role = (enum proto_role)role;
-        a.category = cat < 0 ? PROTO_CAT_NONE : (enum proto_category)cat;
-        room_participant_seen(rp->current, &a);
         rp->records++;
         return 0;
     }
