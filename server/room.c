@@ -23,6 +23,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bounds of every stored time, duration and counter: a journal or a Redis
+ * entry is data from outside this process, and arithmetic on values near
+ * INT64_MAX overflows. 2^53 ms is 285,000 years. */
+#define ROOM_MAX_MS (INT64_C(1) << 53)
+#define ROOM_MAX_COUNT 1000000
+
 /* The storage format of room_state_json(); bumped on incompatible change. */
 #define ROOM_STATE_VERSION 1
 /* A floor's limit may grow by extend up to this (24 h): beyond it a chair
@@ -456,11 +462,13 @@ static size_t insert_pos(const struct room *r, const struct room_request *q)
 /* Time spoken on floor f at now: what was spoken before the last
  * (re)start plus the running part. A clock that runs behind started_at
  * (another node's time) counts as zero rather than negative. */
+/* Stored times are bounded (ROOM_MAX_MS), so this cannot overflow; the
+ * clamp keeps it so whatever now is. */
 static int64_t floor_elapsed(const struct room_floor *f, int64_t now)
 {
     int64_t e = f->elapsed_ms;
     if (!f->paused && now > f->started_at)
-        e += now - f->started_at;
+        e += (now < ROOM_MAX_MS ? now : ROOM_MAX_MS) - f->started_at;
     return e;
 }
 
@@ -489,7 +497,7 @@ static int request_from_json(const json_t *j, struct room_request *q)
         !get_category(j, "category", &q->category) ||
         !get_enum(j, "kind", proto_kind_parse, &k) ||
         !get_str(j, "lang", q->lang, sizeof q->lang, true) ||
-        !get_int(j, "at", INT64_MIN, INT64_MAX, &at))
+        !get_int(j, "at", 0, ROOM_MAX_MS, &at))
         return -1;
     q->kind = (enum proto_kind)k;
     q->at = at;
@@ -528,9 +536,9 @@ static int floor_from_json(const json_t *j, struct room_floor *f)
         !get_category(j, "category", &f->category) ||
         !get_enum(j, "kind", proto_kind_parse, &k) ||
         !get_str(j, "request_id", f->request_id, sizeof f->request_id, true) ||
-        !get_int(j, "limit_s", 1, INT_MAX, &limit) ||
-        !get_int(j, "started_at", INT64_MIN, INT64_MAX, &started) ||
-        !get_int(j, "elapsed_ms", 0, INT64_MAX, &elapsed) ||
+        !get_int(j, "limit_s", 1, ROOM_MAX_LIMIT_S, &limit) ||
+        !get_int(j, "started_at", 0, ROOM_MAX_MS, &started) ||
+        !get_int(j, "elapsed_ms", 0, ROOM_MAX_MS, &elapsed) ||
         !get_bool(j, "paused", &f->paused) || !get_bool(j, "time_up", &f->time_up))
         return -1;
     f->active = true;
@@ -1445,17 +1453,23 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
         queue_index(r, q.id) >= 0 || queue_reserve(r, r->queue_len + 1))
         return -1;
     m = member_ensure(r, q.sub, q.name, q.delegation, q.category);
-    if (!m)
+    if (!m || (q.kind == PROTO_KIND_REPLY && m->replies_used >= ROOM_MAX_COUNT))
         return -1;
+    /* Ids are never reused: remember the highest number seen (a stored id
+     * beyond the bound is refused rather than wrapped). */
+    n = 0;
+    if (q.id[0] == 'r') {
+        n = strtoull(q.id + 1, &end, 10);
+        if (*end != '\0')
+            n = 0;
+        else if (n >= (uint64_t)ROOM_MAX_MS)
+            return -1;
+    }
     queue_insert(r, insert_pos(r, &q), &q);
     if (q.kind == PROTO_KIND_REPLY)
         m->replies_used++;
-    /* Ids are never reused: remember the highest number seen. */
-    if (q.id[0] == 'r') {
-        n = strtoull(q.id + 1, &end, 10);
-        if (*end == '\0' && n >= r->next_request && n < UINT64_MAX)
-            r->next_request = n + 1;
-    }
+    if (n >= r->next_request)
+        r->next_request = n + 1;
     return 0;
 }
 
@@ -1515,11 +1529,11 @@ static int ap_floor_ended(struct room *r, const struct room_event *ev)
     struct room_member *m;
     int64_t spoken;
     int why;
-    if (!has_floor_of(r, ev->data) || !get_int(ev->data, "spoken_ms", 0, INT64_MAX, &spoken) ||
+    if (!has_floor_of(r, ev->data) || !get_int(ev->data, "spoken_ms", 0, ROOM_MAX_MS, &spoken) ||
         !get_enum(ev->data, "reason", proto_end_reason_parse, &why))
         return -1;
     m = member_ensure(r, r->floor.sub, r->floor.name, r->floor.delegation, r->floor.category);
-    if (!m)
+    if (!m || m->turns >= ROOM_MAX_COUNT || m->spoken_ms > ROOM_MAX_MS - spoken)
         return -1;
     m->turns++;
     m->spoken_ms += spoken;
@@ -1735,7 +1749,7 @@ int room_event_from_json(const json_t *j, struct room_event *ev)
 
     memset(ev, 0, sizeof *ev);
     if (!json_is_object(j) || !get_int(j, "seq", 0, INT64_MAX, &seq) ||
-        !get_int(j, "ts", INT64_MIN, INT64_MAX, &ts) ||
+        !get_int(j, "ts", 0, ROOM_MAX_MS, &ts) ||
         !get_enum(j, "name", proto_event_parse, &name) ||
         !get_str(j, "actor", ev->actor, sizeof ev->actor, true))
         return -1;
@@ -1830,11 +1844,11 @@ static int member_from_json(struct room *r, const char *sub, const json_t *o)
         m.has_role_override = true;
         m.role_override = (enum proto_role)e;
     }
-    if (!get_int(o, "turns", 0, INT_MAX, &n))
+    if (!get_int(o, "turns", 0, ROOM_MAX_COUNT, &n))
         return -1;
     m.turns = (int)n;
-    if (!get_int(o, "spoken_ms", 0, INT64_MAX, &m.spoken_ms) ||
-        !get_int(o, "replies_used", 0, INT_MAX, &n))
+    if (!get_int(o, "spoken_ms", 0, ROOM_MAX_MS, &m.spoken_ms) ||
+        !get_int(o, "replies_used", 0, ROOM_MAX_COUNT, &n))
         return -1;
     m.replies_used = (int)n;
     struct room_member *slot = member_add(r, sub);
@@ -1858,7 +1872,7 @@ struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
         goto fail;
     }
     if (!get_str(j, "epoch", epoch, sizeof epoch, false) ||
-        !get_int(j, "created_at", INT64_MIN, INT64_MAX, &n)) {
+        !get_int(j, "created_at", 0, ROOM_MAX_MS, &n)) {
         errf(errbuf, errsz, "bad epoch or created_at");
         goto fail;
     }
@@ -1872,7 +1886,7 @@ struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
         goto fail;
     if (!get_enum(j, "status", proto_status_parse, &e) ||
         !get_str(j, "agenda_item", r->agenda_item, sizeof r->agenda_item, true) ||
-        !get_int(j, "next_request", 1, INT64_MAX, &n)) {
+        !get_int(j, "next_request", 1, ROOM_MAX_MS, &n)) {
         errf(errbuf, errsz, "bad status, agenda_item or next_request");
         goto fail;
     }

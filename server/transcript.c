@@ -163,6 +163,12 @@ static void put_date(struct buf *b, int64_t ms)
 /* A duration as M:SS (H:MM:SS from an hour), rounded to the second. */
 static void put_duration(struct buf *b, int64_t ms)
 {
+    /* ms comes from the stored events: keep the rounding from overflowing
+     * on a value no real meeting has (2^53 ms is beyond any). */
+    if (ms < 0)
+        ms = 0;
+    if (ms > (INT64_C(1) << 53))
+        ms = INT64_C(1) << 53;
     int64_t s = (ms + 500) / 1000;
     if (s >= 3600)
         buf_printf(b, "%" PRId64 ":%02d:%02d", s / 3600, (int)(s / 60 % 60), (int)(s % 60));

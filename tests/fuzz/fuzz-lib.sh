@@ -100,11 +100,20 @@ fuzz_run() {
 }
 
 # fuzz_report: the report of a failed run (the input's path, then the
-# sanitizer's or the check's own lines), from FUZZ_LOG.
+# sanitizer's or the check's own lines), from FUZZ_LOG; says so when the
+# input is one of the saved crashes (a regression that is not fixed yet).
 fuzz_report() {
+    local art f saved
+    art=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$FUZZ_LOG" | tail -1)
+    if [ -n "$art" ] && [ -f "$art" ]; then
+        for f in "$FUZZ_DIR"/crashes/*/*; do
+            [ -f "$f" ] && cmp -s "$f" "$art" && saved=${f#"$ROOT"/}
+        done
+        [ -n "${saved:-}" ] && echo "the saved crash $saved still crashes (not fixed yet)"
+    fi
     grep -E 'Test unit written to|FUZZ_CHECK|runtime error|ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|^ *#[0-9]+ 0x[0-9a-f]+ in [a-z_]+ /' \
         "$FUZZ_LOG" | grep -vE ' in (fuzzer::|__sanitizer|__asan|__ubsan|__interceptor|abort|raise|__libc|__pthread)' \
-        | head -30
+        | sed -E 's/^ *#[0-9]+ 0x[0-9a-f]+ in /    in /; s/==[0-9]+== //' | awk '!seen[$0]++' | head -30
 }
 
 # The sources of the fuzz libraries (as tests/fuzz/meson.build reads them).

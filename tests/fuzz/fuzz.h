@@ -88,9 +88,9 @@ bool fuzz_room_equal(const struct room *a, const struct room *b);
 int fuzz_apply_checked(struct room *r, const struct room_event *ev);
 
 /* Renders the record of initial + events in all three formats and checks
- * that it succeeds whenever every event applies in order and initial has no
- * floor, as a room as created never has (the record
- * endpoint of a room that loaded must never fail). */
+ * that it succeeds whenever every event applies in order and initial has
+ * no floor (a room as created never has one): the record endpoint of a room
+ * that loaded must never fail. */
 void fuzz_check_transcript(const struct room *initial, const json_t *events, bool all_apply);
 
 /* A NUL-terminated copy of data (free()). */
