@@ -198,9 +198,15 @@ static int serve_static(struct lws *wsi, struct http_pss *p)
     struct stat st;
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
         return http_simple(wsi, p, 404, "no such file");
+    /* The page may load only its own files and talk only to its own
+     * server, and no other site may frame it (clickjacking). */
     static const char extra[] = "x-content-type-options: nosniff\r\n"
                                 "referrer-policy: no-referrer\r\n"
-                                "cache-control: no-cache\r\n";
+                                "cache-control: no-cache\r\n"
+                                "x-frame-options: DENY\r\n"
+                                "content-security-policy: default-src 'self'; connect-src 'self' ws: wss:; "
+                                "img-src 'self' data:; object-src 'none'; base-uri 'none'; "
+                                "form-action 'self'; frame-ancestors 'none'\r\n";
     int n = lws_serve_http_file(wsi, file, mime_of(file), extra, (int)sizeof extra - 1);
     if (n < 0 || (n > 0 && lws_http_transaction_completed(wsi)))
         return -1;

@@ -110,7 +110,7 @@ test('--max-text-chars and --command-rate/--command-burst', async () => {
   await stopChecked(s);
 });
 
-test('SIGHUP reloads the TLS certificate', async () => {
+test('TLS: 1.0 and 1.1 refused; SIGHUP reloads the certificate', async () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rostrum-tls-'));
   const cert = path.join(dir, 'cert.pem');
   const key = path.join(dir, 'key.pem');
@@ -128,6 +128,13 @@ test('SIGHUP reloads the TLS certificate', async () => {
     sock.on('error', reject);
   });
   assert.equal(await peerCN(), 'first.example');
+  // TLS 1.2 or newer only: an older handshake is refused by the server.
+  const old = await new Promise((resolve) => {
+    const sock = tls.connect({ host: '127.0.0.1', port: Number(port), rejectUnauthorized: false, minVersion: 'TLSv1', maxVersion: 'TLSv1.1', ciphers: 'DEFAULT@SECLEVEL=0' }, () => { sock.end(); resolve('accepted'); });
+    sock.on('error', (e) => resolve(e.code || e.message));
+  });
+  assert.notEqual(old, 'accepted');
+  assert.match(String(old), /VERSION|PROTOCOL|ALERT/i);
   make('second.example');
   s.proc.kill('SIGHUP');
   const until = Date.now() + 5000;
