@@ -79,6 +79,7 @@ struct hub_room {
     char id[PROTO_ROOM_BUF];
     struct room *state;       /* the replica; NULL while opening */
     struct waiter *waiters;   /* while opening */
+    struct waiter *syncing;   /* joins waiting for this copy to catch up */
     struct session *conns;    /* joined local connections */
     size_t n_conns;
     int *member_conns;        /* connections on every node, by member index */
@@ -165,6 +166,10 @@ static void remove_room(struct hub *h, struct hub_room *hr)
         n = w->next;
         free(w);
     }
+    for (struct waiter *w = hr->syncing, *n; w; w = n) {
+        n = w->next;
+        free(w);
+    }
     room_destroy(hr->state);
     free(hr->member_conns);
     free(hr->remote);
@@ -176,7 +181,7 @@ static void remove_room(struct hub *h, struct hub_room *hr)
 static void maybe_drop(struct hub *h, struct hub_room *hr)
 {
     if (!h->shared || !hr->state || hr->n_conns || hr->q_head || hr->inflight || hr->waiters ||
-        hr->pumping)
+        hr->syncing || hr->pumping)
         return;
     h->backend->ops->watch(h->backend, hr->id, false, hr->state->seq);
     remove_room(h, hr);
@@ -694,6 +699,9 @@ static void forget_session(struct hub *h, struct session *s)
         for (struct waiter *w = hr->waiters; w; w = w->next)
             if (w->s == s)
                 w->s = NULL;
+        for (struct waiter *w = hr->syncing; w; w = w->next)
+            if (w->s == s)
+                w->s = NULL;
     }
     struct hub_room *hr = s->room;
     if (!hr)
@@ -974,6 +982,37 @@ static bool wait_for_room(struct hub *h, const char *id, struct waiter *w)
     return true;
 }
 
+struct join_sync {
+    struct hub *h;
+    struct waiter *w;
+    char id[PROTO_ROOM_BUF];
+};
+
+static void join_synced(void *arg, enum backend_result r)
+{
+    struct join_sync *j = arg;
+    struct hub *h = j->h;
+    struct hub_room *hr = find_room(h, j->id);
+    struct waiter *w = j->w;
+    free(j);
+    if (hr) {
+        for (struct waiter **pp = &hr->syncing; *pp; pp = &(*pp)->next)
+            if (*pp == w) {
+                *pp = w->next;
+                break;
+            }
+    }
+    if (w->s) {
+        if (hr && hr->state && r == BACKEND_OK)
+            finish_join(h, hr, w->s, w->has_since, w->since, w->has_epoch, w->epoch);
+        else
+            refuse_join(w->s, PROTO_ERR_UNAVAILABLE, NULL, PROTO_CLOSE_TRY_AGAIN);
+    }
+    free(w);
+    if (hr)
+        maybe_drop(h, hr);
+}
+
 void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
 {
     struct proto_claims claims;
@@ -992,7 +1031,12 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     a->role = claims.role;
 
     struct hub_room *hr = find_room(h, claims.room);
-    if (hr && hr->state) {
+    /* A client resuming from a seq this node has not reached yet (it saw
+     * it on another node): catch up with the store before the welcome, or
+     * it would be told "not resumed" and shown events twice. */
+    bool behind = hr && hr->state && h->shared && cmd->has_since && cmd->since > hr->state->seq &&
+                  (!cmd->has_epoch || strcmp(cmd->epoch, hr->state->epoch) == 0);
+    if (hr && hr->state && !behind) {
         finish_join(h, hr, s, cmd->has_since, cmd->since, cmd->has_epoch, cmd->epoch);
         return;
     }
@@ -1006,6 +1050,21 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     w->since = cmd->since;
     w->has_epoch = cmd->has_epoch;
     snprintf(w->epoch, sizeof w->epoch, "%s", cmd->epoch);
+    if (behind) {
+        struct join_sync *j = calloc(1, sizeof *j);
+        if (!j) {
+            free(w);
+            session_close(s, PROTO_CLOSE_TRY_AGAIN, "out of memory", false);
+            return;
+        }
+        j->h = h;
+        j->w = w;
+        snprintf(j->id, sizeof j->id, "%s", hr->id);
+        w->next = hr->syncing;
+        hr->syncing = w;
+        h->backend->ops->sync(h->backend, hr->id, join_synced, j);
+        return;
+    }
     if (!wait_for_room(h, claims.room, w)) {
         free(w);
         refuse_join(s, PROTO_ERR_NOT_FOUND, "no such room", PROTO_CLOSE_NO_ROOM);
