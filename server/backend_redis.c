@@ -133,6 +133,7 @@ struct redis_backend {
     int64_t busy_since;       /* command sent with no answer since */
     long inflight;
     int64_t probe_sent, probe_seen;
+    int64_t sub_seen;         /* anything received on the subscriber */
     int64_t last_refresh, last_prune;
     struct rroom **rooms;
     size_t n_rooms, cap_rooms;
@@ -439,8 +440,12 @@ static void filled(struct redis_backend *b, redisReply *reply, void *arg)
             log_error("room %s: the stream has a gap after seq %llu", r->id, (unsigned long long)r->log.seq);
     }
     free(ev);
-    if (x->then)
+    if (x->then) {
         x->then(b, r, x->arg);
+        /* The callback may have let the room go (the hub drops a room
+         * nobody here uses any more): look it up again. */
+        r = find(b, x->id);
+    }
     if (r && r->refill && !r->filling) {
         r->refill = false;
         fill(b, r);
@@ -488,6 +493,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
     (void)priv;
     if (!b || !r || r->type != REDIS_REPLY_ARRAY || r->elements < 3)
         return;
+    b->sub_seen = b->now;
     const char *kind = r->element[0]->str;
     const char *channel = r->element[1]->str;
     if (!kind || !channel)
@@ -1386,7 +1392,10 @@ static void r_tick(struct backend *base, int64_t now)
         lost(b, "a command was not answered in time");
         return;
     }
-    if (b->probe_seen < b->probe_sent && now - b->probe_sent > PROBE_MS) {
+    /* Dead: the probe unanswered and nothing else received either (a
+     * subscriber busy delivering events is alive, even if the probe waits
+     * behind them). */
+    if (b->probe_seen < b->probe_sent && now - b->probe_sent > PROBE_MS && now - b->sub_seen > PROBE_MS) {
         lost(b, "the subscriber connection stopped delivering");
         return;
     }

@@ -827,9 +827,10 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
                     PROTO_CLOSE_TRY_AGAIN);
         return;
     }
-    /* Observers are only counted: keeping them out of the store keeps a
-     * plenary's thousands of joins from costing a write each. */
-    if (room_participant_seen(hr->state, a) && a->role != PROTO_ROLE_OBSERVER) {
+    /* Observers are only counted: they stay out of the member directory
+     * (a plenary's thousands would make every member lookup and every
+     * stored directory grow with them) and out of the store. */
+    if (a->role != PROTO_ROLE_OBSERVER && room_participant_seen(hr->state, a)) {
         json_t *m = room_actor_json(a);
         if (m)
             h->backend->ops->save_member(h->backend, hr->id, m);

@@ -149,6 +149,12 @@ static const char *mime_of(const char *path)
 static int http_respond(struct lws *wsi, struct http_pss *p, int status, const char *ctype,
                         char *body, size_t len)
 {
+    if (p->status) {
+        /* Answered already (e.g. 413 before the body came in): keep the
+         * first answer. */
+        free(body);
+        return 0;
+    }
     p->status = status;
     p->ctype = ctype;
     p->out = body;
@@ -665,7 +671,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
 
 static const struct lws_protocols protocols[] = {
     {"http", http_cb, sizeof(struct http_pss), 0, 0, NULL, 0},
-    {"rostrum.v1", ws_cb, sizeof(struct ws_pss), 1024, 0, NULL, 0},
+    /* tx_packet_size: without it lws 4.1 cuts every write to rx_buffer_size +
+     * LWS_PRE + 4 bytes (1044) and keeps the rest for later POLLOUTs, which
+     * undoes the batching of queued frames into one write. */
+    {"rostrum.v1", ws_cb, sizeof(struct ws_pss), 1024, 0, NULL, WRITE_CHUNK},
     {"rostrum-raw", raw_cb, sizeof(struct raw_pss), 0, 0, NULL, 0},
     {NULL, NULL, 0, 0, 0, NULL, 0},
 };
@@ -751,6 +760,13 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     info.max_http_header_data = 4096;
+    /* No lws validity timers (a PING after 300 s idle by default): every
+     * received frame would re-insert its connection's timer into lws'
+     * sorted list of all of them, O(connections) per frame. The server
+     * has its own idle timeout (--idle-timeout) and clients ping. */
+    static const lws_retry_bo_t no_validity = {.secs_since_valid_ping = 0,
+                                               .secs_since_valid_hangup = 0};
+    info.retry_and_idle_policy = &no_validity;
     info.timeout_secs = 10;
     info.options = LWS_SERVER_OPTION_DISABLE_IPV6 * (strchr(cfg->listen_host, ':') == NULL);
     if (cfg->tls_cert) {
