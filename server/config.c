@@ -17,6 +17,7 @@
 
 #include "log.h"
 #include "proto.h"
+#include "realip.h"
 
 #ifndef ROSTRUM_VERSION
 #define ROSTRUM_VERSION "dev"
@@ -63,9 +64,15 @@ static const char usage[] =
     "  --max-rooms N            rooms this node holds (default 1000)\n"
     "  --max-room-connections N joined connections per room on this node (default\n"
     "                           50000)\n"
-    "  --max-conns-per-ip N     WebSockets per source address (default 2000; 0: none)\n"
-    "  --join-rate N            new WebSockets per second per source address, bursts\n"
+    "  --max-conns-per-ip N     WebSockets per client address (default 2000; 0: none)\n"
+    "  --join-rate N            new WebSockets per second per client address, bursts\n"
     "                           of twice that (default 500; 0: no limit)\n"
+    "  --trusted-proxy CIDR     a proxy (e.g. nginx) whose X-Forwarded-For names the\n"
+    "                           client: the client address is its right-most entry\n"
+    "                           not in a trusted block; a trusted peer naming no one\n"
+    "                           is not limited per address. Repeatable or comma-\n"
+    "                           separated; 'none' trusts nobody (env\n"
+    "                           ROSTRUM_TRUSTED_PROXIES; default 127.0.0.0/8,::1)\n"
     "  --max-body BYTES         largest admin API body (default 65536)\n"
     "  --allowed-origin ORIGIN  a page origin (https://host[:port]) allowed to open\n"
     "                           /ws besides the server's own; repeatable, or comma-\n"
@@ -84,7 +91,7 @@ enum {
     OPT_LISTEN = 256, OPT_REDIS, OPT_SECRET, OPT_ADMIN, OPT_CERT, OPT_KEY, OPT_DATA, OPT_NODE,
     OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
     OPT_VERSION, OPT_JOINTO, OPT_IDLETO, OPT_MAXROOMS, OPT_MAXROOMCONNS, OPT_MAXIP, OPT_JOINRATE,
-    OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT,
+    OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT, OPT_PROXY,
 };
 
 static const struct option options[] = {
@@ -111,6 +118,7 @@ static const struct option options[] = {
     {"join-rate", required_argument, NULL, OPT_JOINRATE},
     {"max-body", required_argument, NULL, OPT_MAXBODY},
     {"allowed-origin", required_argument, NULL, OPT_ORIGIN},
+    {"trusted-proxy", required_argument, NULL, OPT_PROXY},
     {"command-rate", required_argument, NULL, OPT_CMDRATE},
     {"command-burst", required_argument, NULL, OPT_CMDBURST},
     {"max-text-chars", required_argument, NULL, OPT_MAXTEXT},
@@ -171,6 +179,23 @@ fail:
     free(buf);
     fclose(f);
     return NULL;
+}
+
+/* Appends ",v" to a comma-separated list (or starts it). */
+static int append_list(char **list, const char *v)
+{
+    if (!*list) {
+        *list = strdup(v);
+        return *list ? 0 : -1;
+    }
+    size_t l = strlen(*list) + strlen(v) + 2;
+    char *joined = malloc(l);
+    if (!joined)
+        return -1;
+    snprintf(joined, l, "%s,%s", *list, v);
+    free(*list);
+    *list = joined;
+    return 0;
 }
 
 static char *random_hex(size_t bytes)
@@ -288,6 +313,9 @@ int config_parse(struct config *c, int argc, char **argv)
     c->max_text_chars = PROTO_MAX_TEXT_CHARS;
     c->log_level = LOG_INFO;
     set_str(&c->allowed_origins, getenv("ROSTRUM_ALLOWED_ORIGINS"));
+    set_str(&c->trusted_proxies, getenv("ROSTRUM_TRUSTED_PROXIES") ? getenv("ROSTRUM_TRUSTED_PROXIES")
+                                                                   : REALIP_DEFAULT_TRUSTED);
+    bool proxy_flag = false;
     size_t n;
     set_str(&c->redis_url, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
     set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR"));
@@ -375,17 +403,16 @@ int config_parse(struct config *c, int argc, char **argv)
             }
             break;
         case OPT_ORIGIN:
-            if (c->allowed_origins) {
-                size_t l = strlen(c->allowed_origins) + strlen(optarg) + 2;
-                char *joined = malloc(l);
-                if (!joined)
-                    goto fail;
-                snprintf(joined, l, "%s,%s", c->allowed_origins, optarg);
-                free(c->allowed_origins);
-                c->allowed_origins = joined;
-            } else {
-                set_str(&c->allowed_origins, optarg);
-            }
+            if (append_list(&c->allowed_origins, optarg))
+                goto fail;
+            break;
+        case OPT_PROXY:
+            /* The first flag replaces the default (and the environment). */
+            if (!proxy_flag)
+                set_str(&c->trusted_proxies, NULL);
+            proxy_flag = true;
+            if (append_list(&c->trusted_proxies, optarg))
+                goto fail;
             break;
         case OPT_CMDRATE:
             if (parse_size(optarg, 1, 100000, &n)) {
@@ -449,6 +476,15 @@ int config_parse(struct config *c, int argc, char **argv)
         fprintf(stderr, "rostrum-server: --redis wants redis://HOST:PORT[/DB]\n");
         goto fail;
     }
+    {
+        char err[200];
+        struct realip *r = realip_create(c->trusted_proxies, err, sizeof err);
+        if (!r) {
+            fprintf(stderr, "rostrum-server: --trusted-proxy: %s\n", err);
+            goto fail;
+        }
+        realip_destroy(r);
+    }
     if (load_secret(c, secret_file))
         goto fail;
     if (admin_file) {
@@ -494,5 +530,6 @@ void config_free(struct config *c)
     free(c->web_root);
     free(c->public_url);
     free(c->allowed_origins);
+    free(c->trusted_proxies);
     memset(c, 0, sizeof *c);
 }

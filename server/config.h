@@ -35,6 +35,7 @@ struct config {
     double join_rate;          /* new WebSockets per second per address (0: no limit) */
     size_t max_body;           /* admin API body bytes */
     char *allowed_origins;     /* comma-separated extra Origins for /ws, or NULL */
+    char *trusted_proxies;     /* comma-separated CIDR blocks (realip.h); "" or "none": nobody */
     double command_rate, command_burst; /* per connection */
     long max_text_chars;       /* <= 2000 (the contract's) */
     int log_level;             /* enum log_level */

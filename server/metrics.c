@@ -77,6 +77,19 @@ char *metrics_render(int backend_up, size_t *len)
     counter(&b, "rostrum_send_queue_drops_total",
             "connections closed because their send queue was full", metrics.send_queue_drops);
     counter(&b, "rostrum_http_requests_total", "HTTP requests served", metrics.http_requests);
+    gauge(&b, "rostrum_client_addresses",
+          "client addresses (named by a trusted proxy, else the peer's) the per-address limits track",
+          metrics.client_addresses);
+    gauge(&b, "rostrum_forwarded_connections",
+          "open WebSockets whose client address a trusted proxy named", metrics.conns_forwarded);
+    gauge(&b, "rostrum_unlimited_connections",
+          "open WebSockets from a trusted proxy that named no client (no per-address limits)",
+          metrics.conns_unlimited);
+    put(&b, "# HELP rostrum_upgrades_refused_total WebSocket upgrades refused (429) by the per-address limits\n"
+            "# TYPE rostrum_upgrades_refused_total counter\n"
+            "rostrum_upgrades_refused_total{reason=\"too_many\"} %llu\n"
+            "rostrum_upgrades_refused_total{reason=\"too_fast\"} %llu\n",
+        (unsigned long long)metrics.upgrades_too_many, (unsigned long long)metrics.upgrades_too_fast);
 
     put(&b, "# HELP rostrum_commands_total commands by type and result\n"
             "# TYPE rostrum_commands_total counter\n");

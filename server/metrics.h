@@ -26,6 +26,13 @@ struct metrics {
     uint64_t commit_conflicts;
     uint64_t http_requests;
     uint64_t joins;
+    /* Per client address (realip.h: behind a trusted proxy, the address it
+     * names), not per socket peer. */
+    uint64_t client_addresses;     /* addresses the per-address limits track (gauge) */
+    uint64_t conns_forwarded;      /* open WebSockets whose client a proxy named (gauge) */
+    uint64_t conns_unlimited;      /* open WebSockets from a trusted proxy naming no client (gauge) */
+    uint64_t upgrades_too_many;    /* upgrades refused: too many from the client's address */
+    uint64_t upgrades_too_fast;    /* upgrades refused: too fast from the client's address */
 };
 
 extern struct metrics metrics;

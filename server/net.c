@@ -14,6 +14,9 @@
  *   connection and trips an lws assert on large inflated messages.
  * - A 100 ms timer drives the hub's clocks (floor time, join timeouts,
  *   observer counts).
+ * - Per-address limits, logs and metrics use the client's address: the
+ *   peer's, or behind a --trusted-proxy the one its X-Forwarded-For names
+ *   (realip.h decides; this file only reads the header).
  */
 #include "net.h"
 
@@ -38,6 +41,7 @@
 #include "iplimit.h"
 #include "log.h"
 #include "metrics.h"
+#include "realip.h"
 #include "session.h"
 
 _Static_assert(LWS_PRE <= FRAME_PRE, "FRAME_PRE must cover LWS_PRE");
@@ -55,7 +59,10 @@ struct net {
     lws_sorted_usec_list_t tick;
     unsigned char *wbuf;  /* LWS_PRE + WRITE_CHUNK, shared: one thread */
     struct iplimit *ipl;
+    struct realip *trusted;   /* --trusted-proxy */
     int64_t last_sweep;
+    int64_t last_refusal_log; /* refusals are logged at most once a second */
+    uint64_t refusals_unlogged;
     struct session_limits lim;
 };
 
@@ -69,7 +76,8 @@ struct ws_pss {
     size_t rx_len, rx_cap;
     bool rx_binary;
     bool wrote_last;      /* bytes went out in the last WRITEABLE */
-    char ip[64];          /* counted in the per-address limits */
+    char ip[REALIP_ADDR_MAX]; /* the client's address (realip_client()) */
+    enum realip_kind kind;    /* REALIP_TRUSTED: not counted in the per-address limits */
     bool close_sent;      /* our close frame is out: read and discard until the peer closes */
     bool shut;            /* and our side of the TCP connection is shut */
 };
@@ -491,6 +499,50 @@ static void discard_input(struct lws *wsi)
         ;
 }
 
+/* The client of an upgrade: the peer, or the address a trusted proxy
+ * named in X-Forwarded-For. Repeated headers (lws keeps each as one
+ * fragment) are joined with ',' as RFC 9110 says they may be. The header
+ * data of a request is at most max_http_header_data (4096) bytes, so buf
+ * holds it all and the right-most entries are never cut off. */
+static enum realip_kind client_of(struct lws *wsi, char out[REALIP_ADDR_MAX], char *peer, size_t peer_len)
+{
+    char xff[4100];
+    size_t used = 0;
+    bool any = false;
+    lws_get_peer_simple(wsi, peer, peer_len);
+    for (int i = 0; i < 64 && used + 1 < sizeof xff; i++) {
+        int n = lws_hdr_copy_fragment(wsi, xff + used, (int)(sizeof xff - used), WSI_TOKEN_X_FORWARDED_FOR, i);
+        if (n < 0)
+            break;
+        used += (size_t)n;
+        any = true;
+        if (used + 1 < sizeof xff)
+            xff[used++] = ',';
+    }
+    xff[used] = '\0';
+    return realip_client(the_net->trusted, peer, any ? xff : NULL, out);
+}
+
+/* One log line per second at most: a flood must not flood the log too. */
+static void log_refusal(const char *client, const char *peer, enum iplimit_verdict v)
+{
+    int64_t now = net_now_ms();
+    if (now - the_net->last_refusal_log < 1000) {
+        the_net->refusals_unlogged++;
+        return;
+    }
+    the_net->last_refusal_log = now;
+    char more[64] = "";
+    if (the_net->refusals_unlogged)
+        snprintf(more, sizeof more, " (and %llu refusals not logged before)",
+                 (unsigned long long)the_net->refusals_unlogged);
+    log_warn("refused a WebSocket from %s%s%s: %s%s", client, strcmp(client, peer) ? " via " : "",
+             strcmp(client, peer) ? peer : "",
+             v == IPLIMIT_TOO_MANY ? "too many connections from that address" : "too many new connections",
+             more);
+    the_net->refusals_unlogged = 0;
+}
+
 /* The Origin a browser sends with the upgrade: the server's own page
  * (Origin's host equals Host), a listed --allowed-origin, or none at all (a
  * program, not a page). A page of another site must not ride a delegate's
@@ -537,11 +589,18 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                                    "a page of another site may not open this WebSocket");
             return 1;
         }
-        char ip[64] = "";
-        lws_get_peer_simple(wsi, ip, sizeof ip);
+        char ip[REALIP_ADDR_MAX], peer[64] = "";
+        if (client_of(wsi, ip, peer, sizeof peer) == REALIP_TRUSTED)
+            return 0; /* a trusted proxy that names no client: global limits only */
         enum iplimit_verdict v = iplimit_admit(the_net->ipl, ip, net_now_ms());
+        metrics.client_addresses = iplimit_size(the_net->ipl);
         if (v != IPLIMIT_OK) {
             metrics.closes[PROTO_CLOSE_RATE]++;
+            if (v == IPLIMIT_TOO_MANY)
+                metrics.upgrades_too_many++;
+            else
+                metrics.upgrades_too_fast++;
+            log_refusal(ip, peer, v);
             lws_return_http_status(wsi, 429, v == IPLIMIT_TOO_MANY
                                                  ? "too many connections from your address"
                                                  : "too many new connections from your address; slow down");
@@ -549,11 +608,26 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         }
         return 0;
     }
-    case LWS_CALLBACK_ESTABLISHED:
+    case LWS_CALLBACK_ESTABLISHED: {
+        /* The same headers as at the filter: the same client, the one
+         * counted there. */
+        char peer[64] = "";
         memset(p, 0, sizeof *p);
-        lws_get_peer_simple(wsi, p->ip, sizeof p->ip);
+        p->kind = client_of(wsi, p->ip, peer, sizeof peer);
         p->s = session_create(the_net->hub, (struct net_conn *)wsi, &the_net->lim, net_now_ms());
-        return p->s ? 0 : -1;
+        if (!p->s) {
+            if (p->kind != REALIP_TRUSTED)
+                iplimit_release(the_net->ipl, p->ip);
+            return -1;
+        }
+        if (p->kind == REALIP_FORWARDED)
+            metrics.conns_forwarded++;
+        else if (p->kind == REALIP_TRUSTED)
+            metrics.conns_unlimited++;
+        log_debug("WebSocket from %s%s%s", p->ip, strcmp(p->ip, peer) ? " via " : "",
+                  strcmp(p->ip, peer) ? peer : "");
+        return 0;
+    }
     case LWS_CALLBACK_WS_PEER_INITIATED_CLOSE:
         /* After our own close frame there is nothing to echo: just close. */
         return p->close_sent ? -1 : 0;
@@ -655,8 +729,12 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     }
     case LWS_CALLBACK_CLOSED:
         if (p) {
-            if (p->s)
+            if (p->s && p->kind != REALIP_TRUSTED)
                 iplimit_release(the_net->ipl, p->ip);
+            if (p->s && p->kind == REALIP_FORWARDED)
+                metrics.conns_forwarded--;
+            else if (p->s && p->kind == REALIP_TRUSTED)
+                metrics.conns_unlimited--;
             session_destroy(p->s);
             p->s = NULL;
             free(p->rx);
@@ -719,6 +797,7 @@ static void tick(lws_sorted_usec_list_t *sul)
     if (now - n->last_sweep > 10000) {
         n->last_sweep = now;
         iplimit_sweep(n->ipl, now);
+        metrics.client_addresses = iplimit_size(n->ipl);
     }
     hub_tick(n->hub, now);
     lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
@@ -747,7 +826,11 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     n->lim.max_text_chars = cfg->max_text_chars;
     n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
     n->ipl = iplimit_create(cfg->max_conns_per_ip, cfg->join_rate, cfg->join_rate * 2);
-    if (!n->wbuf || !n->ipl)
+    char err[200];
+    n->trusted = realip_create(cfg->trusted_proxies, err, sizeof err);
+    if (!n->trusted)
+        log_error("--trusted-proxy: %s", err);
+    if (!n->wbuf || !n->ipl || !n->trusted)
         goto fail;
     the_net = n;
     lws_set_log_level(cfg->log_level <= 0 ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
@@ -833,6 +916,7 @@ void net_destroy(struct net *n)
         lws_context_destroy(n->ctx);
     free(n->wbuf);
     iplimit_destroy(n->ipl);
+    realip_destroy(n->trusted);
     if (the_net == n)
         the_net = NULL;
     free(n);

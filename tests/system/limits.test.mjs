@@ -14,8 +14,10 @@ import tls from 'node:tls';
 import { startServer, createRoom, join, command, Client, runServer, redisMode, stopChecked, sleep } from '../lib/harness.mjs';
 
 // A raw WebSocket upgrade: resolves with the HTTP status (101 when accepted).
-const upgrade = (server, headers = {}) => new Promise((resolve) => {
+// from: the local address to connect from (default 127.0.0.1).
+const upgrade = (server, headers = {}, from = undefined) => new Promise((resolve) => {
   const req = http.request(server.http + '/ws', {
+    localAddress: from,
     headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', 'sec-websocket-protocol': 'rostrum.v1', ...headers },
   });
   req.on('upgrade', (res, socket) => { socket.destroy(); resolve(101); });
@@ -36,8 +38,11 @@ test('a secret or admin key file readable by other users is refused at start', a
   assert.notEqual(r2.code, 0);
 });
 
+// By default loopback is a trusted proxy (--trusted-proxy), and a trusted
+// peer that names no client is not limited per address: these tests trust
+// nobody, so that the test's own 127.0.0.1 is an ordinary client.
 test('--max-conns-per-ip and --join-rate refuse upgrades with 429', async () => {
-  const s = await startServer({ args: ['--max-conns-per-ip', '2', '--join-rate', '1000'] });
+  const s = await startServer({ args: ['--max-conns-per-ip', '2', '--join-rate', '1000', '--trusted-proxy', 'none'] });
   const a = new Client(s.ws); await a.opened;
   const b = new Client(s.ws); await b.opened;
   assert.equal(await upgrade(s), 429);
@@ -48,12 +53,57 @@ test('--max-conns-per-ip and --join-rate refuse upgrades with 429', async () => 
   b.close(); c.close();
   await stopChecked(s);
 
-  const r = await startServer({ args: ['--join-rate', '2'] }); // bursts of 4
+  const r = await startServer({ args: ['--join-rate', '2', '--trusted-proxy', 'none'] }); // bursts of 4
   const codes = [];
   for (let i = 0; i < 8; i++) codes.push(await upgrade(r));
   assert.deepEqual(codes.slice(0, 4), [101, 101, 101, 101]);
   assert.ok(codes.slice(4).includes(429), `no 429 in ${codes}`);
   await stopChecked(r);
+});
+
+test('--trusted-proxy: the client a trusted proxy names is limited; a forged X-Forwarded-For is not believed', async () => {
+  const s = await startServer({ args: ['--max-conns-per-ip', '2', '--join-rate', '1000', '--trusted-proxy', '127.0.0.1/32,::1'] });
+  const held = [];
+  const open = async (headers, from) => {
+    const c = new Client(s.ws, { headers, localAddress: from });
+    await c.opened;
+    held.push(c);
+  };
+  // 127.0.0.2 is not a trusted proxy: whatever it writes in
+  // X-Forwarded-For, it is limited as 127.0.0.2.
+  await open({ 'x-forwarded-for': '198.51.100.1' }, '127.0.0.2');
+  await open({ 'x-forwarded-for': '198.51.100.2' }, '127.0.0.2');
+  assert.equal(await upgrade(s, { 'x-forwarded-for': '198.51.100.3' }, '127.0.0.2'), 429);
+  assert.equal(await upgrade(s, {}, '127.0.0.2'), 429);
+  // The trusted proxy (127.0.0.1) names its clients: each has its own limit,
+  // the right-most untrusted entry is the client (the rest the client wrote).
+  await open({ 'x-forwarded-for': '203.0.113.1' });
+  await open({ 'x-forwarded-for': '10.9.9.9, 203.0.113.1' });
+  assert.equal(await upgrade(s, { 'x-forwarded-for': '203.0.113.1' }), 429);
+  assert.equal(await upgrade(s, { 'x-forwarded-for': '203.0.113.2, 203.0.113.1' }), 429);
+  await open({ 'x-forwarded-for': '203.0.113.1, 203.0.113.2' });
+  // A chain of trusted proxies: trusted entries are skipped from the right.
+  assert.equal(await upgrade(s, { 'x-forwarded-for': '203.0.113.1, 127.0.0.1' }), 429);
+  // An entry that is not an address where the client should be: limited as
+  // the proxy itself, never unlimited.
+  await open({ 'x-forwarded-for': 'unknown' });
+  await open({ 'x-forwarded-for': '203.0.113.9, _hidden' });
+  assert.equal(await upgrade(s, { 'x-forwarded-for': 'garbage' }), 429);
+  // The trusted proxy without the header: only the global limits.
+  for (let i = 0; i < 5; i++) await open({});
+  const m = (await s.api('GET', '/metrics')).text;
+  const metric = (name) => Number(m.match(new RegExp(`^${name} (\\d+)`, 'm'))[1]);
+  assert.equal(metric('rostrum_client_addresses'), 4); // 127.0.0.2, 203.0.113.1, 203.0.113.2, 127.0.0.1
+  assert.equal(metric('rostrum_forwarded_connections'), 3);
+  assert.equal(metric('rostrum_unlimited_connections'), 5);
+  assert.equal(Number(m.match(/^rostrum_upgrades_refused_total\{reason="too_many"\} (\d+)/m)[1]), 6);
+  assert.match(s.log, /refused a WebSocket from 127\.0\.0\.2: too many connections from that address/);
+  for (const c of held) c.close();
+  await stopChecked(s);
+
+  const bad = await runServer(['--listen', '127.0.0.1:0', '--trusted-proxy', '10.0.0.0/8', '--trusted-proxy', '10.0.0.1/8']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--trusted-proxy: '10\.0\.0\.1\/8' has bits set beyond its \/8 prefix/);
 });
 
 test('a page of another site may not open /ws; the own page and --allowed-origin may', async () => {
