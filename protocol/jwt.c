@@ -231,6 +231,14 @@ static const char *check_claims(json_t *p, int64_t now_s, struct proto_claims *c
         copy_to(c->delegation, sizeof c->delegation, json_string_value(v));
     }
 
+    /* jti: the token's id, for revocation (contract section 11). */
+    v = json_object_get(p, "jti");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || !proto_valid_jti(json_string_value(v)))
+            return "invalid jti";
+        copy_to(c->jti, sizeof c->jti, json_string_value(v));
+    }
+
     c->category = PROTO_CAT_NONE;
     v = json_object_get(p, "category");
     if (v && !json_is_null(v)) {
@@ -253,7 +261,7 @@ enum proto_err proto_jwt_verify(const void *key, size_t keylen, const char *toke
     unsigned char mac[JWT_SIG_LEN];
     struct proto_claims c;
     const char *dot1, *dot2;
-    json_t *alg;
+    json_t *alg, *kid;
 
     memset(&c, 0, sizeof c);
     if (!key || keylen == 0) {
@@ -297,6 +305,12 @@ enum proto_err proto_jwt_verify(const void *key, size_t keylen, const char *toke
         reason = "unsupported crit header";
         goto fail;
     }
+    /* kid picks the key (keyring.c); here it is only checked and kept. */
+    kid = json_object_get(header, "kid");
+    if (kid && (!json_is_string(kid) || !proto_valid_jti(json_string_value(kid)))) {
+        reason = "invalid kid";
+        goto fail;
+    }
 
     sig = proto_b64url_decode(dot2 + 1, len - (size_t)(dot2 + 1 - token), &siglen);
     if (!sig || siglen != JWT_SIG_LEN) {
@@ -320,6 +334,8 @@ enum proto_err proto_jwt_verify(const void *key, size_t keylen, const char *toke
     reason = check_claims(payload, now_s, &c);
     if (reason)
         goto fail;
+    if (kid)
+        copy_to(c.kid, sizeof c.kid, json_string_value(kid));
 
     if (out)
         *out = c;
@@ -358,8 +374,9 @@ static char *join_dot(char *a, const char *b)
 
 char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *c)
 {
-    /* A fixed header: the same bytes every time, in the usual field order. */
-    static const char header[] = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+    /* A fixed header: the same bytes every time, in the usual field order
+     * (kid, a checked [A-Za-z0-9._-] string, needs no escaping). */
+    char header[64 + PROTO_JTI_BUF];
     json_t *p = NULL;
     char *payload = NULL, *tok = NULL, *seg = NULL;
     unsigned char mac[JWT_SIG_LEN];
@@ -367,8 +384,13 @@ char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *
     /* Refuse to mint what verify would refuse: that is always a bug. */
     if (!key || keylen == 0 || !c || !proto_valid_sub(c->sub) || !proto_valid_name(c->name) ||
         !proto_valid_room_id(c->room) || !proto_role_name(c->role)[0] ||
-        (c->delegation[0] && !proto_valid_name(c->delegation)))
+        (c->delegation[0] && !proto_valid_name(c->delegation)) ||
+        (c->jti[0] && !proto_valid_jti(c->jti)) || (c->kid[0] && !proto_valid_jti(c->kid)))
         goto fail;
+    if (c->kid[0])
+        snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"%s\"}", c->kid);
+    else
+        snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
     if (c->category != PROTO_CAT_NONE && !proto_category_name(c->category)[0])
         goto fail;
 
@@ -385,13 +407,15 @@ char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *
         goto fail;
     if (c->iat && json_object_set_new(p, "iat", json_integer((json_int_t)c->iat)))
         goto fail;
+    if (c->jti[0] && json_object_set_new(p, "jti", json_string(c->jti)))
+        goto fail;
     if (json_object_set_new(p, "exp", json_integer((json_int_t)c->exp)))
         goto fail;
     payload = json_dumps(p, JSON_COMPACT);
     if (!payload)
         goto fail;
 
-    tok = proto_b64url_encode(header, sizeof header - 1);
+    tok = proto_b64url_encode(header, strlen(header));
     seg = proto_b64url_encode(payload, strlen(payload));
     if (!tok || !seg)
         goto fail;

@@ -138,6 +138,8 @@ static bool all_in(const char *s, size_t max, const char *extra_chars, bool lowe
 
 bool proto_valid_sub(const char *s) { return s && all_in(s, PROTO_MAX_SUB, "._:@-", false); }
 
+bool proto_valid_jti(const char *s) { return s && all_in(s, PROTO_MAX_JTI, "._-", false); }
+
 bool proto_valid_room_id(const char *s)
 {
     return s && s[0] != '-' && all_in(s, PROTO_MAX_ROOM_ID, "-", true);

@@ -37,12 +37,17 @@
 #define PROTO_RATE_BURST 40
 #define PROTO_JWT_LEEWAY_S 30
 #define PROTO_RECENT_EVENTS 50 /* events in a welcome that did not resume */
+#define PROTO_MAX_JTI 64                  /* token id and key id: [A-Za-z0-9._-] */
+#define PROTO_MAX_KEYS 32                 /* keys in one secret file */
+#define PROTO_MIN_SECRET 16               /* bytes of one HS256 secret */
+#define PROTO_MAX_SECRET 1024
 
 /* Byte sizes of buffers holding the strings above, UTF-8, NUL included. */
 #define PROTO_SUB_BUF (PROTO_MAX_SUB + 1)
 #define PROTO_NAME_BUF (PROTO_MAX_NAME_CHARS * 4 + 1)
 #define PROTO_ROOM_BUF (PROTO_MAX_ROOM_ID + 1)
 #define PROTO_ID_BUF (PROTO_MAX_ID_CHARS * 4 + 1)
+#define PROTO_JTI_BUF (PROTO_MAX_JTI + 1)
 
 /* ---- enums from the tables ---- */
 #define PROTO__ENUM2(E, s) PROTO_CMD_##E,
@@ -123,6 +128,8 @@ int proto_queue_order_parse(const char *s);
 long proto_utf8_chars(const char *s, size_t len);
 /* sub: [A-Za-z0-9._:@-]{1,64} */
 bool proto_valid_sub(const char *s);
+/* token id (jti) and key id (kid): [A-Za-z0-9._-]{1,64} */
+bool proto_valid_jti(const char *s);
 /* room id: [a-z0-9][a-z0-9-]{0,63} */
 bool proto_valid_room_id(const char *s);
 /* agenda item id and request id: [A-Za-z0-9._-]{1,32} */
@@ -205,6 +212,8 @@ struct proto_claims {
     int64_t iat;              /* 0 when absent */
     char delegation[PROTO_NAME_BUF]; /* "" when absent */
     enum proto_category category;    /* PROTO_CAT_NONE when absent */
+    char jti[PROTO_JTI_BUF];         /* token id, "" when absent (revocation) */
+    char kid[PROTO_JTI_BUF];         /* header kid: verified with / mint with; "" none */
 };
 
 /* Verifies token with key[0..keylen) at time now_s. Returns PROTO_OK and
@@ -217,8 +226,42 @@ enum proto_err proto_jwt_verify(const void *key, size_t keylen, const char *toke
                                 int64_t now_s, struct proto_claims *out, const char **why);
 
 /* Mints a token for claims (exp taken from c->exp, iat from c->iat when
- * non-zero). Returns a new string (free()), or NULL on failure. */
+ * non-zero, jti when not "", and a header kid when c->kid is not "").
+ * Returns a new string (free()), or NULL on failure. */
 char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *c);
+
+/* ---- several token keys (keyring.c, contract section 11) ----
+ * A secret file holds either one secret (one line without blanks: the
+ * original form) or lines "KID SECRET": tokens are minted with the first,
+ * a token whose header has kid is checked against that key only, and one
+ * without kid against the first. Blank lines and lines starting with '#'
+ * are ignored. */
+struct proto_key {
+    char kid[PROTO_JTI_BUF]; /* "" for the one-secret form */
+    char *secret;            /* owned, NUL-terminated */
+    size_t len;
+};
+struct proto_keyring {
+    size_t n; /* >= 1 */
+    struct proto_key *keys;
+};
+/* Parses a secret file's text[0..len). Returns a new keyring
+ * (proto_keyring_free()) or NULL with the reason in why[0..whysz) (names a
+ * line number, never a secret). */
+struct proto_keyring *proto_keyring_parse(const char *text, size_t len, char *why, size_t whysz);
+/* A keyring of one secret without kid (from the environment, generated). */
+struct proto_keyring *proto_keyring_single(const char *secret, size_t len);
+/* Wipes and frees. NULL is a no-op. */
+void proto_keyring_free(struct proto_keyring *r);
+/* The key for kid ("" or NULL: the first); NULL when no key has that kid.
+ * Borrowed from r. */
+const struct proto_key *proto_keyring_find(const struct proto_keyring *r, const char *kid);
+/* proto_jwt_verify with the key the token's header names (see above);
+ * out->kid tells which. An unknown kid is refused ("unknown kid"). */
+enum proto_err proto_jwt_verify_ring(const struct proto_keyring *r, const char *token,
+                                     int64_t now_s, struct proto_claims *out, const char **why);
+/* proto_jwt_mint with the first key (and its kid in the header). */
+char *proto_jwt_mint_ring(const struct proto_keyring *r, const struct proto_claims *c);
 
 /* base64url without padding. Returns a new string (free()). */
 char *proto_b64url_encode(const void *data, size_t len);

@@ -10,11 +10,13 @@
 #include <stdbool.h>
 
 #include <openssl/crypto.h>
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "audit.h"
 #include "config.h"
 #include "hub.h"
 #include "metrics.h"
@@ -58,10 +60,11 @@ static int authorized(const struct config *cfg, const char *auth)
 
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,
                enum proto_role role, const char *delegation, enum proto_category category,
-               long ttl_s)
+               long ttl_s, const char *jti)
 {
     struct proto_claims c;
     memset(&c, 0, sizeof c);
+    snprintf(c.jti, sizeof c.jti, "%s", jti ? jti : "");
     snprintf(c.sub, sizeof c.sub, "%s", sub);
     snprintf(c.name, sizeof c.name, "%s", name);
     snprintf(c.room, sizeof c.room, "%s", room);
@@ -70,7 +73,7 @@ char *api_mint(const struct config *cfg, const char *room, const char *sub, cons
     c.category = category;
     c.iat = (int64_t)time(NULL);
     c.exp = c.iat + ttl_s;
-    return proto_jwt_mint(cfg->secret, cfg->secret_len, &c);
+    return proto_jwt_mint_ring(cfg->keys, &c);
 }
 
 /* Reads a query parameter into out; returns 1 when present. */
@@ -103,14 +106,48 @@ struct call {
     char base[320];
     char id[PROTO_ROOM_BUF + 1];
     char sub[32];
+    char remote[64];
+    const char *who;  /* audit: "admin", "anonymous"; NULL: not an admin API call */
     json_t *body;
     struct api_response res;
     void (*done)(void *arg, struct api_response *res);
     void *arg;
 };
 
+/* The answer's error code ("ok" for 2xx), for the audit log. */
+static const char *outcome(const struct api_response *res)
+{
+    if (res->status >= 200 && res->status < 300)
+        return "ok";
+    switch (res->status) {
+    case 400: return "bad_request";
+    case 401: return "unauthorized";
+    case 404: return "not_found";
+    case 405: return "method_not_allowed";
+    case 409: return "conflict";
+    case 411: return "length_required";
+    case 413: return "too_large";
+    case 503: return "unavailable";
+    default: return "error";
+    }
+}
+
 static void finish(struct call *c)
 {
+    if (c->who) {
+        /* Written before the answer leaves (contract section 11). Never
+         * the body, the query or the Authorization header. */
+        struct audit_entry e = {
+            .remote = c->remote[0] ? c->remote : NULL,
+            .who = c->who,
+            .method = c->method,
+            .path = c->path,
+            .room = c->id[0] ? c->id : NULL,
+            .outcome = outcome(&c->res),
+            .status = c->res.status,
+        };
+        audit_record(&e);
+    }
     json_decref(c->body);
     c->done(c->arg, &c->res);
     free(c);
@@ -126,7 +163,9 @@ static void tokens(struct call *c)
     const json_t *dj = json_object_get(body, "delegation");
     const json_t *cj = json_object_get(body, "category");
     const json_t *tj = json_object_get(body, "ttl_s");
+    const json_t *jj = json_object_get(body, "jti");
     const char *del = json_string_value(dj);
+    char jti[PROTO_JTI_BUF];
     int r = proto_role_parse(role), cat = PROTO_CAT_NONE;
     long ttl = TOKEN_TTL_DEFAULT_S;
     if (!proto_valid_sub(sub)) {
@@ -156,7 +195,26 @@ static void tokens(struct call *c)
         }
         ttl = (long)json_integer_value(tj);
     }
-    char *tok = api_mint(c->cfg, c->id, sub, name, (enum proto_role)r, del, (enum proto_category)cat, ttl);
+    if (jj && !json_is_null(jj)) {
+        if (!proto_valid_jti(json_string_value(jj))) {
+            reply_error(res, 400, "bad_request", "'jti' must match [A-Za-z0-9._-]{1,64}");
+            return;
+        }
+        snprintf(jti, sizeof jti, "%s", json_string_value(jj));
+    } else {
+        /* Every token the API mints can be revoked alone: a random id
+         * (128 bits) that says nothing about its holder. */
+        unsigned char raw[16];
+        char *b = RAND_bytes(raw, sizeof raw) == 1 ? proto_b64url_encode(raw, sizeof raw) : NULL;
+        if (!b) {
+            reply_error(res, 500, "internal", "cannot make a token id");
+            return;
+        }
+        snprintf(jti, sizeof jti, "%s", b);
+        free(b);
+    }
+    char *tok = api_mint(c->cfg, c->id, sub, name, (enum proto_role)r, del, (enum proto_category)cat,
+                         ttl, jti);
     if (!tok) {
         reply_error(res, 500, "internal", "cannot mint a token");
         return;
@@ -165,7 +223,7 @@ static void tokens(struct call *c)
     char *url = malloc(ul);
     if (url)
         snprintf(url, ul, "%s/#t=%s", c->base, tok);
-    reply_json(res, 201, json_pack("{s:s, s:s}", "token", tok, "url", url ? url : ""));
+    reply_json(res, 201, json_pack("{s:s, s:s, s:s}", "token", tok, "url", url ? url : "", "jti", jti));
     free(url);
     free(tok);
 }
@@ -327,6 +385,7 @@ void api_handle(struct hub *h, const struct config *cfg, const struct api_reques
     snprintf(c->path, sizeof c->path, "%s", req->path);
     snprintf(c->query, sizeof c->query, "%s", req->query ? req->query : "");
     snprintf(c->base, sizeof c->base, "%s", req->base_url);
+    snprintf(c->remote, sizeof c->remote, "%s", req->remote ? req->remote : "");
     metrics.http_requests++;
     if (strcmp(req->path, "/healthz") == 0) {
         int up = hub_backend_up(h);
@@ -349,10 +408,12 @@ void api_handle(struct hub *h, const struct config *cfg, const struct api_reques
         reply_error(&c->res, 404, "not_found", "the admin API is disabled (no admin key)");
         goto now;
     }
+    c->who = "anonymous";
     if (!authorized(cfg, req->auth)) {
         reply_error(&c->res, 401, "unauthorized", "missing or wrong admin key");
         goto now;
     }
+    c->who = "admin";
     if (req->body_len > 0) {
         json_error_t err;
         c->body = json_loadb(req->body, req->body_len, JSON_REJECT_DUPLICATES, &err);

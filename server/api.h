@@ -19,6 +19,7 @@ struct api_request {
     const char *query;      /* after '?', or "" */
     const char *auth;       /* Authorization header, or "" */
     const char *base_url;   /* "http://host:port" as the client reached us */
+    const char *remote;     /* the peer's address (audit log), or NULL */
     const char *body;       /* may be NULL */
     size_t body_len;
 };
@@ -38,9 +39,10 @@ int api_owns_path(const char *path);
 void api_handle(struct hub *h, const struct config *cfg, const struct api_request *req,
                 void (*done)(void *arg, struct api_response *res), void *arg);
 
-/* Mints a token for room. Returns a new string (free()) or NULL. */
+/* Mints a token for room with the first token key (jti may be NULL).
+ * Returns a new string (free()) or NULL. */
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,
                enum proto_role role, const char *delegation, enum proto_category category,
-               long ttl_s);
+               long ttl_s, const char *jti);
 
 #endif

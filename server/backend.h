@@ -143,6 +143,11 @@ struct backend *backend_memory_create(const char *data_dir, const struct backend
  * process. Connects in the background. Returns a new backend or NULL with
  * a message logged (bad URL). */
 struct backend *backend_redis_create(const char *url, const char *node, const struct backend_sink *sink);
+/* The credentials sent (AUTH [user] password) first on every connection
+ * and reconnection of both Redis connections; user and password may be
+ * NULL (no AUTH). Copied; a change applies from the next connection. A
+ * connection open now stays (Redis keeps it authenticated). */
+void backend_redis_auth(struct backend *b, const char *user, const char *password);
 
 static inline void backend_destroy(struct backend *b)
 {

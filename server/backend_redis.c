@@ -39,6 +39,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 
 #include <hiredis/async.h>
@@ -125,6 +126,11 @@ struct redis_backend {
     struct backend base;
     char host[256];
     int port, db;
+    char *user, *password;    /* AUTH on every connection; NULL: none */
+    int hello_sent;           /* AUTH (or PING) sent on both connections */
+    int hello_ok;             /* connections that answered it */
+    int64_t hello_at;
+    bool auth_refused;        /* said once until Redis accepts again */
     char node[128];
     char probe_channel[200];
     struct rconn cmd, sub;
@@ -319,6 +325,8 @@ static void lost(struct redis_backend *b, const char *why)
         log_warn("redis %s:%d unreachable (%s); commands get 'unavailable' until it is back",
                  b->host, b->port, why);
     b->up = false;
+    b->hello_sent = 0;
+    b->hello_ok = 0;
     drop(&b->cmd);
     drop(&b->sub);
     b->inflight = 0;
@@ -1353,6 +1361,73 @@ static void back_up(struct redis_backend *b)
     b->base.sink.on_reconnect(b->base.sink.arg);
 }
 
+/* The answer to the first command on a connection: AUTH, or PING when
+ * there are no credentials (so that a Redis that wants a password is
+ * told apart from one that is down). A refusal is said once, clearly, and
+ * the node keeps retrying with backoff: Redis may be given the password
+ * (CONFIG SET requirepass, ACL SETUSER) or the node the right one
+ * (SIGHUP rereads --redis-password-file). Redis' error text never holds
+ * the password. */
+static void hello_done(redisAsyncContext *ac, void *reply, void *priv)
+{
+    struct rconn *c = priv;
+    struct redis_backend *b = c->b;
+    redisReply *r = reply;
+    if (c->ac != ac || !r)
+        return; /* a connection dropped since (lost() already ran) */
+    if (r->type == REDIS_REPLY_ERROR) {
+        if (!b->auth_refused) {
+            b->auth_refused = true;
+            if (b->password)
+                log_error("redis %s:%d refused the credentials%s%s (%s); commands get "
+                          "'unavailable' and /healthz 503 until it accepts them (retrying)",
+                          b->host, b->port, b->user ? " of user " : "", b->user ? b->user : "",
+                          r->str);
+            else
+                log_error("redis %s:%d wants authentication (%s): give --redis-password-file "
+                          "or USER:PASSWORD@ in --redis; commands get 'unavailable' until then",
+                          b->host, b->port, r->str);
+        }
+        lost(b, "authentication refused");
+        return;
+    }
+    b->hello_ok++;
+}
+
+static int hello(struct redis_backend *b, struct rconn *c)
+{
+    const char *argv[3];
+    size_t lens[3];
+    int argc = 0;
+    if (b->password) {
+        argv[argc++] = "AUTH";
+        if (b->user)
+            argv[argc++] = b->user;
+        argv[argc++] = b->password;
+    } else {
+        argv[argc++] = "PING";
+    }
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    return redisAsyncCommandArgv(c->ac, hello_done, c, argc, argv, lens) == REDIS_OK ? 0 : -1;
+}
+
+static char *dup_secret(char *old, const char *v)
+{
+    if (old) {
+        OPENSSL_cleanse(old, strlen(old));
+        free(old);
+    }
+    return v ? strdup(v) : NULL;
+}
+
+void backend_redis_auth(struct backend *base, const char *user, const char *password)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    b->user = dup_secret(b->user, password ? user : NULL);
+    b->password = dup_secret(b->password, password);
+}
+
 static void selected(struct redis_backend *b, redisReply *r, void *arg)
 {
     (void)arg;
@@ -1374,7 +1449,19 @@ static void r_tick(struct backend *base, int64_t now)
         return;
     }
     if (!b->up) {
-        if (b->cmd.connected && b->sub.connected) {
+        if (b->cmd.connected && b->sub.connected && !b->hello_sent) {
+            /* AUTH before anything else, on both connections. */
+            b->hello_sent = 1;
+            b->hello_at = now;
+            if (hello(b, &b->cmd) != 0 || hello(b, &b->sub) != 0)
+                lost(b, "cannot send AUTH");
+        } else if (b->hello_sent && b->hello_ok < 2) {
+            if (now - b->hello_at > COMMAND_TIMEOUT_MS)
+                lost(b, "AUTH was not answered in time");
+        } else if (b->hello_ok == 2) {
+            if (b->auth_refused)
+                log_info("redis %s:%d accepts the credentials again", b->host, b->port);
+            b->auth_refused = false;
             /* Pub/sub ignores the database; the commands use it. */
             if (b->db > 0) {
                 char db[16];
@@ -1422,6 +1509,8 @@ static void r_destroy(struct backend *base)
     for (size_t i = 0; i < b->n_rooms; i++)
         rroom_free(b->rooms[i]);
     free(b->rooms);
+    b->user = dup_secret(b->user, NULL);
+    b->password = dup_secret(b->password, NULL);
     free(b);
 }
 
@@ -1456,13 +1545,24 @@ struct backend *backend_redis_create(const char *url, const char *node, const st
     b->backoff = BACKOFF_MIN_MS;
     b->port = 6379;
     const char *p = url + strlen("redis://");
-    const char *end = p + strcspn(p, ":/");
+    const char *end;
+    if (*p == '[') {
+        /* [IPv6]:port, as config writes it */
+        p++;
+        end = strchr(p, ']');
+        if (!end)
+            end = p;
+    } else {
+        end = p + strcspn(p, ":/");
+    }
     if (end == p || (size_t)(end - p) >= sizeof b->host) {
         log_error("--redis %s: no host", url);
         free(b);
         return NULL;
     }
     memcpy(b->host, p, (size_t)(end - p));
+    if (*end == ']')
+        end++;
     if (*end == ':')
         b->port = atoi(end + 1);
     const char *slash = strchr(p, '/');

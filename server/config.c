@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <openssl/crypto.h>
 #include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,10 +36,13 @@ static const char usage[] =
     "\n"
     "  --listen HOST:PORT       where HTTP, WebSocket and the API listen; port 0 picks a\n"
     "                           free one (env ROSTRUM_LISTEN; default 127.0.0.1:8080)\n"
-    "  --redis URL              redis://HOST:PORT[/DB] shared by every node of a cluster\n"
-    "                           (env ROSTRUM_REDIS; default: embedded memory backend)\n"
-    "  --secret-file PATH       HS256 key for tokens; every node needs the same (env\n"
-    "                           ROSTRUM_SECRET holds the secret itself; default: a random\n"
+    "  --redis URL              redis://[USER[:PASSWORD]@]HOST:PORT[/DB] shared by every\n"
+    "                           node of a cluster (env ROSTRUM_REDIS; default: embedded\n"
+    "                           memory backend); USER for a Redis ACL user\n"
+    "  --redis-password-file PATH  the Redis password (AUTH); wins over one in the URL\n"
+    "  --secret-file PATH       HS256 keys for tokens; every node needs the same: one\n"
+    "                           secret, or lines 'KID SECRET' (the first signs) (env\n"
+    "                           ROSTRUM_SECRET holds one secret itself; default: a random\n"
     "                           secret, kept in --data-dir when given)\n"
     "  --admin-key-file PATH    bearer key for /api (env ROSTRUM_ADMIN_KEY holds the key\n"
     "                           itself; default: none, the admin API answers 404)\n"
@@ -81,22 +85,32 @@ static const char usage[] =
     "  --command-burst N        commands in a burst per connection (default 40)\n"
     "  --max-text-chars N       characters of a message, at most the protocol's 2000\n"
     "                           (default 2000)\n"
+    ;
+/* Two strings: C11 compilers need only take 4095 characters in one. */
+static const char usage2[] =
+    "  --audit-log PATH         append one JSON line per admin API call and moderator\n"
+    "                           command (reopened on SIGHUP)\n"
     "  --log-level LEVEL        debug, info, warn or error (default info)\n"
     "  --help                   this text\n"
     "  --version                the version\n"
     "\n"
-    "Signals: SIGTERM and SIGINT drain (clients get close 1001) and exit 0.\n";
+    "Signals: SIGTERM and SIGINT drain (clients get close 1001) and exit 0. SIGHUP\n"
+    "rereads the secret, admin key and Redis password files, the TLS certificate, and\n"
+    "reopens the audit log.\n";
 
 enum {
     OPT_LISTEN = 256, OPT_REDIS, OPT_SECRET, OPT_ADMIN, OPT_CERT, OPT_KEY, OPT_DATA, OPT_NODE,
     OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
     OPT_VERSION, OPT_JOINTO, OPT_IDLETO, OPT_MAXROOMS, OPT_MAXROOMCONNS, OPT_MAXIP, OPT_JOINRATE,
-    OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT, OPT_PROXY,
+    OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT, OPT_PROXY, OPT_REDISPW,
+    OPT_AUDIT,
 };
 
 static const struct option options[] = {
     {"listen", required_argument, NULL, OPT_LISTEN},
     {"redis", required_argument, NULL, OPT_REDIS},
+    {"redis-password-file", required_argument, NULL, OPT_REDISPW},
+    {"audit-log", required_argument, NULL, OPT_AUDIT},
     {"secret-file", required_argument, NULL, OPT_SECRET},
     {"admin-key-file", required_argument, NULL, OPT_ADMIN},
     {"tls-cert", required_argument, NULL, OPT_CERT},
@@ -140,42 +154,50 @@ static void trim_end(char *s)
         s[--n] = '\0';
 }
 
-/* Reads a small secret file. Returns a new string or NULL with a message. */
-static char *read_secret_file(const char *path, const char *what)
+/* Reads a small secret file: a regular file no other user may access, at
+ * most 4096 bytes, trailing blanks and newlines removed, at least min
+ * characters. Returns a new string, or NULL with the reason in err (which
+ * names the file, never its contents). *len gets the length. */
+static char *read_secret_file(const char *path, const char *what, size_t min, size_t *len,
+                              char *err, size_t errsz)
 {
     char *buf = NULL;
     FILE *f = fopen(path, "r");
     if (!f) {
-        fprintf(stderr, "rostrum-server: cannot open %s %s: %s\n", what, path, strerror(errno));
+        snprintf(err, errsz, "cannot open %s %s: %s", what, path, strerror(errno));
         return NULL;
     }
     struct stat st;
     if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode)) {
-        fprintf(stderr, "rostrum-server: %s %s is not a regular file\n", what, path);
+        snprintf(err, errsz, "%s %s is not a regular file", what, path);
         goto fail;
     }
     if (st.st_mode & (S_IRWXO)) {
-        fprintf(stderr, "rostrum-server: %s %s is accessible by other users (mode %03o); "
-                        "run: chmod 600 %s\n", what, path, (unsigned)(st.st_mode & 0777), path);
+        snprintf(err, errsz, "%s %s is accessible by other users (mode %03o); run: chmod 600 %s",
+                 what, path, (unsigned)(st.st_mode & 0777), path);
         goto fail;
     }
     if (st.st_size > 4096) {
-        fprintf(stderr, "rostrum-server: %s %s is larger than 4096 bytes\n", what, path);
+        snprintf(err, errsz, "%s %s is larger than 4096 bytes", what, path);
         goto fail;
     }
     buf = calloc(1, (size_t)st.st_size + 1);
     if (!buf || fread(buf, 1, (size_t)st.st_size, f) != (size_t)st.st_size) {
-        fprintf(stderr, "rostrum-server: cannot read %s %s\n", what, path);
+        snprintf(err, errsz, "cannot read %s %s", what, path);
         goto fail;
     }
     trim_end(buf);
-    if (strlen(buf) < 16) {
-        fprintf(stderr, "rostrum-server: %s %s must hold at least 16 characters\n", what, path);
+    if (strlen(buf) < min) {
+        snprintf(err, errsz, "%s %s must hold at least %zu characters", what, path, min);
         goto fail;
     }
+    if (len)
+        *len = strlen(buf);
     fclose(f);
     return buf;
 fail:
+    if (buf)
+        OPENSSL_cleanse(buf, (size_t)st.st_size);
     free(buf);
     fclose(f);
     return NULL;
@@ -196,6 +218,23 @@ static int append_list(char **list, const char *v)
     free(*list);
     *list = joined;
     return 0;
+}
+
+/* The token keys from a secret file (one secret, or "KID SECRET" lines). */
+static struct proto_keyring *read_keys(const char *path, char *err, size_t errsz)
+{
+    size_t len = 0;
+    char why[160];
+    char *text = read_secret_file(path, "secret file", 16, &len, err, errsz);
+    struct proto_keyring *r = NULL;
+    if (!text)
+        return NULL;
+    r = proto_keyring_parse(text, len, why, sizeof why);
+    if (!r)
+        snprintf(err, errsz, "secret file %s: %s", path, why);
+    OPENSSL_cleanse(text, len);
+    free(text);
+    return r;
 }
 
 static char *random_hex(size_t bytes)
@@ -252,52 +291,233 @@ static int dir_exists(const char *p)
 
 /* The secret: flag, environment, data dir, or a fresh random one (kept in
  * the data dir when there is one, so that tokens survive a restart). */
-static int load_secret(struct config *c, const char *secret_file)
+static int load_secret(struct config *c)
 {
-    if (secret_file) {
-        c->secret = read_secret_file(secret_file, "secret file");
-        if (!c->secret)
+    char err[PATH_MAX + 200];
+    char *secret = NULL;
+    if (c->secret_file) {
+        c->keys = read_keys(c->secret_file, err, sizeof err);
+        if (!c->keys) {
+            fprintf(stderr, "rostrum-server: %s\n", err);
             return -1;
+        }
+        return 0;
     } else if (getenv("ROSTRUM_SECRET") && *getenv("ROSTRUM_SECRET")) {
-        c->secret = strdup(getenv("ROSTRUM_SECRET"));
+        secret = strdup(getenv("ROSTRUM_SECRET"));
     } else if (c->data_dir) {
         char path[PATH_MAX];
         snprintf(path, sizeof path, "%s/secret", c->data_dir);
         if (access(path, F_OK) == 0) {
-            c->secret = read_secret_file(path, "secret file");
-            if (!c->secret)
+            /* Written by us (one secret), or by an operator (maybe keys):
+             * the same file rules. */
+            c->keys = read_keys(path, err, sizeof err);
+            if (!c->keys) {
+                fprintf(stderr, "rostrum-server: %s\n", err);
                 return -1;
+            }
+            return 0;
         } else {
-            c->secret = random_hex(32);
+            secret = random_hex(32);
             FILE *f = NULL;
             mode_t old = umask(077);
             if (mkdir(c->data_dir, 0700) != 0 && errno != EEXIST) {
                 umask(old);
                 fprintf(stderr, "rostrum-server: cannot create %s: %s\n", c->data_dir, strerror(errno));
+                free(secret);
                 return -1;
             }
             f = fopen(path, "w");
             umask(old);
-            if (!f || !c->secret || fprintf(f, "%s\n", c->secret) < 0 || fclose(f) != 0) {
+            if (!f || !secret || fprintf(f, "%s\n", secret) < 0 || fclose(f) != 0) {
                 fprintf(stderr, "rostrum-server: cannot write %s\n", path);
+                free(secret);
                 return -1;
             }
         }
     } else {
-        c->secret = random_hex(32);
+        secret = random_hex(32);
         c->secret_generated = true;
     }
-    if (!c->secret)
+    if (!secret)
         return -1;
-    c->secret_len = strlen(c->secret);
+    c->keys = proto_keyring_single(secret, strlen(secret));
+    OPENSSL_cleanse(secret, strlen(secret));
+    free(secret);
+    return c->keys ? 0 : -1;
+}
+
+/* %XX escapes in a URL's user or password; -1 for a bad escape. */
+static int percent_decode(const char *s, size_t n, char *out, size_t outsz)
+{
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch == '%') {
+            unsigned v = 0;
+            for (int k = 1; k <= 2; k++) {
+                char h = i + (size_t)k < n ? s[i + (size_t)k] : '\0';
+                v <<= 4;
+                if (h >= '0' && h <= '9') v |= (unsigned)(h - '0');
+                else if (h >= 'a' && h <= 'f') v |= (unsigned)(h - 'a' + 10);
+                else if (h >= 'A' && h <= 'F') v |= (unsigned)(h - 'A' + 10);
+                else return -1;
+            }
+            if (v == 0)
+                return -1;
+            ch = (unsigned char)v;
+            i += 2;
+        }
+        if (o + 1 >= outsz)
+            return -1;
+        out[o++] = (char)ch;
+    }
+    out[o] = '\0';
     return 0;
+}
+
+int config_parse_redis_url(struct config *c, const char *url, char *err, size_t errsz)
+{
+    char user[256], pass[1024], host[256], canon[400];
+    const char *p, *at, *hostp, *end, *slash;
+    long port = 6379, db = 0;
+    char *e;
+    user[0] = pass[0] = '\0';
+    if (strncmp(url, "redis://", 8) != 0) {
+        snprintf(err, errsz, "--redis wants redis://[USER[:PASSWORD]@]HOST:PORT[/DB]");
+        return -1;
+    }
+    p = url + 8;
+    /* The last '@' ends the credentials: a database number has none. */
+    at = strrchr(p, '@');
+    hostp = p;
+    if (at) {
+        const char *colon = memchr(p, ':', (size_t)(at - p));
+        size_t ul = colon ? (size_t)(colon - p) : (size_t)(at - p);
+        if (percent_decode(p, ul, user, sizeof user) != 0 ||
+            (colon && percent_decode(colon + 1, (size_t)(at - colon - 1), pass, sizeof pass) != 0)) {
+            snprintf(err, errsz, "--redis: bad user or password in the URL (escape %%, @, : and / "
+                                 "as %%XX; or use --redis-password-file)");
+            return -1;
+        }
+        hostp = at + 1;
+    }
+    slash = strchr(hostp, '/');
+    end = slash ? slash : hostp + strlen(hostp);
+    /* [v6]:port, or host:port, or host */
+    const char *hb = hostp, *he, *portp = NULL;
+    if (*hb == '[') {
+        he = memchr(hb, ']', (size_t)(end - hb));
+        if (!he) {
+            snprintf(err, errsz, "--redis: unclosed [ in the host");
+            return -1;
+        }
+        hb++;
+        portp = he + 1 < end && he[1] == ':' ? he + 2 : NULL;
+        if (he + 1 < end && !portp) {
+            snprintf(err, errsz, "--redis: want [IPV6]:PORT");
+            return -1;
+        }
+    } else {
+        he = memchr(hb, ':', (size_t)(end - hb));
+        if (he)
+            portp = he + 1;
+        else
+            he = end;
+    }
+    if (he == hb || (size_t)(he - hb) >= sizeof host) {
+        snprintf(err, errsz, "--redis: no host");
+        return -1;
+    }
+    memcpy(host, hb, (size_t)(he - hb));
+    host[he - hb] = '\0';
+    if (portp) {
+        port = strtol(portp, &e, 10);
+        if (e != end || port < 1 || port > 65535) {
+            snprintf(err, errsz, "--redis: the port must be 1..65535");
+            return -1;
+        }
+    }
+    if (slash && slash[1]) {
+        db = strtol(slash + 1, &e, 10);
+        if (*e || db < 0 || db > 1000000) {
+            snprintf(err, errsz, "--redis: the database must be a number");
+            return -1;
+        }
+    }
+    if (user[0] && strpbrk(user, " \t\r\n")) {
+        snprintf(err, errsz, "--redis: the user holds a blank");
+        return -1;
+    }
+    snprintf(canon, sizeof canon, "redis://%s%s%s:%ld/%ld", strchr(host, ':') ? "[" : "", host,
+             strchr(host, ':') ? "]" : "", port, db);
+    set_str(&c->redis_url, canon);
+    set_str(&c->redis_host, host);
+    c->redis_port = (int)port;
+    c->redis_db = (int)db;
+    set_str(&c->redis_user, user[0] ? user : NULL);
+    if (c->redis_password)
+        OPENSSL_cleanse(c->redis_password, strlen(c->redis_password));
+    set_str(&c->redis_password, pass[0] ? pass : NULL);
+    OPENSSL_cleanse(pass, sizeof pass);
+    return 0;
+}
+
+static void replace_secret(char **dst, char *v)
+{
+    if (*dst)
+        OPENSSL_cleanse(*dst, strlen(*dst));
+    free(*dst);
+    *dst = v;
+}
+
+int config_reload(struct config *c)
+{
+    char err[PATH_MAX + 200];
+    int failed = 0;
+    if (c->secret_file) {
+        struct proto_keyring *k = read_keys(c->secret_file, err, sizeof err);
+        if (k) {
+            proto_keyring_free(c->keys);
+            c->keys = k;
+            log_info("SIGHUP: %zu token key%s from %s (first: %s)", k->n, k->n == 1 ? "" : "s",
+                     c->secret_file, k->keys[0].kid[0] ? k->keys[0].kid : "no kid");
+        } else {
+            failed++;
+            log_error("SIGHUP: %s; the old keys stay", err);
+        }
+    }
+    if (c->admin_key_file) {
+        char *k = read_secret_file(c->admin_key_file, "admin key file", 16, NULL, err, sizeof err);
+        if (k) {
+            replace_secret(&c->admin_key, k);
+            log_info("SIGHUP: admin key reread from %s", c->admin_key_file);
+        } else {
+            failed++;
+            log_error("SIGHUP: %s; the old admin key stays", err);
+        }
+    }
+    if (c->redis_password_file) {
+        char *k = read_secret_file(c->redis_password_file, "redis password file", 1, NULL, err,
+                                   sizeof err);
+        if (k) {
+            replace_secret(&c->redis_password, k);
+            log_info("SIGHUP: redis password reread from %s", c->redis_password_file);
+        } else {
+            failed++;
+            log_error("SIGHUP: %s; the old redis password stays", err);
+        }
+    }
+    /* Hook for issue 13: --record-key-file is reread here once it exists
+     * (record_key_file is set by its flag; the key is parsed by its module). */
+    return failed;
 }
 
 int config_parse(struct config *c, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
-    char *secret_file = NULL, *admin_file = NULL;
     const char *listen = getenv("ROSTRUM_LISTEN");
+    char err[PATH_MAX + 200];
+    char *redis_arg = NULL;
     int rc = -1;
     c->max_frame = PROTO_MAX_FRAME_DEFAULT;
     c->queue_frames = 4096;
@@ -317,7 +537,7 @@ int config_parse(struct config *c, int argc, char **argv)
                                                                    : REALIP_DEFAULT_TRUSTED);
     bool proxy_flag = false;
     size_t n;
-    set_str(&c->redis_url, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
+    set_str(&redis_arg, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
     set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR"));
     set_str(&c->node_id, getenv("ROSTRUM_NODE_ID"));
     set_str(&c->tls_cert, getenv("ROSTRUM_TLS_CERT"));
@@ -329,9 +549,11 @@ int config_parse(struct config *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case OPT_LISTEN: listen = optarg; break;
-        case OPT_REDIS: set_str(&c->redis_url, optarg); break;
-        case OPT_SECRET: set_str(&secret_file, optarg); break;
-        case OPT_ADMIN: set_str(&admin_file, optarg); break;
+        case OPT_REDIS: set_str(&redis_arg, optarg); break;
+        case OPT_REDISPW: set_str(&c->redis_password_file, optarg); break;
+        case OPT_AUDIT: set_str(&c->audit_log, optarg); break;
+        case OPT_SECRET: set_str(&c->secret_file, optarg); break;
+        case OPT_ADMIN: set_str(&c->admin_key_file, optarg); break;
         case OPT_CERT: set_str(&c->tls_cert, optarg); break;
         case OPT_KEY: set_str(&c->tls_key, optarg); break;
         case OPT_DATA: set_str(&c->data_dir, optarg); break;
@@ -447,6 +669,7 @@ int config_parse(struct config *c, int argc, char **argv)
             break;
         case OPT_HELP:
             fputs(usage, stdout);
+            fputs(usage2, stdout);
             rc = 1;
             goto fail;
         case OPT_VERSION:
@@ -472,25 +695,45 @@ int config_parse(struct config *c, int argc, char **argv)
         fprintf(stderr, "rostrum-server: --tls-cert and --tls-key go together\n");
         goto fail;
     }
-    if (c->redis_url && strncmp(c->redis_url, "redis://", 8) != 0) {
-        fprintf(stderr, "rostrum-server: --redis wants redis://HOST:PORT[/DB]\n");
+    if (redis_arg && config_parse_redis_url(c, redis_arg, err, sizeof err) != 0) {
+        fprintf(stderr, "rostrum-server: %s\n", err);
         goto fail;
     }
     {
-        char err[200];
-        struct realip *r = realip_create(c->trusted_proxies, err, sizeof err);
+        char rerr[200];
+        struct realip *r = realip_create(c->trusted_proxies, rerr, sizeof rerr);
         if (!r) {
-            fprintf(stderr, "rostrum-server: --trusted-proxy: %s\n", err);
+            fprintf(stderr, "rostrum-server: --trusted-proxy: %s\n", rerr);
             goto fail;
         }
         realip_destroy(r);
     }
-    if (load_secret(c, secret_file))
-        goto fail;
-    if (admin_file) {
-        c->admin_key = read_secret_file(admin_file, "admin key file");
-        if (!c->admin_key)
+    if (c->redis_password_file) {
+        if (!c->redis_url) {
+            fprintf(stderr, "rostrum-server: --redis-password-file needs --redis\n");
             goto fail;
+        }
+        char *pw = read_secret_file(c->redis_password_file, "redis password file", 1, NULL, err,
+                                    sizeof err);
+        if (!pw) {
+            fprintf(stderr, "rostrum-server: %s\n", err);
+            goto fail;
+        }
+        replace_secret(&c->redis_password, pw);
+    }
+    if (c->redis_user && !c->redis_password) {
+        fprintf(stderr, "rostrum-server: --redis names a user but no password (give it in the URL "
+                        "or with --redis-password-file)\n");
+        goto fail;
+    }
+    if (load_secret(c))
+        goto fail;
+    if (c->admin_key_file) {
+        c->admin_key = read_secret_file(c->admin_key_file, "admin key file", 16, NULL, err, sizeof err);
+        if (!c->admin_key) {
+            fprintf(stderr, "rostrum-server: %s\n", err);
+            goto fail;
+        }
     } else if (getenv("ROSTRUM_ADMIN_KEY") && *getenv("ROSTRUM_ADMIN_KEY")) {
         c->admin_key = strdup(getenv("ROSTRUM_ADMIN_KEY"));
     } else if (c->demo) {
@@ -509,8 +752,9 @@ int config_parse(struct config *c, int argc, char **argv)
                                                                  : ROSTRUM_WEB_DIR_INSTALLED);
     rc = 0;
 fail:
-    free(secret_file);
-    free(admin_file);
+    if (redis_arg)
+        OPENSSL_cleanse(redis_arg, strlen(redis_arg));
+    free(redis_arg);
     if (rc != 0)
         config_free(c);
     return rc;
@@ -518,11 +762,17 @@ fail:
 
 void config_free(struct config *c)
 {
-    if (c->secret)
-        memset(c->secret, 0, c->secret_len);
-    free(c->secret);
-    free(c->admin_key);
+    proto_keyring_free(c->keys);
+    replace_secret(&c->admin_key, NULL);
+    replace_secret(&c->redis_password, NULL);
     free(c->redis_url);
+    free(c->redis_host);
+    free(c->redis_user);
+    free(c->redis_password_file);
+    free(c->secret_file);
+    free(c->admin_key_file);
+    free(c->record_key_file);
+    free(c->audit_log);
     free(c->tls_cert);
     free(c->tls_key);
     free(c->data_dir);

@@ -9,15 +9,27 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+struct proto_keyring;
+
 struct config {
     char listen_host[256];
     int listen_port;
-    char *redis_url;           /* NULL: embedded memory backend */
-    char *secret;              /* HS256 key bytes (NUL-terminated text) */
-    size_t secret_len;
+    char *redis_url;           /* redis://HOST:PORT/DB, never with credentials
+                                  (safe to log); NULL: embedded memory backend */
+    char *redis_host;
+    int redis_port, redis_db;
+    char *redis_user;          /* NULL: no ACL user (plain AUTH password) */
+    char *redis_password;      /* NULL: no AUTH; from the file, else the URL */
+    char *redis_password_file; /* reread on SIGHUP */
+    struct proto_keyring *keys; /* token keys; the first mints */
+    char *secret_file;         /* the keys' file, reread on SIGHUP; NULL otherwise */
     bool secret_generated;     /* random, not from a flag or the data dir */
     char *admin_key;           /* NULL: admin API disabled */
+    char *admin_key_file;      /* reread on SIGHUP; NULL otherwise */
     bool admin_key_generated;  /* --demo made one up */
+    char *record_key_file;     /* issue 13's --record-key-file: reread on SIGHUP
+                                  by config_reload() once that flag exists */
+    char *audit_log;           /* --audit-log PATH, NULL: none */
     char *tls_cert, *tls_key;
     char *data_dir;
     char *node_id;
@@ -47,5 +59,16 @@ struct config {
 int config_parse(struct config *c, int argc, char **argv);
 /* Frees what config_parse allocated. */
 void config_free(struct config *c);
+
+/* SIGHUP: rereads the secret file, the admin key file and the Redis
+ * password file (the record key too, once it exists). A file that can no
+ * longer be read or parsed keeps the old value, and the reason is logged
+ * (never the secret). Returns the number of files that failed. */
+int config_reload(struct config *c);
+
+/* Parses --redis into host, port, db, user and password (percent-decoded)
+ * and the credential-free redis_url. Returns 0, or -1 with the reason in
+ * err (never the password). Exposed for the unit tests. */
+int config_parse_redis_url(struct config *c, const char *url, char *err, size_t errsz);
 
 #endif

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "config.h"
 #include "frame.h"
@@ -395,12 +396,30 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
 
 /* ---- commands ---- */
 
+/* A moderator's command and its outcome in the audit log, before the
+ * reply is queued. The command's arguments (a message's text, a sub) are
+ * not written: the name, the room and the outcome say what happened. */
+static void audit_command(const struct hub_cmd *c, const char *outcome)
+{
+    if (!audit_enabled() || c->s->actor.role != PROTO_ROLE_MODERATOR)
+        return;
+    struct audit_entry e = {
+        .remote = c->s->remote[0] ? c->s->remote : NULL,
+        .who = c->s->actor.sub,
+        .command = proto_cmd_name(c->cmd.type),
+        .room = c->s->room ? c->s->room->id : NULL,
+        .outcome = outcome,
+    };
+    audit_record(&e);
+}
+
 static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
 {
     if (c->kind == CMD_ADMIN_CLOSE && c->done)
         c->done(c->arg, e == PROTO_ERR_UNAVAILABLE ? 503 : 200);
     if (c->kind != CMD_CLIENT || !c->s)
         return;
+    audit_command(c, proto_err_code(e));
     metrics.commands[c->cmd.type][e]++;
     send_refusal(c->s, c->cmd.id, e, msg && msg[0] ? msg : NULL);
 }
@@ -411,6 +430,7 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
         c->done(c->arg, 200);
     if (c->kind != CMD_CLIENT || !c->s)
         return;
+    audit_command(c, "ok");
     metrics.commands[c->cmd.type][PROTO_OK]++;
     send_ack(c->s, c->cmd.id, seq);
 }
@@ -1019,7 +1039,7 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     struct proto_claims claims;
     const char *why = "invalid token";
     int64_t now = net_now_ms();
-    if (proto_jwt_verify(h->cfg->secret, h->cfg->secret_len, cmd->token, now / 1000, &claims, &why) != PROTO_OK) {
+    if (proto_jwt_verify_ring(h->cfg->keys, cmd->token, now / 1000, &claims, &why) != PROTO_OK) {
         refuse_join(s, PROTO_ERR_UNAUTHORIZED, why, PROTO_CLOSE_UNAUTHORIZED);
         return;
     }
@@ -1494,6 +1514,8 @@ struct hub *hub_create(const struct config *cfg)
     if (cfg->redis_url) {
         h->shared = true;
         h->backend = backend_redis_create(cfg->redis_url, cfg->node_id, &sink);
+        if (h->backend)
+            backend_redis_auth(h->backend, cfg->redis_user, cfg->redis_password);
     } else {
         h->backend = backend_memory_create(cfg->data_dir, &sink);
     }
@@ -1505,6 +1527,12 @@ struct hub *hub_create(const struct config *cfg)
 fail:
     hub_destroy(h);
     return NULL;
+}
+
+void hub_reload(struct hub *h)
+{
+    if (h->shared)
+        backend_redis_auth(h->backend, h->cfg->redis_user, h->cfg->redis_password);
 }
 
 void hub_destroy(struct hub *h)

@@ -12,6 +12,7 @@
 #include <jansson.h>
 
 #include "api.h"
+#include "audit.h"
 #include "config.h"
 #include "hub.h"
 #include "log.h"
@@ -78,7 +79,7 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
     printf("Demo room '%s' is ready. Invite links (valid 7 days):\n", DEMO_ROOM);
     for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
         char *tok = api_mint(cfg, DEMO_ROOM, people[i].sub, people[i].name, people[i].role,
-                             people[i].delegation, people[i].category, 7 * 24 * 3600);
+                             people[i].delegation, people[i].category, 7 * 24 * 3600, NULL);
         if (!tok)
             return -1;
         printf("  %-9s %s/#t=%s\n", people[i].label, base, tok);
@@ -94,6 +95,23 @@ static int backend_ready(void *arg)
     return hub_backend_up(arg);
 }
 
+struct reload_ctx {
+    struct config *cfg;
+    struct hub *hub;
+};
+
+/* SIGHUP (on the loop, after net reloaded the certificate): the keys and
+ * the Redis password are read again (a file that fails keeps the old
+ * value), the backend gets the password for its next connection, and the
+ * audit log is reopened. Open connections stay. */
+static void reload(void *arg)
+{
+    struct reload_ctx *r = arg;
+    config_reload(r->cfg);
+    hub_reload(r->hub);
+    audit_reopen();
+}
+
 int main(int argc, char **argv)
 {
     struct config cfg;
@@ -105,12 +123,16 @@ int main(int argc, char **argv)
     rc = 1;
     log_setup(cfg.node_id, (enum log_level)cfg.log_level);
     raise_nofile();
+    if (cfg.audit_log && audit_setup(cfg.audit_log, cfg.node_id) != 0)
+        goto done;
     hub = hub_create(&cfg);
     if (!hub)
         goto done;
     net = net_create(&cfg, hub);
     if (!net)
         goto done;
+    struct reload_ctx rctx = {&cfg, hub};
+    net_on_reload(net, reload, &rctx);
     /* With Redis, say we listen once the backend answers (or after 5 s,
      * with /healthz saying 503 until it does). */
     if (cfg.redis_url && !net_wait(net, backend_ready, hub, 5000))
@@ -128,6 +150,7 @@ int main(int argc, char **argv)
 done:
     net_destroy(net);
     hub_destroy(hub);
+    audit_shutdown();
     config_free(&cfg);
     return rc;
 }

@@ -64,6 +64,8 @@ struct net {
     int64_t last_refusal_log; /* refusals are logged at most once a second */
     uint64_t refusals_unlogged;
     struct session_limits lim;
+    void (*on_reload)(void *arg); /* SIGHUP, besides the certificate */
+    void *reload_arg;
 };
 
 static struct net *the_net;
@@ -88,6 +90,7 @@ struct http_pss {
     char method[8];
     char auth[512];
     char base[320];
+    char remote[REALIP_ADDR_MAX]; /* the client (behind trusted proxies too), for the audit log */
     char *body;
     size_t body_len;
     bool too_big;
@@ -105,6 +108,9 @@ struct http_wait {
     struct lws *wsi;          /* NULL once the connection closed */
 };
 
+static enum realip_kind client_of(struct lws *wsi, char out[REALIP_ADDR_MAX], char *peer,
+                                  size_t peer_len);
+
 int64_t net_now_ms(void)
 {
     struct timespec ts;
@@ -120,6 +126,12 @@ void net_conn_want_write(struct net_conn *c)
 void net_conn_kill_after(struct net_conn *c, int secs)
 {
     lws_set_timeout((struct lws *)c, PENDING_TIMEOUT_USER_OK, secs);
+}
+
+void net_on_reload(struct net *n, void (*fn)(void *arg), void *arg)
+{
+    n->on_reload = fn;
+    n->reload_arg = arg;
 }
 
 const char *net_base_url(const struct net *n)
@@ -245,7 +257,7 @@ static int handle_api(struct lws *wsi, struct http_pss *p)
 {
     struct api_request req = {
         .method = p->method, .path = p->path, .query = p->query, .auth = p->auth,
-        .base_url = p->base, .body = p->body, .body_len = p->body_len,
+        .base_url = p->base, .body = p->body, .body_len = p->body_len, .remote = p->remote,
     };
     struct http_wait *w = calloc(1, sizeof *w);
     if (!w)
@@ -293,6 +305,10 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         if (lws_hdr_copy(wsi, p->auth, sizeof p->auth, WSI_TOKEN_HTTP_AUTHORIZATION) < 0)
             p->auth[0] = '\0';
+        {
+            char peer[64] = "";
+            client_of(wsi, p->remote, peer, sizeof peer);
+        }
         if (the_net->cfg->public_url) {
             snprintf(p->base, sizeof p->base, "%s", the_net->cfg->public_url);
         } else {
@@ -620,6 +636,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 iplimit_release(the_net->ipl, p->ip);
             return -1;
         }
+        snprintf(p->s->remote, sizeof p->s->remote, "%s", p->ip);
         if (p->kind == REALIP_FORWARDED)
             metrics.conns_forwarded++;
         else if (p->kind == REALIP_TRUSTED)
@@ -793,6 +810,8 @@ static void tick(lws_sorted_usec_list_t *sul)
         reload_requested = 0;
         if (n->cfg->tls_cert)
             reload_tls(n);
+        if (n->on_reload)
+            n->on_reload(n->reload_arg);
     }
     if (now - n->last_sweep > 10000) {
         n->last_sweep = now;

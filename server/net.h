@@ -25,6 +25,9 @@ int net_run(struct net *n);
 /* Services the loop until ready() is true or ms passed (e.g. to wait for
  * the backend before announcing that we listen). Returns ready(). */
 int net_wait(struct net *n, int (*ready)(void *arg), void *arg, int ms);
+/* fn(arg) runs on the loop after each SIGHUP (the certificate is reloaded
+ * by net itself): keys, files, logs to reread. */
+void net_on_reload(struct net *n, void (*fn)(void *arg), void *arg);
 /* Asks the loop to stop (safe from a signal handler). */
 void net_stop(void);
 void net_destroy(struct net *n); /* NULL is a no-op */

@@ -44,6 +44,7 @@ struct session {
     enum session_state state;
     int64_t created_ms;
     int64_t last_rx_ms;          /* last message received (idle timeout) */
+    char remote[64];             /* peer address, set by net (audit log) */
 
     /* send queue: ring of frame references */
     struct frame **q;

@@ -713,7 +713,8 @@ int main(int argc, char **argv)
     struct bench_plan p;
     struct wresult *total = NULL;
     char err[300];
-    char *admin_key = NULL, *secret = NULL;
+    char *admin_key = NULL;
+    struct proto_keyring *keys = NULL;
     uint64_t expected = 0;
     long rss_delta = -1;
     double server_cpu = -1;
@@ -723,15 +724,14 @@ int main(int argc, char **argv)
         return rc < 0 ? 0 : rc;
     rc = EXIT_SETUP;
     signal(SIGPIPE, SIG_IGN);
-    secret = keyfile_from(o.secret_file, "ROSTRUM_SECRET", "--secret-file", "secret file",
-                          &p.secret_len, err, sizeof err);
+    keys = keyfile_keys(o.secret_file, "ROSTRUM_SECRET", "--secret-file", err, sizeof err);
     admin_key = keyfile_from(o.admin_file, "ROSTRUM_ADMIN_KEY", "--admin-key-file",
                              "admin key file", NULL, err, sizeof err);
-    if (!secret || !admin_key) {
+    if (!keys || !admin_key) {
         fprintf(stderr, "rostrum-bench: %s\n", err);
         goto done;
     }
-    p.secret = secret;
+    p.keys = keys;
     p.scenario = o.scenario;
     p.procs = (unsigned)o.procs;
     p.concurrency = (size_t)o.concurrency;
@@ -823,7 +823,7 @@ done:
     free(p.room_ids);
     free(p.targets);
     free(total);
-    free(secret);
+    proto_keyring_free(keys);
     free(admin_key);
     return rc;
 }

@@ -509,7 +509,7 @@ static int prepare_join(struct worker *w, struct conn *c, int64_t now_s)
     cl.category = PROTO_CAT_NONE;
     cl.iat = now_s;
     cl.exp = now_s + 12 * 3600;
-    char *tok = proto_jwt_mint(p->secret, p->secret_len, &cl);
+    char *tok = proto_jwt_mint_ring(p->keys, &cl);
     if (!tok)
         return -1;
     size_t tl = strlen(tok) + 32;

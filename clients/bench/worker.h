@@ -40,8 +40,7 @@ struct bench_plan {
     struct bench_target *targets;
     size_t n_targets;          /* connection i uses target i % n_targets */
     uint32_t src_lo, src_hi;   /* source IPv4 range (host order); 0: any */
-    const char *secret;
-    size_t secret_len;
+    const struct proto_keyring *keys; /* the server's token keys; the first signs */
     double rate;               /* says per second in total; 0: closed loop */
     size_t size;               /* bytes of message text */
     int64_t duration_us;

@@ -46,6 +46,8 @@ static const char usage[] =
     "  --category C            member_state, observer_state, organization, un_entity,\n"
     "                          civil_society or other (order of precedence)\n"
     "  --ttl SECONDS           validity, 60 to 2592000 (default 86400)\n"
+    "  --jti ID                the token's id, [A-Za-z0-9._-]{1,64}, so that it can be\n"
+    "                          revoked alone (the API makes one up when not given)\n"
     "  --invite                print an invite URL (BASE/#t=TOKEN) instead of the token;\n"
     "                          BASE is --url, else the URL the API answers with\n"
     "  --url URL               the server's public base URL for --invite\n"
@@ -59,7 +61,7 @@ static const char usage[] =
     "\n" CLI_EXIT_HELP;
 
 enum { O_SECRET = 256, O_API, O_ADMIN, O_ROOM, O_SUB, O_NAME, O_ROLE, O_DELEG, O_CAT, O_TTL,
-       O_INVITE, O_URL, O_INSECURE, O_CA, O_TIMEOUT, O_HELP };
+       O_INVITE, O_URL, O_INSECURE, O_CA, O_TIMEOUT, O_HELP, O_JTI, O_UNTIL };
 
 static const struct option options[] = {
     {"secret-file", required_argument, NULL, O_SECRET},
@@ -72,6 +74,8 @@ static const struct option options[] = {
     {"delegation", required_argument, NULL, O_DELEG},
     {"category", required_argument, NULL, O_CAT},
     {"ttl", required_argument, NULL, O_TTL},
+    {"jti", required_argument, NULL, O_JTI},
+    {"until", required_argument, NULL, O_UNTIL},
     {"invite", no_argument, NULL, O_INVITE},
     {"url", required_argument, NULL, O_URL},
     {"insecure", no_argument, NULL, O_INSECURE},
@@ -83,7 +87,7 @@ static const struct option options[] = {
 
 struct token_args {
     const char *secret_file, *api, *admin_file, *room, *sub, *name, *role, *delegation,
-        *category, *url, *ca_file;
+        *category, *url, *ca_file, *jti;
     long ttl;
     int timeout_s;
     bool invite, insecure;
@@ -116,12 +120,11 @@ static int print_token(const struct token_args *a, const char *token, const char
 static int mint_offline(const struct token_args *a, int role, int cat)
 {
     char err[300];
-    size_t keylen = 0;
     char *tok = NULL;
     int rc = CLI_EXIT_USAGE;
-    char *key = keyfile_from(a->secret_file, "ROSTRUM_SECRET", "--secret-file", "secret file",
-                             &keylen, err, sizeof err);
-    if (!key) {
+    struct proto_keyring *keys = keyfile_keys(a->secret_file, "ROSTRUM_SECRET", "--secret-file",
+                                              err, sizeof err);
+    if (!keys) {
         fprintf(stderr, "rostrum token: %s\n", err);
         goto done;
     }
@@ -135,7 +138,8 @@ static int mint_offline(const struct token_args *a, int role, int cat)
     c.category = (enum proto_category)cat;
     c.iat = (int64_t)time(NULL);
     c.exp = c.iat + a->ttl;
-    tok = proto_jwt_mint(key, keylen, &c);
+    snprintf(c.jti, sizeof c.jti, "%s", a->jti ? a->jti : "");
+    tok = proto_jwt_mint_ring(keys, &c);
     if (!tok) {
         fprintf(stderr, "rostrum token: cannot sign the token\n");
         rc = CLI_EXIT_REFUSED;
@@ -144,7 +148,7 @@ static int mint_offline(const struct token_args *a, int role, int cat)
     rc = print_token(a, tok, NULL);
 done:
     free(tok);
-    free(key);
+    proto_keyring_free(keys);
     return rc;
 }
 
@@ -163,6 +167,8 @@ static int mint_api(const struct token_args *a)
         json_object_set_new(body, "delegation", json_string(a->delegation));
     if (a->category)
         json_object_set_new(body, "category", json_string(a->category));
+    if (a->jti)
+        json_object_set_new(body, "jti", json_string(a->jti));
     snprintf(path, sizeof path, "/api/rooms/%s/tokens", a->room);
     rc = admin_call(&ad, "POST", path, body, "cannot mint the token", &res);
     if (rc != CLI_EXIT_OK)
@@ -202,6 +208,7 @@ int cmd_token_main(int argc, char **argv)
         case O_ROLE: a.role = optarg; break;
         case O_DELEG: a.delegation = optarg; break;
         case O_CAT: a.category = optarg; break;
+        case O_JTI: a.jti = optarg; break;
         case O_INVITE: a.invite = true; break;
         case O_URL: a.url = optarg; break;
         case O_INSECURE: a.insecure = true; break;
@@ -243,6 +250,8 @@ int cmd_token_main(int argc, char **argv)
     if (a.category && (cat = proto_category_parse(a.category)) < 0)
         return bad("--category must be member_state, observer_state, organization, un_entity, "
                    "civil_society or other");
+    if (a.jti && !proto_valid_jti(a.jti))
+        return bad("--jti must match [A-Za-z0-9._-]{1,64}");
     if (a.invite && !a.url && !a.api)
         return bad("--invite needs --url URL (the server's base URL)");
     if (a.api && a.secret_file)

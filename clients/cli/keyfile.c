@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "proto.h"
+
 #define KEYFILE_MAX 4096
 
 char *keyfile_read(const char *path, const char *what, size_t *len, int *warn, char *err,
@@ -80,4 +82,27 @@ char *keyfile_from(const char *path, const char *env, const char *flag, const ch
     }
     snprintf(err, errsz, "%s is required (or set %s)", flag, env ? env : "it");
     return NULL;
+}
+
+struct proto_keyring *keyfile_keys(const char *path, const char *env, const char *flag,
+                                   char *err, size_t errsz)
+{
+    size_t len = 0;
+    char why[160];
+    struct proto_keyring *r = NULL;
+    char *text = keyfile_from(path, env, flag, "secret file", &len, err, errsz);
+    if (!text)
+        return NULL;
+    if (path) {
+        r = proto_keyring_parse(text, len, why, sizeof why);
+        if (!r)
+            snprintf(err, errsz, "secret file %s: %s", path, why);
+    } else {
+        r = proto_keyring_single(text, len);
+        if (!r)
+            snprintf(err, errsz, "out of memory");
+    }
+    memset(text, 0, len);
+    free(text);
+    return r;
 }

@@ -26,4 +26,12 @@ char *keyfile_read(const char *path, const char *what, size_t *len, int *warn, c
 char *keyfile_from(const char *path, const char *env, const char *flag, const char *what,
                    size_t *len, char *err, size_t errsz);
 
+/* The token keys (contract section 11): a secret file is parsed as the
+ * server parses it (one secret, or "KID SECRET" lines, the first signs);
+ * the environment variable env holds one secret. Returns a new keyring
+ * (proto_keyring_free()) or NULL with a message in err. */
+struct proto_keyring;
+struct proto_keyring *keyfile_keys(const char *path, const char *env, const char *flag,
+                                   char *err, size_t errsz);
+
 #endif

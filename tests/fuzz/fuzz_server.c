@@ -87,7 +87,8 @@ const struct config *fuzz_server_config(void)
         unsetenv("ROSTRUM_DATA_DIR");
         FUZZ_CHECK(config_parse(&cfg, 1, argv) == 0, "config_parse failed");
         FUZZ_CHECK(!cfg.redis_url && !cfg.data_dir, "the fuzz server must be memory only");
-        FUZZ_CHECK(cfg.secret_len == FUZZ_KEY_LEN && memcmp(cfg.secret, FUZZ_KEY, FUZZ_KEY_LEN) == 0,
+        FUZZ_CHECK(cfg.keys && cfg.keys->n == 1 && cfg.keys->keys[0].len == FUZZ_KEY_LEN &&
+                       memcmp(cfg.keys->keys[0].secret, FUZZ_KEY, FUZZ_KEY_LEN) == 0,
                    "the secret is not FUZZ_KEY");
         done = true;
     }

@@ -582,8 +582,210 @@ static void test_b64(void)
     }
 }
 
+/* jti: optional, [A-Za-z0-9._-]{1,64}, kept in the claims and minted. */
+static void test_jti(void)
+{
+    struct proto_claims c;
+    const char *why = NULL;
+    char *tok = make(HS256, "{" BASE ",\"jti\":\"inv-7.a_B\"," EXP "}");
+    memset(&c, 0, sizeof c);
+    CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &c, &why), PROTO_OK);
+    CHECK_STR(c.jti, "inv-7.a_B");
+    CHECK_STR(c.kid, "");
+    free(tok);
+    static const char *bad[] = {
+        "\"jti\":\"\"", "\"jti\":\"a b\"", "\"jti\":\"a/b\"", "\"jti\":7", "\"jti\":\"\u00e9\"",
+        "\"jti\":\"0123456789012345678901234567890123456789012345678901234567890123x\"",
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        char payload[512];
+        snprintf(payload, sizeof payload, "{" BASE ",%s," EXP "}", bad[i]);
+        tok = make(HS256, payload);
+        why = NULL;
+        CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &c, &why), PROTO_ERR_UNAUTHORIZED);
+        CHECK_STR(why, "invalid jti");
+        free(tok);
+    }
+    /* 64 characters is the most; null is absent. */
+    tok = make(HS256, "{" BASE ",\"jti\":\"0123456789012345678901234567890123456789012345678901234567890123\"," EXP "}");
+    CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &c, &why), PROTO_OK);
+    CHECK_INT(strlen(c.jti), 64);
+    free(tok);
+    tok = make(HS256, "{" BASE ",\"jti\":null," EXP "}");
+    CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &c, &why), PROTO_OK);
+    CHECK_STR(c.jti, "");
+    free(tok);
+
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "d1");
+    snprintf(c.name, sizeof c.name, "D");
+    snprintf(c.room, sizeof c.room, "r1");
+    c.role = PROTO_ROLE_DELEGATE;
+    c.category = PROTO_CAT_NONE;
+    c.exp = NOW + 60;
+    snprintf(c.jti, sizeof c.jti, "j1");
+    tok = proto_jwt_mint(KEY, strlen(KEY), &c);
+    CHECK(tok != NULL);
+    struct proto_claims back;
+    CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &back, &why), PROTO_OK);
+    CHECK_STR(back.jti, "j1");
+    free(tok);
+    snprintf(c.jti, sizeof c.jti, "no spaces");
+    CHECK(proto_jwt_mint(KEY, strlen(KEY), &c) == NULL);
+}
+
+static struct proto_keyring *ring(const char *text, const char *want_why)
+{
+    char why[200];
+    struct proto_keyring *r = proto_keyring_parse(text, strlen(text), why, sizeof why);
+    if (want_why) {
+        CHECK(r == NULL);
+        CHECK_STR(why, want_why);
+        /* A reason never quotes a secret. */
+        CHECK(strstr(why, "0123456789abcdef") == NULL);
+    }
+    return r;
+}
+
+static void test_keyring_parse(void)
+{
+    struct proto_keyring *r = ring("0123456789abcdef\n", NULL);
+    CHECK(r && r->n == 1);
+    if (r) {
+        CHECK_STR(r->keys[0].kid, "");
+        CHECK_STR(r->keys[0].secret, "0123456789abcdef");
+        CHECK_INT(r->keys[0].len, 16);
+    }
+    proto_keyring_free(r);
+
+    r = ring("# rotated 2026-12-06\n\nk2  secret-two-0123456789\r\n\tk1 secret-one-0123456789  \n", NULL);
+    CHECK(r && r->n == 2);
+    if (r) {
+        CHECK_STR(r->keys[0].kid, "k2");
+        CHECK_STR(r->keys[0].secret, "secret-two-0123456789");
+        CHECK_STR(r->keys[1].kid, "k1");
+        CHECK_STR(r->keys[1].secret, "secret-one-0123456789");
+        CHECK(proto_keyring_find(r, NULL) == &r->keys[0]);
+        CHECK(proto_keyring_find(r, "") == &r->keys[0]);
+        CHECK(proto_keyring_find(r, "k1") == &r->keys[1]);
+        CHECK(proto_keyring_find(r, "k3") == NULL);
+    }
+    proto_keyring_free(r);
+
+    /* One "KID SECRET" line is a key with an id. */
+    r = ring("main 0123456789abcdef0", NULL);
+    CHECK(r && r->n == 1 && !strcmp(r->keys[0].kid, "main"));
+    proto_keyring_free(r);
+
+    ring("", "no key in the file");
+    ring("# only a comment\n\n", "no key in the file");
+    ring("short", "line 1: secret shorter than 16 characters");
+    ring("k1 0123456789abcdef\n0123456789abcdef0\n",
+         "line 2: want KID SECRET (one secret without an id only in a one-line file)");
+    ring("k1 0123456789abcdef\nk1 0123456789abcdefX\n", "line 2: key id used twice");
+    ring("k/1 0123456789abcdef\n", "line 1: key id must be 1..64 of [A-Za-z0-9._-]");
+    ring("k1 0123456789abcdef\nk2 short\n", "line 2: secret shorter than 16 characters");
+    ring("k1 0123456789ab\001cdef\n", "line 1: control character");
+    char big[80 * 40];
+    big[0] = '\0';
+    for (int i = 0; i < 33; i++) {
+        char line[64];
+        snprintf(line, sizeof line, "k%d 0123456789abcdef%d\n", i, i);
+        strcat(big, line);
+    }
+    ring(big, "more than 32 keys");
+    char nul[] = "0123456789abcdef\0x";
+    char why[100];
+    CHECK(proto_keyring_parse(nul, sizeof nul - 1, why, sizeof why) == NULL);
+    CHECK_STR(why, "the file holds a NUL byte");
+}
+
+static struct proto_claims claims_for(const char *sub)
+{
+    struct proto_claims c;
+    memset(&c, 0, sizeof c);
+    snprintf(c.sub, sizeof c.sub, "%s", sub);
+    snprintf(c.name, sizeof c.name, "N");
+    snprintf(c.room, sizeof c.room, "r1");
+    c.role = PROTO_ROLE_DELEGATE;
+    c.category = PROTO_CAT_NONE;
+    c.exp = NOW + 600;
+    return c;
+}
+
+static void test_keyring_verify(void)
+{
+    const char *why;
+    struct proto_claims c = claims_for("d1"), out;
+    struct proto_keyring *old = ring("old 0123456789abcdef-old", NULL);
+    struct proto_keyring *both = ring("new 0123456789abcdef-new\nold 0123456789abcdef-old", NULL);
+    struct proto_keyring *fresh = ring("new 0123456789abcdef-new", NULL);
+    struct proto_keyring *legacy = ring("0123456789abcdef-old", NULL);
+    CHECK(old && both && fresh && legacy);
+
+    /* Minted with the first key, its kid in the header. */
+    char *t_old = proto_jwt_mint_ring(old, &c);
+    char *t_new = proto_jwt_mint_ring(both, &c);
+    CHECK(t_old && t_new);
+    CHECK_INT(proto_jwt_verify_ring(old, t_old, NOW, &out, &why), PROTO_OK);
+    CHECK_STR(out.kid, "old");
+    CHECK_INT(proto_jwt_verify_ring(both, t_old, NOW, &out, &why), PROTO_OK);
+    CHECK_STR(out.kid, "old");
+    CHECK_INT(proto_jwt_verify_ring(both, t_new, NOW, &out, &why), PROTO_OK);
+    CHECK_STR(out.kid, "new");
+    /* The old key removed: its tokens are refused. */
+    CHECK_INT(proto_jwt_verify_ring(fresh, t_old, NOW, &out, &why), PROTO_ERR_UNAUTHORIZED);
+    CHECK_STR(why, "unknown kid");
+    CHECK_INT(proto_jwt_verify_ring(fresh, t_new, NOW, &out, &why), PROTO_OK);
+    /* A kid is checked against that key only: the same kid with another
+     * secret is a bad signature, not a try of every key. */
+    struct proto_keyring *swapped = ring("old 0123456789abcdef-new\nnew 0123456789abcdef-old", NULL);
+    CHECK_INT(proto_jwt_verify_ring(swapped, t_old, NOW, &out, &why), PROTO_ERR_UNAUTHORIZED);
+    CHECK_STR(why, "bad signature");
+    proto_keyring_free(swapped);
+
+    /* Without kid: the first line. A one-secret file mints without kid. */
+    char *t_plain = proto_jwt_mint(KEY, strlen(KEY), &c);
+    struct proto_keyring *first = ring("a " KEY "\nb 0123456789abcdef-other", NULL);
+    struct proto_keyring *second = ring("b 0123456789abcdef-other\na " KEY, NULL);
+    CHECK_INT(proto_jwt_verify_ring(first, t_plain, NOW, &out, &why), PROTO_OK);
+    CHECK_STR(out.kid, "");
+    CHECK_INT(proto_jwt_verify_ring(second, t_plain, NOW, &out, &why), PROTO_ERR_UNAUTHORIZED);
+    char *t_legacy = proto_jwt_mint_ring(legacy, &c);
+    CHECK(t_legacy && strchr(t_legacy, '.'));
+    size_t hl = (size_t)(strchr(t_legacy, '.') - t_legacy);
+    size_t n = 0;
+    char *hdr = proto_b64url_decode(t_legacy, hl, &n);
+    CHECK(hdr && n == strlen("{\"alg\":\"HS256\",\"typ\":\"JWT\"}") &&
+          memcmp(hdr, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", n) == 0);
+    free(hdr);
+    /* A header kid that is no id is refused, whatever the keys. */
+    char *t_badkid = make_sig("0123456789abcdef-old", "{\"alg\":\"HS256\",\"kid\":\"a b\"}",
+                              "{" BASE "," EXP "}", NULL);
+    CHECK_INT(proto_jwt_verify_ring(legacy, t_badkid, NOW, &out, &why), PROTO_ERR_UNAUTHORIZED);
+    CHECK_STR(why, "invalid kid");
+    struct proto_keyring *single = proto_keyring_single(KEY, strlen(KEY));
+    CHECK_INT(proto_jwt_verify_ring(single, t_plain, NOW, &out, &why), PROTO_OK);
+
+    free(t_badkid);
+    free(t_legacy);
+    free(t_plain);
+    free(t_old);
+    free(t_new);
+    proto_keyring_free(single);
+    proto_keyring_free(first);
+    proto_keyring_free(second);
+    proto_keyring_free(old);
+    proto_keyring_free(both);
+    proto_keyring_free(fresh);
+    proto_keyring_free(legacy);
+}
+
 int main(void)
 {
+    test_jti();
+    test_keyring_parse();
+    test_keyring_verify();
     test_known_answer();
     test_round_trip();
     test_alg();
