@@ -26,6 +26,23 @@ export function freePort() {
   });
 }
 
+// Several RESP commands over one fresh TCP connection (e.g. AUTH first),
+// each answered by a one-line reply; resolves with the replies.
+export function redisPipeline(port, cmds) {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1');
+    let buf = '';
+    const t = setTimeout(() => { sock.destroy(); reject(new Error(`redis pipeline timeout: ${JSON.stringify(buf)}`)); }, 2000);
+    sock.on('error', (e) => { clearTimeout(t); reject(e); });
+    sock.on('data', (d) => {
+      buf += d;
+      const lines = buf.split('\r\n');
+      if (lines.length > cmds.length) { clearTimeout(t); sock.end(); resolve(lines.slice(0, cmds.length)); }
+    });
+    sock.write(cmds.map((args) => `*${args.length}\r\n` + args.map((a) => `$${Buffer.byteLength(String(a))}\r\n${a}\r\n`).join('')).join(''));
+  });
+}
+
 // One RESP command over a fresh TCP connection (no client library needed).
 export function redisCommand(port, ...args) {
   return new Promise((resolve, reject) => {
@@ -55,7 +72,9 @@ export { until };
 // Starts a private redis-server. persist: AOF with fsync always (so that a
 // SIGKILL loses nothing acknowledged). Returns a handle with kill() (SIGKILL)
 // and restart() (same port, same dir, so the same AOF).
-export async function startRedis({ persist = true, port } = {}) {
+// args: more redis-server flags (e.g. --requirepass); auth: [user?, password]
+// to say AUTH before the readiness PING.
+export async function startRedis({ persist = true, port, args: extra = [], auth } = {}) {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rostrum-redis-'));
   port = port || await freePort();
   const r = { dir, port, url: `redis://127.0.0.1:${port}`, proc: null, log: '' };
@@ -64,13 +83,16 @@ export async function startRedis({ persist = true, port } = {}) {
       '--daemonize', 'no', '--protected-mode', 'no', '--logfile', ''];
     if (persist) args.push('--appendonly', 'yes', '--appendfsync', 'always');
     else args.push('--appendonly', 'no');
+    args.push(...extra);
     const p = spawn(redisBin, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     live.add(p);
     r.proc = p;
     r.exited = new Promise((resolve) => p.on('exit', (code, signal) => { live.delete(p); resolve({ code, signal }); }));
     p.stdout.on('data', (d) => { r.log += d; });
     p.stderr.on('data', (d) => { r.log += d; });
-    await until(async () => (await redisCommand(port, 'PING')).startsWith('+PONG'), 10000, `redis on ${port}:\n${r.log}`);
+    const ping = auth ? async () => (await redisPipeline(port, [['AUTH', ...auth], ['PING']]))[1]
+      : () => redisCommand(port, 'PING');
+    await until(async () => (await ping()).startsWith('+PONG'), 10000, `redis on ${port}:\n${r.log}`);
     // Loading the AOF answers -LOADING; PONG means it is done.
   };
   r.kill = async () => {

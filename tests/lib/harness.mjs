@@ -19,9 +19,9 @@ process.on('exit', () => { for (const p of live) { try { p.kill('SIGKILL'); } ca
 
 const b64u = (b) => Buffer.from(b).toString('base64url');
 
-export function mintToken(secret, claims, { alg = 'HS256', ttl = 3600, sign = true } = {}) {
+export function mintToken(secret, claims, { alg = 'HS256', ttl = 3600, sign = true, kid } = {}) {
   const now = Math.floor(Date.now() / 1000);
-  const head = b64u(JSON.stringify({ alg, typ: 'JWT' }));
+  const head = b64u(JSON.stringify(kid === undefined ? { alg, typ: 'JWT' } : { alg, typ: 'JWT', kid }));
   const body = b64u(JSON.stringify({ exp: now + ttl, iat: now, ...claims }));
   const sig = sign ? b64u(createHmac('sha256', secret).update(`${head}.${body}`).digest()) : '';
   return `${head}.${body}.${sig}`;
@@ -44,14 +44,14 @@ function freePort() {
   });
 }
 
-export async function startRedis(dir, { appendonly = true } = {}) {
+export async function startRedis(dir, { appendonly = true, args: extra = [] } = {}) {
   const known = redises.get(dir);
   if (known && known.proc.exitCode === null && known.proc.signalCode === null) return known;
   const port = known ? known.port : await freePort();
   const rdir = path.join(dir, 'redis');
   fs.mkdirSync(rdir, { recursive: true });
   const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--dir', rdir, '--save', '',
-    '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always'], { stdio: 'ignore' });
+    '--appendonly', appendonly ? 'yes' : 'no', '--appendfsync', 'always', ...extra], { stdio: 'ignore' });
   live.add(proc);
   proc.on('exit', () => live.delete(proc));
   proc.unref(); // a test file ends when its tests do; the exit hook kills it
