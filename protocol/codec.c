@@ -310,7 +310,8 @@ static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, s
         int st = proto_status_parse(s);
         if (st < 0)
             return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
-                          "field 'status' must be \"open\", \"suspended\" or \"closed\"");
+                          "field 'status' must be \"open\", \"suspended\", \"closed\" or "
+                          "\"scheduled\"");
         c->status = (enum proto_status)st;
         return PROTO_OK;
     }
@@ -320,6 +321,23 @@ static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, s
             return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
                           "field 'settings' must be an object");
         c->settings = json_incref(v);
+        return PROTO_OK;
+    }
+    case PROTO_CMD_SET_SCHEDULE: {
+        /* Present is required; null is meaningful here (no schedule), so
+         * field()'s null-as-absent rule does not apply. */
+        json_t *v = json_object_get(obj, "schedule");
+        if (!v || !(json_is_object(v) || json_is_null(v)))
+            return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
+                          "field 'schedule' must be an object, or null for none");
+        c->schedule = json_incref(v);
+        return PROTO_OK;
+    }
+    case PROTO_CMD_SET_AGENDA: {
+        json_t *v = field(obj, "agenda");
+        if (!json_is_array(v))
+            return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST, "field 'agenda' must be an array");
+        c->agenda = json_incref(v);
         return PROTO_OK;
     }
     case PROTO_CMD_PING:
@@ -420,6 +438,8 @@ void proto_cmd_clear(struct proto_cmd *c)
     free(c->token);
     free(c->text);
     json_decref((json_t *)c->settings);
+    json_decref((json_t *)c->schedule);
+    json_decref((json_t *)c->agenda);
     /* Zeroed so that a second clear, or a clear after a failed decode, is
      * harmless. */
     memset(c, 0, sizeof *c);

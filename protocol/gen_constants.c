@@ -64,6 +64,8 @@ static void parts_md(unsigned parts)
         {PROTO_PART_QUEUE, "queue"}, {PROTO_PART_FLOOR, "floor"}, {PROTO_PART_STATS, "stats"},
         {PROTO_PART_SETTINGS, "settings"}, {PROTO_PART_MUTED, "muted"},
         {PROTO_PART_AGENDA_ITEM, "agenda_item"}, {PROTO_PART_STATUS, "status"},
+        {PROTO_PART_SCHEDULE, "schedule"}, {PROTO_PART_AGENDA, "agenda"},
+        {PROTO_PART_ITEM_STARTED, "agenda_item_started_at"},
     };
     int first = 1;
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)

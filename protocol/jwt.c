@@ -248,6 +248,13 @@ static const char *check_claims(json_t *p, int64_t now_s, struct proto_claims *c
             return "invalid category";
         c->category = (enum proto_category)cat;
     }
+
+    v = json_object_get(p, "region");
+    if (v && !json_is_null(v)) {
+        if (!json_is_string(v) || !proto_valid_region(json_string_value(v)))
+            return "invalid region";
+        copy_to(c->region, sizeof c->region, json_string_value(v));
+    }
     return NULL;
 }
 
@@ -393,6 +400,8 @@ char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *
         snprintf(header, sizeof header, "{\"alg\":\"HS256\",\"typ\":\"JWT\"}");
     if (c->category != PROTO_CAT_NONE && !proto_category_name(c->category)[0])
         goto fail;
+    if (c->region[0] && !proto_valid_region(c->region))
+        goto fail;
 
     p = json_object();
     if (!p || json_object_set_new(p, "sub", json_string(c->sub)) ||
@@ -404,6 +413,8 @@ char *proto_jwt_mint(const void *key, size_t keylen, const struct proto_claims *
         goto fail;
     if (c->category != PROTO_CAT_NONE &&
         json_object_set_new(p, "category", json_string(proto_category_name(c->category))))
+        goto fail;
+    if (c->region[0] && json_object_set_new(p, "region", json_string(c->region)))
         goto fail;
     if (c->iat && json_object_set_new(p, "iat", json_integer((json_int_t)c->iat)))
         goto fail;

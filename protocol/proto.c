@@ -160,3 +160,46 @@ bool proto_valid_name(const char *s)
             return false;
     return true;
 }
+
+bool proto_valid_region(const char *s)
+{
+    if (!s)
+        return false;
+    size_t len = strlen(s);
+    long n = proto_utf8_chars(s, len);
+    if (n < 1 || n > PROTO_MAX_REGION_CHARS)
+        return false;
+    for (size_t i = 0; i < len; i++)
+        if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
+            return false;
+    return true;
+}
+
+/* The shape only: a name that passes can be joined to a zone directory
+ * without escaping it ("..", leading '/', anything but the characters IANA
+ * names use), so that the server's check against the database is safe. */
+bool proto_valid_time_zone_name(const char *s)
+{
+    size_t len, comp = 0;
+    if (!s)
+        return false;
+    len = strlen(s);
+    if (len < 1 || len > PROTO_MAX_TIME_ZONE || s[0] == '/' || s[len - 1] == '/')
+        return false;
+    for (size_t i = 0; i <= len; i++) {
+        char ch = s[i];
+        if (ch == '/' || ch == '\0') {
+            if (comp == 0)
+                return false;
+            if (s[i - comp] == '.')
+                return false; /* ".", "..", or a hidden file */
+            comp = 0;
+            continue;
+        }
+        if (!((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '+' || ch == '-'))
+            return false;
+        comp++;
+    }
+    return true;
+}

@@ -41,6 +41,10 @@
 #define PROTO_MAX_KEYS 32                 /* keys in one secret file */
 #define PROTO_MIN_SECRET 16               /* bytes of one HS256 secret */
 #define PROTO_MAX_SECRET 1024
+#define PROTO_MAX_REGION_CHARS 40           /* region claim (contract 9.3) */
+#define PROTO_MAX_TIME_ZONE 64              /* IANA zone name, bytes */
+#define PROTO_MAX_PLANNED_S 86400           /* agenda item planned_s */
+#define PROTO_MAX_CHANGEOVER_S 600          /* settings.changeover_s */
 
 /* Byte sizes of buffers holding the strings above, UTF-8, NUL included. */
 #define PROTO_SUB_BUF (PROTO_MAX_SUB + 1)
@@ -48,6 +52,7 @@
 #define PROTO_ROOM_BUF (PROTO_MAX_ROOM_ID + 1)
 #define PROTO_ID_BUF (PROTO_MAX_ID_CHARS * 4 + 1)
 #define PROTO_JTI_BUF (PROTO_MAX_JTI + 1)
+#define PROTO_REGION_BUF (PROTO_MAX_REGION_CHARS * 4 + 1)
 
 /* ---- enums from the tables ---- */
 #define PROTO__ENUM2(E, s) PROTO_CMD_##E,
@@ -136,6 +141,14 @@ bool proto_valid_room_id(const char *s);
 bool proto_valid_item_id(const char *s);
 /* a display name: valid UTF-8, 1..80 code points, no control characters */
 bool proto_valid_name(const char *s);
+/* a region (contract 9.3): valid UTF-8, 1..40 code points, no control
+ * characters */
+bool proto_valid_region(const char *s);
+/* the shape of an IANA time zone name ("America/New_York", "UTC",
+ * "Etc/GMT+5"): 1..64 bytes of [A-Za-z0-9/_+-], no empty, "." or ".."
+ * component, not starting with '/'. Whether the zone exists is for the
+ * caller to check against the zone database (this library does no I/O). */
+bool proto_valid_time_zone_name(const char *s);
 
 /* ---- commands ---- */
 
@@ -182,6 +195,11 @@ struct proto_cmd {
      * type json_t *; void * so that this header needs no jansson include).
      * Its values are validated by the room (room_settings_patch). */
     void *settings;
+    /* set_schedule: the raw "schedule" value, an object or JSON null (to
+     * remove the schedule); set_agenda: the raw "agenda" array. New jansson
+     * references (json_t *), validated by the room. */
+    void *schedule;
+    void *agenda;
 };
 
 /* Decodes one text frame. On success fills *out and returns PROTO_OK. On
@@ -214,6 +232,7 @@ struct proto_claims {
     enum proto_category category;    /* PROTO_CAT_NONE when absent */
     char jti[PROTO_JTI_BUF];         /* token id, "" when absent (revocation) */
     char kid[PROTO_JTI_BUF];         /* header kid: verified with / mint with; "" none */
+    char region[PROTO_REGION_BUF];   /* "" when absent (contract 9.3) */
 };
 
 /* Verifies token with key[0..keylen) at time now_s. Returns PROTO_OK and

@@ -57,7 +57,9 @@
     X(ANNOUNCE, "announce")               \
     X(SET_AGENDA_ITEM, "set_agenda_item") \
     X(SET_STATUS, "set_status")           \
-    X(UPDATE_SETTINGS, "update_settings")
+    X(UPDATE_SETTINGS, "update_settings") \
+    X(SET_SCHEDULE, "set_schedule")       \
+    X(SET_AGENDA, "set_agenda")
 
 /* Parts of the room snapshot that an event may replace (event "state"). */
 #define PROTO_PART_QUEUE (1u << 0)
@@ -67,6 +69,11 @@
 #define PROTO_PART_MUTED (1u << 4)
 #define PROTO_PART_AGENDA_ITEM (1u << 5)
 #define PROTO_PART_STATUS (1u << 6)
+#define PROTO_PART_SCHEDULE (1u << 7)
+#define PROTO_PART_AGENDA (1u << 8)
+/* agenda_item_started_at (contract 9.1): carried by agenda_item_set and
+ * status_changed. */
+#define PROTO_PART_ITEM_STARTED (1u << 9)
 
 /* Events: X(ENUM, "wire_name", state parts the event changes). */
 #define PROTO_EVENTS(X)                                                            \
@@ -87,9 +94,11 @@
     X(PARTICIPANT_REMOVED, "participant_removed", PROTO_PART_QUEUE | PROTO_PART_MUTED) \
     X(ROLE_CHANGED, "role_changed", 0u)                                            \
     X(MESSAGE, "message", 0u)                                                      \
-    X(AGENDA_ITEM_SET, "agenda_item_set", PROTO_PART_AGENDA_ITEM)                  \
-    X(STATUS_CHANGED, "status_changed", PROTO_PART_STATUS)                         \
-    X(SETTINGS_CHANGED, "settings_changed", PROTO_PART_SETTINGS)
+    X(AGENDA_ITEM_SET, "agenda_item_set", PROTO_PART_AGENDA_ITEM | PROTO_PART_ITEM_STARTED) \
+    X(STATUS_CHANGED, "status_changed", PROTO_PART_STATUS | PROTO_PART_ITEM_STARTED) \
+    X(SETTINGS_CHANGED, "settings_changed", PROTO_PART_SETTINGS)                   \
+    X(SCHEDULE_CHANGED, "schedule_changed", PROTO_PART_SCHEDULE)                   \
+    X(AGENDA_CHANGED, "agenda_changed", PROTO_PART_AGENDA)
 
 /* Close codes: X(ENUM, code, "reason"). */
 #define PROTO_CLOSES(X)                                     \
@@ -126,11 +135,13 @@
     X(CIVIL_SOCIETY, "civil_society")      \
     X(OTHER, "other")
 
-/* Room status. */
+/* Room status. scheduled (contract 9.1) is last so that the older values
+ * keep their numbers. */
 #define PROTO_STATUSES(X)          \
     X(OPEN, "open")                \
     X(SUSPENDED, "suspended")      \
-    X(CLOSED, "closed")
+    X(CLOSED, "closed")            \
+    X(SCHEDULED, "scheduled")
 
 /* Floor end reasons. */
 #define PROTO_END_REASONS(X)        \

@@ -60,7 +60,7 @@ static int authorized(const struct config *cfg, const char *auth)
 
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,
                enum proto_role role, const char *delegation, enum proto_category category,
-               long ttl_s, const char *jti)
+               const char *region, long ttl_s, const char *jti)
 {
     struct proto_claims c;
     memset(&c, 0, sizeof c);
@@ -71,6 +71,7 @@ char *api_mint(const struct config *cfg, const char *room, const char *sub, cons
     snprintf(c.delegation, sizeof c.delegation, "%s", delegation ? delegation : "");
     c.role = role;
     c.category = category;
+    snprintf(c.region, sizeof c.region, "%s", region ? region : "");
     c.iat = (int64_t)time(NULL);
     c.exp = c.iat + ttl_s;
     return proto_jwt_mint_ring(cfg->keys, &c);
@@ -166,6 +167,8 @@ static void tokens(struct call *c)
     const json_t *jj = json_object_get(body, "jti");
     const char *del = json_string_value(dj);
     char jti[PROTO_JTI_BUF];
+    const json_t *rj = json_object_get(body, "region");
+    const char *region = json_string_value(rj);
     int r = proto_role_parse(role), cat = PROTO_CAT_NONE;
     long ttl = TOKEN_TTL_DEFAULT_S;
     if (!proto_valid_sub(sub)) {
@@ -186,6 +189,10 @@ static void tokens(struct call *c)
     }
     if (cj && !json_is_null(cj) && (cat = proto_category_parse(json_string_value(cj))) < 0) {
         reply_error(res, 400, "bad_request", "'category' is not a known category");
+        return;
+    }
+    if (rj && !json_is_null(rj) && !proto_valid_region(region)) {
+        reply_error(res, 400, "bad_request", "'region' must be 1 to 40 characters on one line");
         return;
     }
     if (tj) {
@@ -214,7 +221,7 @@ static void tokens(struct call *c)
         free(b);
     }
     char *tok = api_mint(c->cfg, c->id, sub, name, (enum proto_role)r, del, (enum proto_category)cat,
-                         ttl, jti);
+                         region, ttl, jti);
     if (!tok) {
         reply_error(res, 500, "internal", "cannot mint a token");
         return;

@@ -33,6 +33,7 @@
 #include "metrics.h"
 #include "net.h"
 #include "room.h"
+#include "tzdb.h"
 #include "session.h"
 #include "transcript.h"
 
@@ -49,7 +50,7 @@ struct hub_cmd {
     struct hub_cmd *next;
     enum cmd_kind kind;
     struct session *s;        /* CLIENT; NULL once the session closed */
-    struct proto_cmd cmd;     /* CLIENT: a copy that owns text and settings */
+    struct proto_cmd cmd;     /* CLIENT: a copy that owns text, settings, schedule, agenda */
     char sub[PROTO_SUB_BUF];  /* DISCONNECT */
     void (*done)(void *arg, int status); /* ADMIN_CLOSE */
     void *arg;
@@ -147,6 +148,8 @@ static void cmd_free(struct hub_cmd *c)
         return;
     free(c->cmd.text);
     json_decref((json_t *)c->cmd.settings);
+    json_decref((json_t *)c->cmd.schedule);
+    json_decref((json_t *)c->cmd.agenda);
     free(c);
 }
 
@@ -533,8 +536,25 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
 {
     int64_t now = net_now_ms();
     switch (c->kind) {
-    case CMD_CLIENT:
-        return room_decide(hr->state, &c->s->actor, &c->cmd, now, evs, err, errsz);
+    case CMD_CLIENT: {
+        enum proto_err e = room_decide(hr->state, &c->s->actor, &c->cmd, now, evs, err, errsz);
+        /* The room checks a schedule's shape; whether its zone exists is
+         * the system's to say. Checked once the room accepted the command
+         * (so permission still comes first), before anything commits. */
+        if (e == PROTO_OK && evs->n && evs->ev[0].name == PROTO_EV_SCHEDULE_CHANGED) {
+            const char *tz = json_string_value(json_object_get(
+                json_object_get(evs->ev[0].data, "schedule"), "time_zone"));
+            if (tz && !tzdb_zone_exists(tz)) {
+                /* tz lives in the event: write the message before clearing */
+                snprintf(err, errsz,
+                         "'schedule.time_zone': \"%s\" is not a time zone of this "
+                         "system's zone database", tz);
+                room_events_clear(evs);
+                return PROTO_ERR_BAD_REQUEST;
+            }
+        }
+        return e;
+    }
     case CMD_CLOCK:
         hr->clock_queued = false;
         room_decide_clock(hr->state, now, evs);
@@ -686,6 +706,12 @@ void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     c->cmd.text = cmd->text ? strdup(cmd->text) : NULL;
     if (cmd->settings)
         json_incref((json_t *)cmd->settings);
+    /* the copy owns references of its own: the command may be decided
+     * again after a sync with Redis, long after the frame is gone */
+    if (cmd->schedule)
+        json_incref((json_t *)cmd->schedule);
+    if (cmd->agenda)
+        json_incref((json_t *)cmd->agenda);
     enqueue(h, hr, c);
 }
 
@@ -880,9 +906,11 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     s->is_observer = role == PROTO_ROLE_OBSERVER || !m;
     if (s->is_observer) {
         hr->observers++;
-        you = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:i, s:b}", "sub", a->sub, "name", a->name,
-                        "role", "observer", "delegation", a->delegation[0] ? a->delegation : NULL,
-                        "category", proto_category_name(a->category), "online", 1, "connections", 1,
+        you = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:i, s:b}", "sub", a->sub,
+                        "name", a->name, "role", "observer", "delegation",
+                        a->delegation[0] ? a->delegation : NULL, "category",
+                        proto_category_name(a->category), "region",
+                        a->region[0] ? a->region : NULL, "online", 1, "connections", 1,
                         "muted", m && m->muted);
         pj = json_incref(you);
     } else {
@@ -1049,6 +1077,7 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     snprintf(a->name, sizeof a->name, "%s", claims.name);
     snprintf(a->delegation, sizeof a->delegation, "%s", claims.delegation);
     a->category = claims.category;
+    snprintf(a->region, sizeof a->region, "%s", claims.region);
     a->role = claims.role;
 
     struct hub_room *hr = find_room(h, claims.room);
@@ -1326,6 +1355,14 @@ void hub_room_create(struct hub *h, const json_t *spec,
     random_epoch(epoch, sizeof epoch);
     struct room *r = room_create(spec, epoch, net_now_ms(), err, sizeof err);
     if (!r) {
+        cb(arg, 400, NULL, err);
+        return;
+    }
+    if (r->schedule.set && !tzdb_zone_exists(r->schedule.time_zone)) {
+        snprintf(err, sizeof err,
+                 "'schedule.time_zone': \"%s\" is not a time zone of this system's zone "
+                 "database", r->schedule.time_zone);
+        room_destroy(r);
         cb(arg, 400, NULL, err);
         return;
     }

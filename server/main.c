@@ -79,7 +79,7 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
     printf("Demo room '%s' is ready. Invite links (valid 7 days):\n", DEMO_ROOM);
     for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
         char *tok = api_mint(cfg, DEMO_ROOM, people[i].sub, people[i].name, people[i].role,
-                             people[i].delegation, people[i].category, 7 * 24 * 3600, NULL);
+                             people[i].delegation, people[i].category, NULL, 7 * 24 * 3600, NULL);
         if (!tok)
             return -1;
         printf("  %-9s %s/#t=%s\n", people[i].label, base, tok);

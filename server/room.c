@@ -171,6 +171,15 @@ static bool get_category(const json_t *o, const char *k, enum proto_category *ou
     return true;
 }
 
+/* A region (contract 9.3): a valid one, or null/absent for none (""). */
+static bool get_region(const json_t *o, char *dst, size_t dsz)
+{
+    const json_t *v = json_object_get(o, "region");
+    if (json_is_string(v) && json_string_length(v) == 0)
+        return false; /* "" is no region of anyone: the wire writes null */
+    return get_str(o, "region", dst, dsz, true) && (!dst[0] || proto_valid_region(dst));
+}
+
 /* ------------------------------------------------------------------ */
 /* settings                                                           */
 /* ------------------------------------------------------------------ */
@@ -187,6 +196,7 @@ void room_settings_default(struct room_settings *s)
     s->queue_order = PROTO_ORDER_REQUEST;
     s->replies_per_item = 2;
     s->pause_on_disconnect = true;
+    s->changeover_s = 15;
 }
 
 static bool patch_int(const json_t *v, const char *key, int min, int max, int *out,
@@ -244,6 +254,8 @@ bool room_settings_patch(struct room_settings *s, const json_t *patch, char *err
             ok = patch_int(v, key, 1, 7200, &n.point_of_order_s, errbuf, errsz);
         else if (strcmp(key, "replies_per_item") == 0)
             ok = patch_int(v, key, 0, 100, &n.replies_per_item, errbuf, errsz);
+        else if (strcmp(key, "changeover_s") == 0)
+            ok = patch_int(v, key, 0, PROTO_MAX_CHANGEOVER_S, &n.changeover_s, errbuf, errsz);
         else if (strcmp(key, "list_open") == 0)
             ok = patch_bool(v, key, &n.list_open, errbuf, errsz);
         else if (strcmp(key, "pause_on_disconnect") == 0)
@@ -280,19 +292,21 @@ static bool settings_equal(const struct room_settings *a, const struct room_sett
            a->point_of_order_s == b->point_of_order_s && a->on_time_up == b->on_time_up &&
            a->chat == b->chat && a->list_open == b->list_open &&
            a->queue_order == b->queue_order && a->replies_per_item == b->replies_per_item &&
-           a->pause_on_disconnect == b->pause_on_disconnect;
+           a->pause_on_disconnect == b->pause_on_disconnect &&
+           a->changeover_s == b->changeover_s;
 }
 
 static json_t *settings_json(const struct room_settings *s)
 {
-    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:b, s:s, s:i, s:b}",
+    return json_pack("{s:i, s:i, s:i, s:s, s:s, s:b, s:s, s:i, s:b, s:i}",
                      "speech_s", s->speech_s, "reply_s", s->reply_s,
                      "point_of_order_s", s->point_of_order_s,
                      "on_time_up", proto_on_time_up_name(s->on_time_up),
                      "chat", proto_chat_name(s->chat), "list_open", (int)s->list_open,
                      "queue_order", proto_queue_order_name(s->queue_order),
                      "replies_per_item", s->replies_per_item,
-                     "pause_on_disconnect", (int)s->pause_on_disconnect);
+                     "pause_on_disconnect", (int)s->pause_on_disconnect,
+                     "changeover_s", s->changeover_s);
 }
 
 static int limit_for(const struct room_settings *s, enum proto_kind k)
@@ -478,9 +492,9 @@ static int64_t floor_elapsed(const struct room_floor *f, int64_t now)
 
 static json_t *request_json(const struct room_request *q)
 {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub", q->sub,
-                     "name", q->name, "delegation", nz(q->delegation),
-                     "category", proto_category_name(q->category),
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub",
+                     q->sub, "name", q->name, "delegation", nz(q->delegation),
+                     "category", proto_category_name(q->category), "region", nz(q->region),
                      "kind", proto_kind_name(q->kind), "lang", nz(q->lang),
                      "at", (json_int_t)q->at);
 }
@@ -497,6 +511,7 @@ static int request_from_json(const json_t *j, struct room_request *q)
         !get_category(j, "category", &q->category) ||
         !get_enum(j, "kind", proto_kind_parse, &k) ||
         !get_str(j, "lang", q->lang, sizeof q->lang, true) ||
+        !get_region(j, q->region, sizeof q->region) ||
         !get_int(j, "at", 0, ROOM_MAX_MS, &at))
         return -1;
     q->kind = (enum proto_kind)k;
@@ -510,8 +525,9 @@ static json_t *floor_json(const struct room_floor *f, bool storage)
 {
     if (!f->active)
         return json_null();
-    json_t *j = json_pack("{s:s, s:s, s:s?, s:s, s:s?, s:i, s:I, s:I, s:b, s:b}", "sub", f->sub,
-                          "name", f->name, "delegation", nz(f->delegation),
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?, s:i, s:I, s:I, s:b, s:b}", "sub",
+                          f->sub, "name", f->name, "delegation", nz(f->delegation),
+                          "region", nz(f->region),
                           "kind", proto_kind_name(f->kind), "request_id", nz(f->request_id),
                           "limit_s", f->limit_s, "started_at", (json_int_t)f->started_at,
                           "elapsed_ms", (json_int_t)f->elapsed_ms, "paused", (int)f->paused,
@@ -534,6 +550,7 @@ static int floor_from_json(const json_t *j, struct room_floor *f)
         !proto_valid_sub(f->sub) || !get_str(j, "name", f->name, sizeof f->name, false) ||
         !get_str(j, "delegation", f->delegation, sizeof f->delegation, true) ||
         !get_category(j, "category", &f->category) ||
+        !get_region(j, f->region, sizeof f->region) ||
         !get_enum(j, "kind", proto_kind_parse, &k) ||
         !get_str(j, "request_id", f->request_id, sizeof f->request_id, true) ||
         !get_int(j, "limit_s", 1, ROOM_MAX_LIMIT_S, &limit) ||
@@ -590,17 +607,97 @@ static json_t *stats_json(const struct room *r)
     return o;
 }
 
-static json_t *agenda_json(const struct room *r)
+static void agenda_free(struct room_agenda_item *items, size_t n)
+{
+    for (size_t i = 0; items && i < n; i++)
+        free(items[i].title);
+    free(items);
+}
+
+/* An agenda item carries planned_s and reserved only when it has them
+ * (both optional in contract 9.1), so that the items of rooms without a
+ * timed agenda look as they always did. */
+static json_t *agenda_items_json(const struct room_agenda_item *items, size_t n)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < r->agenda_len; i++) {
-        if (json_array_append_new(a, json_pack("{s:s, s:s}", "id", r->agenda[i].id, "title",
-                                               r->agenda[i].title))) {
+    for (size_t i = 0; a && i < n; i++) {
+        json_t *it = json_pack("{s:s, s:s}", "id", items[i].id, "title", items[i].title);
+        if (!it || (items[i].planned_s &&
+                    json_object_set_new(it, "planned_s", json_integer(items[i].planned_s))) ||
+            (items[i].reserved && json_object_set_new(it, "reserved", json_true())) ||
+            json_array_append_new(a, it)) {
             json_decref(a);
             return NULL;
         }
     }
     return a;
+}
+
+static json_t *agenda_json(const struct room *r)
+{
+    return agenda_items_json(r->agenda, r->agenda_len);
+}
+
+json_t *room_schedule_json(const struct room_schedule *s)
+{
+    if (!s->set)
+        return json_null();
+    return json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)s->starts_at, "ends_at",
+                     (json_int_t)s->ends_at, "time_zone", s->time_zone);
+}
+
+bool room_schedule_parse(const json_t *j, struct room_schedule *out, char *errbuf, size_t errsz)
+{
+    struct room_schedule n;
+    const char *key;
+    json_t *v;
+
+    memset(&n, 0, sizeof n);
+    if (!j || json_is_null(j)) {
+        *out = n;
+        return true;
+    }
+    if (!json_is_object(j)) {
+        errf(errbuf, errsz, "'schedule' must be an object or null");
+        return false;
+    }
+    /* Unknown keys are refused: a misspelt "ends_at" would otherwise pass
+     * as a schedule without an end. */
+    json_object_foreach((json_t *)j, key, v) {
+        if (strcmp(key, "starts_at") && strcmp(key, "ends_at") && strcmp(key, "time_zone")) {
+            errf(errbuf, errsz, "unknown field 'schedule.%.40s'", key);
+            return false;
+        }
+    }
+    if (!get_int(j, "starts_at", 0, ROOM_MAX_MS, &n.starts_at)) {
+        errf(errbuf, errsz, "'schedule.starts_at' must be a time in ms since 1970");
+        return false;
+    }
+    if (!get_int(j, "ends_at", 0, ROOM_MAX_MS, &n.ends_at)) {
+        errf(errbuf, errsz, "'schedule.ends_at' must be a time in ms since 1970");
+        return false;
+    }
+    if (n.ends_at <= n.starts_at) {
+        errf(errbuf, errsz, "'schedule.ends_at' must be after 'schedule.starts_at'");
+        return false;
+    }
+    if (!get_str(j, "time_zone", n.time_zone, sizeof n.time_zone, false) ||
+        !proto_valid_time_zone_name(n.time_zone)) {
+        errf(errbuf, errsz, "'schedule.time_zone' must be an IANA time zone name, e.g. "
+                            "\"America/New_York\"");
+        return false;
+    }
+    n.set = true;
+    *out = n;
+    return true;
+}
+
+static bool schedule_equal(const struct room_schedule *a, const struct room_schedule *b)
+{
+    if (!a->set || !b->set)
+        return a->set == b->set;
+    return a->starts_at == b->starts_at && a->ends_at == b->ends_at &&
+           strcmp(a->time_zone, b->time_zone) == 0;
 }
 
 json_t *room_part_json(const struct room *r, unsigned part)
@@ -620,6 +717,12 @@ json_t *room_part_json(const struct room *r, unsigned part)
         return nz(r->agenda_item) ? json_string(r->agenda_item) : json_null();
     case PROTO_PART_STATUS:
         return json_string(proto_status_name(r->status));
+    case PROTO_PART_SCHEDULE:
+        return room_schedule_json(&r->schedule);
+    case PROTO_PART_AGENDA:
+        return agenda_json(r);
+    case PROTO_PART_ITEM_STARTED:
+        return r->has_item_started ? json_integer((json_int_t)r->item_started_at) : json_null();
     default:
         return NULL;
     }
@@ -630,20 +733,20 @@ static const struct {
     unsigned part;
     const char *key;
 } part_keys[] = {
-    {PROTO_PART_STATUS, "status"}, {PROTO_PART_AGENDA_ITEM, "agenda_item"},
+    {PROTO_PART_STATUS, "status"}, {PROTO_PART_AGENDA, "agenda"},
+    {PROTO_PART_AGENDA_ITEM, "agenda_item"}, {PROTO_PART_ITEM_STARTED, "agenda_item_started_at"},
     {PROTO_PART_SETTINGS, "settings"}, {PROTO_PART_QUEUE, "queue"},
     {PROTO_PART_FLOOR, "floor"}, {PROTO_PART_MUTED, "muted"}, {PROTO_PART_STATS, "stats"},
+    {PROTO_PART_SCHEDULE, "schedule"}, /* version 1.1 additions last */
 };
 
 json_t *room_snapshot_json(const struct room *r)
 {
-    json_t *out = json_pack("{s:s, s:s, s:o, s:o}", "id", r->id, "title",
-                            r->title ? r->title : "", "status",
-                            room_part_json(r, PROTO_PART_STATUS), "agenda", agenda_json(r));
+    json_t *out = json_pack("{s:s, s:s}", "id", r->id, "title", r->title ? r->title : "");
     if (!out)
         return NULL;
-    /* the remaining parts, in the contract's order (part_keys[0] is status) */
-    for (size_t i = 1; i < sizeof part_keys / sizeof part_keys[0]; i++) {
+    /* every part, in the contract's order (section 3, then 9.1) */
+    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
         json_t *v = room_part_json(r, part_keys[i].part);
         if (!v || json_object_set_new(out, part_keys[i].key, v)) {
             json_decref(out);
@@ -655,10 +758,11 @@ json_t *room_snapshot_json(const struct room *r)
 
 json_t *room_member_json(const struct room *r, const struct room_member *m)
 {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:b, s:i, s:b}", "sub", m->sub, "name",
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:i, s:b}", "sub", m->sub, "name",
                      m->name, "role", proto_role_name(member_role(m)),
                      "delegation", nz(m->delegation),
-                     "category", proto_category_name(m->category), "online", 0,
+                     "category", proto_category_name(m->category), "region", nz(m->region),
+                     "online", 0,
                      "connections", 0, "muted", (int)m->muted);
 }
 
@@ -670,29 +774,35 @@ void room_destroy(struct room *r)
 {
     if (!r)
         return;
-    for (size_t i = 0; i < r->agenda_len; i++)
-        free(r->agenda[i].title);
-    free(r->agenda);
+    agenda_free(r->agenda, r->agenda_len);
     free(r->queue);
     free(r->members);
     free(r->title);
     free(r);
 }
 
-/* Sets the agenda from a JSON array of {"id","title"} (validated: at most
- * 50 items, valid unique ids, titles 1..2000 characters on one line). */
-static bool agenda_from_json(struct room *r, const json_t *a, char *errbuf, size_t errsz)
+/* Reads an agenda from a JSON array of {"id","title","planned_s"?,
+ * "reserved"?} (at most 50 items, valid unique ids, titles 1..2000
+ * characters on one line, planned_s 1..86400 or null, reserved a boolean).
+ * On success *out is a new array of *n items (agenda_free()); on failure
+ * nothing is allocated and errbuf names the item and the field. */
+static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t *outn,
+                         char *errbuf, size_t errsz)
 {
-    size_t n = json_array_size(a);
+    struct room_agenda_item *items = NULL;
+    size_t n = json_array_size(a), done = 0;
+
+    *out = NULL;
+    *outn = 0;
     if (!json_is_array(a) || n > PROTO_MAX_AGENDA_ITEMS) {
-        errf(errbuf, errsz, "agenda must be an array of at most %d items",
+        errf(errbuf, errsz, "'agenda' must be an array of at most %d items",
              PROTO_MAX_AGENDA_ITEMS);
         return false;
     }
     if (!n)
         return true;
-    r->agenda = calloc(n, sizeof *r->agenda);
-    if (!r->agenda) {
+    items = calloc(n, sizeof *items);
+    if (!items) {
         errf(errbuf, errsz, "out of memory");
         return false;
     }
@@ -700,31 +810,56 @@ static bool agenda_from_json(struct room *r, const json_t *a, char *errbuf, size
         const json_t *it = json_array_get(a, i);
         const char *id = json_string_value(json_object_get(it, "id"));
         const char *title = json_string_value(json_object_get(it, "title"));
+        const json_t *planned = json_object_get(it, "planned_s");
+        const json_t *reserved = json_object_get(it, "reserved");
         if (!json_is_object(it) || !proto_valid_item_id(id)) {
             errf(errbuf, errsz, "agenda item %zu: 'id' must be 1 to %d characters [A-Za-z0-9._-]",
                  i + 1, PROTO_MAX_ITEM_ID);
-            return false;
+            goto fail;
         }
         if (!title || !valid_line(title, ROOM_MAX_ITEM_TITLE_CHARS)) {
             errf(errbuf, errsz, "agenda item %zu: 'title' must be 1 to %d characters on one line",
                  i + 1, ROOM_MAX_ITEM_TITLE_CHARS);
-            return false;
+            goto fail;
+        }
+        if (planned && !json_is_null(planned) &&
+            (!json_is_integer(planned) || json_integer_value(planned) < 1 ||
+             json_integer_value(planned) > PROTO_MAX_PLANNED_S)) {
+            errf(errbuf, errsz, "agenda item %zu: 'planned_s' must be an integer from 1 to %d",
+                 i + 1, PROTO_MAX_PLANNED_S);
+            goto fail;
+        }
+        if (reserved && !json_is_null(reserved) && !json_is_boolean(reserved)) {
+            errf(errbuf, errsz, "agenda item %zu: 'reserved' must be true or false", i + 1);
+            goto fail;
         }
         for (size_t k = 0; k < i; k++) {
-            if (strcmp(r->agenda[k].id, id) == 0) {
+            if (strcmp(items[k].id, id) == 0) {
                 errf(errbuf, errsz, "agenda item id '%s' appears twice", id);
-                return false;
+                goto fail;
             }
         }
-        copy_str(r->agenda[i].id, sizeof r->agenda[i].id, id);
-        r->agenda[i].title = strdup(title);
-        r->agenda_len = i + 1; /* so room_destroy frees what is set */
-        if (!r->agenda[i].title) {
+        copy_str(items[i].id, sizeof items[i].id, id);
+        items[i].planned_s = json_is_integer(planned) ? (int)json_integer_value(planned) : 0;
+        items[i].reserved = json_is_true(reserved);
+        items[i].title = strdup(title);
+        done = i + 1; /* so that fail frees what is set */
+        if (!items[i].title) {
             errf(errbuf, errsz, "out of memory");
-            return false;
+            goto fail;
         }
     }
+    *out = items;
+    *outn = n;
     return true;
+fail:
+    agenda_free(items, done);
+    return false;
+}
+
+static bool agenda_from_json(struct room *r, const json_t *a, char *errbuf, size_t errsz)
+{
+    return agenda_parse(a, &r->agenda, &r->agenda_len, errbuf, errsz);
 }
 
 struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, char *errbuf,
@@ -732,7 +867,7 @@ struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, 
 {
     struct room *r = NULL;
     const char *id, *title;
-    const json_t *agenda, *settings;
+    const json_t *agenda, *settings, *status;
 
     if (!json_is_object(spec)) {
         errf(errbuf, errsz, "the room must be a JSON object");
@@ -775,6 +910,23 @@ struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, 
     if (settings && !json_is_null(settings) &&
         !room_settings_patch(&r->settings, settings, errbuf, errsz))
         goto fail;
+    if (!room_schedule_parse(json_object_get(spec, "schedule"), &r->schedule, errbuf, errsz))
+        goto fail;
+    status = json_object_get(spec, "status");
+    if (status && !json_is_null(status)) {
+        const char *st = json_string_value(status);
+        if (!st || (strcmp(st, "open") != 0 && strcmp(st, "scheduled") != 0)) {
+            errf(errbuf, errsz, "'status' must be \"open\" or \"scheduled\"");
+            goto fail;
+        }
+        r->status = strcmp(st, "open") == 0 ? PROTO_STATUS_OPEN : PROTO_STATUS_SCHEDULED;
+    }
+    /* A room created open starts its first item when it is created: no
+     * event made it current, and the projection needs a start. */
+    if (r->status == PROTO_STATUS_OPEN && r->agenda_item[0]) {
+        r->has_item_started = true;
+        r->item_started_at = now_ms;
+    }
     return r;
 fail:
     room_destroy(r);
@@ -833,9 +985,10 @@ fail:
 
 json_t *room_actor_json(const struct room_actor *a)
 {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?}", "sub", a->sub, "name", a->name, "role",
-                     proto_role_name(a->role), "category", proto_category_name(a->category),
-                     "delegation", nz(a->delegation));
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "sub", a->sub, "name", a->name,
+                     "role", proto_role_name(a->role), "category",
+                     proto_category_name(a->category), "delegation", nz(a->delegation),
+                     "region", nz(a->region));
 }
 
 int room_participant_seen_json(struct room *r, const json_t *record)
@@ -844,16 +997,18 @@ int room_participant_seen_json(struct room *r, const json_t *record)
     const char *sub = json_string_value(json_object_get(record, "sub"));
     const char *name = json_string_value(json_object_get(record, "name"));
     const char *del = json_string_value(json_object_get(record, "delegation"));
+    const char *region = json_string_value(json_object_get(record, "region"));
     const json_t *cj = json_object_get(record, "category");
     int role = proto_role_parse(json_string_value(json_object_get(record, "role")));
     int cat = cj && !json_is_null(cj) ? proto_category_parse(json_string_value(cj)) : PROTO_CAT_NONE;
     if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0 || cat < 0 ||
-        (del && del[0] && !proto_valid_name(del)))
+        (del && del[0] && !proto_valid_name(del)) || (region && !proto_valid_region(region)))
         return -1;
     memset(&a, 0, sizeof a);
     copy_str(a.sub, sizeof a.sub, sub);
     copy_str(a.name, sizeof a.name, name);
     copy_str(a.delegation, sizeof a.delegation, del);
+    copy_str(a.region, sizeof a.region, region);
     a.role = (enum proto_role)role;
     a.category = (enum proto_category)cat;
     room_participant_seen(r, &a);
@@ -883,6 +1038,10 @@ bool room_participant_seen(struct room *r, const struct room_actor *a)
     }
     if (m->category != a->category) {
         m->category = a->category;
+        changed = true;
+    }
+    if (strcmp(m->region, a->region) != 0) {
+        copy_str(m->region, sizeof m->region, a->region);
         changed = true;
     }
     if (m->token_role != a->role) {
@@ -1016,6 +1175,7 @@ static enum proto_err cmd_request_floor(struct decide_ctx *x)
     copy_str(q.name, sizeof q.name, x->a->name);
     copy_str(q.delegation, sizeof q.delegation, x->a->delegation);
     q.category = x->a->category;
+    copy_str(q.region, sizeof q.region, x->a->region);
     q.kind = c->kind;
     copy_str(q.lang, sizeof q.lang, c->lang);
     q.at = x->now;
@@ -1089,6 +1249,7 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
         copy_str(f.name, sizeof f.name, m->name);
         copy_str(f.delegation, sizeof f.delegation, m->delegation);
         f.category = m->category;
+        copy_str(f.region, sizeof f.region, m->region);
         f.kind = PROTO_KIND_SPEECH;
     } else {
         long i = c->has_request_id ? queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
@@ -1102,6 +1263,7 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
         copy_str(f.delegation, sizeof f.delegation, q->delegation);
         copy_str(f.request_id, sizeof f.request_id, q->id);
         f.category = q->category;
+        copy_str(f.region, sizeof f.region, q->region);
         f.kind = q->kind;
     }
     f.limit_s = limit_for(&r->settings, f.kind);
@@ -1276,6 +1438,12 @@ static enum proto_err cmd_set_status(struct decide_ctx *x)
         return refuse(x, PROTO_ERR_BAD_REQUEST, "unknown status");
     if (s == r->status)
         return refuse(x, PROTO_ERR_CONFLICT, "the meeting is already %s", proto_status_name(s));
+    /* scheduled is where a meeting starts (room spec), never where it goes
+     * back to: the first opening starts the first item's clock. */
+    if (s == PROTO_STATUS_SCHEDULED)
+        return refuse(x, PROTO_ERR_BAD_REQUEST,
+                      "field 'status': a meeting is scheduled only when it is created; "
+                      "use \"suspended\" to halt it");
     if (s == PROTO_STATUS_CLOSED && r->floor.active &&
         (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_MODERATOR, x->now))))
         return e;
@@ -1294,6 +1462,56 @@ static enum proto_err cmd_update_settings(struct decide_ctx *x)
     if (settings_equal(&s, &x->r->settings))
         return PROTO_OK;
     return emit(x, PROTO_EV_SETTINGS_CHANGED, json_pack("{s:o}", "settings", settings_json(&s)));
+}
+
+static enum proto_err cmd_set_schedule(struct decide_ctx *x)
+{
+    struct room_schedule s;
+    char why[160] = "";
+    if (!room_schedule_parse((const json_t *)x->c->schedule, &s, why, sizeof why))
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "%s", why);
+    if (schedule_equal(&s, &x->r->schedule))
+        return PROTO_OK;
+    return emit(x, PROTO_EV_SCHEDULE_CHANGED, json_pack("{s:o}", "schedule",
+                                                        room_schedule_json(&s)));
+}
+
+/* set_agenda replaces the whole list. The current item must stay on it
+ * (conflict otherwise): its clock and its rights of reply belong to it. */
+static enum proto_err cmd_set_agenda(struct decide_ctx *x)
+{
+    struct room_agenda_item *items = NULL;
+    size_t n = 0;
+    char why[200] = "";
+    bool found = false;
+    json_t *data = NULL, *now_json = NULL;
+    enum proto_err e = PROTO_OK;
+
+    if (!agenda_parse((const json_t *)x->c->agenda, &items, &n, why, sizeof why))
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "%s", why);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].id, x->r->agenda_item) == 0)
+            found = true;
+    if (x->r->agenda_item[0] && !found) {
+        e = refuse(x, PROTO_ERR_CONFLICT,
+                   "the current agenda item %s must stay on the agenda; set another item "
+                   "first", x->r->agenda_item);
+        goto done;
+    }
+    data = agenda_items_json(items, n);
+    now_json = agenda_json(x->r);
+    if (!data || !now_json) {
+        e = refuse(x, PROTO_ERR_INTERNAL, "out of memory");
+        goto done;
+    }
+    /* The same agenda again commits nothing, like update_settings. */
+    if (!json_equal(data, now_json))
+        e = emit(x, PROTO_EV_AGENDA_CHANGED, json_pack("{s:O}", "agenda", data));
+done:
+    json_decref(data);
+    json_decref(now_json);
+    agenda_free(items, n);
+    return e;
 }
 
 /* The command table: who may send each command (the lowest effective role)
@@ -1324,6 +1542,8 @@ static const struct cmd_rule {
     [PROTO_CMD_SET_AGENDA_ITEM] = {PROTO_ROLE_MODERATOR, cmd_set_agenda_item},
     [PROTO_CMD_SET_STATUS] = {PROTO_ROLE_MODERATOR, cmd_set_status},
     [PROTO_CMD_UPDATE_SETTINGS] = {PROTO_ROLE_MODERATOR, cmd_update_settings},
+    [PROTO_CMD_SET_SCHEDULE] = {PROTO_ROLE_MODERATOR, cmd_set_schedule},
+    [PROTO_CMD_SET_AGENDA] = {PROTO_ROLE_MODERATOR, cmd_set_agenda},
 };
 
 enum proto_err room_decide(const struct room *r, const struct room_actor *a,
@@ -1369,6 +1589,13 @@ enum proto_err room_decide(const struct room *r, const struct room_actor *a,
     }
     if (r->status == PROTO_STATUS_SUSPENDED && x.role != PROTO_ROLE_MODERATOR) {
         err = refuse(&x, PROTO_ERR_ROOM_NOT_OPEN, "the meeting is suspended");
+        goto fail;
+    }
+    /* Before the meeting (contract 9.1) people join, chat and put their
+     * names down, but nobody has the floor until the chair opens it. */
+    if (r->status == PROTO_STATUS_SCHEDULED && c->type == PROTO_CMD_GRANT) {
+        err = refuse(&x, PROTO_ERR_ROOM_NOT_OPEN,
+                     "the meeting has not opened yet; open it (set_status open) first");
         goto fail;
     }
     err = rule->fn(&x);
@@ -1655,6 +1882,10 @@ static int ap_agenda_item_set(struct room *r, const struct room_event *ev)
     if (!agenda_has(r, item))
         return -1;
     copy_str(r->agenda_item, sizeof r->agenda_item, item);
+    /* The item's clock starts now, unless the meeting has not opened yet:
+     * then the opening starts it (ap_status_changed). */
+    r->has_item_started = r->status != PROTO_STATUS_SCHEDULED;
+    r->item_started_at = r->has_item_started ? ev->ts : 0;
     /* Rights of reply are counted per agenda item. */
     for (size_t k = 0; k < r->members_len; k++)
         r->members[k].replies_used = 0;
@@ -1667,6 +1898,41 @@ static int ap_status_changed(struct room *r, const struct room_event *ev)
     if (!get_enum(ev->data, "status", proto_status_parse, &s))
         return -1;
     r->status = (enum proto_status)s;
+    /* The first opening starts the current item's clock (contract 9.1). */
+    if (r->status == PROTO_STATUS_OPEN && !r->has_item_started && r->agenda_item[0]) {
+        r->has_item_started = true;
+        r->item_started_at = ev->ts;
+    }
+    return 0;
+}
+
+static int ap_schedule_changed(struct room *r, const struct room_event *ev)
+{
+    json_t *j = json_object_get(ev->data, "schedule");
+    struct room_schedule s;
+    if (!j || !room_schedule_parse(j, &s, NULL, 0))
+        return -1;
+    r->schedule = s;
+    return 0;
+}
+
+static int ap_agenda_changed(struct room *r, const struct room_event *ev)
+{
+    struct room_agenda_item *items;
+    size_t n;
+    bool found = false;
+    if (!agenda_parse(json_object_get(ev->data, "agenda"), &items, &n, NULL, 0))
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(items[i].id, r->agenda_item) == 0)
+            found = true;
+    if (r->agenda_item[0] && !found) {
+        agenda_free(items, n);
+        return -1;
+    }
+    agenda_free(r->agenda, r->agenda_len);
+    r->agenda = items;
+    r->agenda_len = n;
     return 0;
 }
 
@@ -1698,6 +1964,8 @@ static int (*const apply_fns[PROTO_EV__COUNT])(struct room *r, const struct room
     [PROTO_EV_AGENDA_ITEM_SET] = ap_agenda_item_set,
     [PROTO_EV_STATUS_CHANGED] = ap_status_changed,
     [PROTO_EV_SETTINGS_CHANGED] = ap_settings_changed,
+    [PROTO_EV_SCHEDULE_CHANGED] = ap_schedule_changed,
+    [PROTO_EV_AGENDA_CHANGED] = ap_agenda_changed,
 };
 
 int room_apply(struct room *r, const struct room_event *ev)
@@ -1780,6 +2048,7 @@ static json_t *member_state_json(const struct room_member *m, bool directory)
         json_object_set_new(j, "delegation", nz(m->delegation) ? json_string(m->delegation)
                                                                : json_null()) ||
         json_object_set_new(j, "category", category_json(m->category)) ||
+        json_object_set_new(j, "region", nz(m->region) ? json_string(m->region) : json_null()) ||
         json_object_set_new(j, "token_role", json_string(proto_role_name(m->token_role))) ||
         json_object_set_new(j, "seen", json_boolean(m->seen))) {
         json_decref(j);
@@ -1814,6 +2083,12 @@ json_t *room_state_json(const struct room *r, bool directory)
                   "floor", floor_json(&r->floor, directory),
                   "next_request", (json_int_t)r->next_request, "seq", (json_int_t)r->seq,
                   "members", members);
+    if (j && (json_object_set_new(j, "schedule", room_schedule_json(&r->schedule)) ||
+              json_object_set_new(j, "agenda_item_started_at",
+                                  room_part_json(r, PROTO_PART_ITEM_STARTED)))) {
+        json_decref(j);
+        j = NULL;
+    }
 fail:
     json_decref(members);
     return j;
@@ -1831,6 +2106,7 @@ static int member_from_json(struct room *r, const char *sub, const json_t *o)
     if (!get_str(o, "name", m.name, sizeof m.name, true) ||
         !get_str(o, "delegation", m.delegation, sizeof m.delegation, true) ||
         !get_category(o, "category", &m.category) ||
+        !get_region(o, m.region, sizeof m.region) ||
         !get_enum(o, "token_role", proto_role_parse, &e))
         return -1;
     m.token_role = (enum proto_role)e;
@@ -1896,6 +2172,21 @@ struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
     }
     r->status = (enum proto_status)e;
     r->next_request = (uint64_t)n;
+    /* Both absent in states stored before version 1.1: no schedule, and
+     * the item's start unknown (null). */
+    if (!room_schedule_parse(json_object_get(j, "schedule"), &r->schedule, errbuf, errsz))
+        goto fail;
+    v = json_object_get(j, "agenda_item_started_at");
+    r->has_item_started = false;
+    r->item_started_at = 0;
+    if (v && !json_is_null(v)) {
+        if (!get_int(j, "agenda_item_started_at", 0, ROOM_MAX_MS, &n)) {
+            errf(errbuf, errsz, "bad agenda_item_started_at");
+            goto fail;
+        }
+        r->has_item_started = true;
+        r->item_started_at = n;
+    }
     if (!get_int(j, "seq", 0, INT64_MAX, &n)) {
         errf(errbuf, errsz, "bad seq");
         goto fail;

@@ -42,11 +42,21 @@ struct room_settings {
     enum proto_queue_order queue_order; /* default REQUEST */
     int replies_per_item;    /* 0..100, default 2 */
     bool pause_on_disconnect; /* default true */
+    int changeover_s;        /* 0..600, default 15 (contract 9.1; projection only) */
+};
+
+/* The meeting's slot (contract 9.1). */
+struct room_schedule {
+    bool set;                          /* false = no schedule (JSON null) */
+    int64_t starts_at, ends_at;        /* ms, starts_at < ends_at */
+    char time_zone[PROTO_MAX_TIME_ZONE + 1]; /* IANA name, checked on input */
 };
 
 struct room_agenda_item {
     char id[PROTO_MAX_ITEM_ID + 1];
     char *title; /* owned */
+    int planned_s;  /* 0 = none (absent), else 1..86400 */
+    bool reserved;  /* a segment the list must not eat into */
 };
 
 struct room_request {
@@ -57,6 +67,7 @@ struct room_request {
     enum proto_category category;
     enum proto_kind kind;
     char lang[PROTO_MAX_LANG + 1];     /* "" = none (JSON null) */
+    char region[PROTO_REGION_BUF];     /* "" = none (JSON null) */
     int64_t at;                        /* ms */
 };
 
@@ -66,6 +77,7 @@ struct room_floor {
     char name[PROTO_NAME_BUF];
     char delegation[PROTO_NAME_BUF];
     enum proto_category category;
+    char region[PROTO_REGION_BUF];     /* "" = none (JSON null) */
     enum proto_kind kind;
     char request_id[PROTO_MAX_REQUEST_ID + 1]; /* "" = granted directly (null) */
     int limit_s;
@@ -82,6 +94,7 @@ struct room_member {
     char name[PROTO_NAME_BUF];
     char delegation[PROTO_NAME_BUF];
     enum proto_category category;
+    char region[PROTO_REGION_BUF]; /* "" = none */
     enum proto_role token_role;   /* role of the token last seen */
     bool seen;                    /* joined at least once as moderator/delegate */
     /* sequenced: */
@@ -104,6 +117,12 @@ struct room {
     struct room_agenda_item *agenda;
     size_t agenda_len;
     char agenda_item[PROTO_MAX_ITEM_ID + 1]; /* "" = none (null) */
+    /* ts of the event that made agenda_item current (contract 9.1); for a
+     * room created open, its created_at. Meaningful only with
+     * has_item_started (false = JSON null). */
+    int64_t item_started_at;
+    bool has_item_started;
+    struct room_schedule schedule;
     struct room_settings settings;
     struct room_request *queue;   /* in order, owned */
     size_t queue_len, queue_cap;
@@ -121,6 +140,7 @@ struct room_actor {
     char name[PROTO_NAME_BUF];
     char delegation[PROTO_NAME_BUF];
     enum proto_category category;
+    char region[PROTO_REGION_BUF]; /* "" = none */
     enum proto_role role;         /* from the token */
 };
 
@@ -145,9 +165,12 @@ struct room_events {
 /* Default settings. */
 void room_settings_default(struct room_settings *s);
 
-/* Builds a new room from an admin API body {"id","title","agenda","settings"}
- * (settings: any subset, the rest default). Returns a new room (free with
- * room_destroy()) or NULL with a human reason in errbuf. epoch is copied. */
+/* Builds a new room from an admin API body {"id","title","agenda","settings",
+ * "schedule","status"} (settings: any subset, the rest default; status
+ * "open" (default) or "scheduled"). Returns a new room (free with
+ * room_destroy()) or NULL with a human reason in errbuf that names the
+ * field. epoch is copied. Only the shape of the schedule's time zone is
+ * checked here (pure); the caller checks that the zone exists (tzdb.h). */
 struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms,
                          char *errbuf, size_t errsz);
 void room_destroy(struct room *r); /* NULL is a no-op */
@@ -160,6 +183,17 @@ struct room *room_clone(const struct room *r);
  * update_settings. */
 bool room_settings_patch(struct room_settings *s, const json_t *patch, char *errbuf,
                          size_t errsz);
+
+/* Reads a schedule ({"starts_at","ends_at","time_zone"} or null) into *out.
+ * Returns true, or false with a reason naming the field in errbuf. Only the
+ * shape of the zone name is checked (this module does no I/O): the hub
+ * checks new schedules against the zone database (tzdb.h) once room_decide
+ * or room_create accepted them, and the log replays without it, so that a
+ * node whose database lacks a zone still applies what was committed. */
+bool room_schedule_parse(const json_t *j, struct room_schedule *out, char *errbuf,
+                         size_t errsz);
+/* The JSON form of a schedule (null when !s->set). New reference. */
+json_t *room_schedule_json(const struct room_schedule *s);
 
 /* ---- decide and apply ---- */
 

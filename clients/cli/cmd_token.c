@@ -28,7 +28,8 @@
 
 static const char usage[] =
     "Usage: rostrum token --secret-file FILE --room ROOM --sub SUB --name NAME --role ROLE\n"
-    "                     [--delegation D] [--category C] [--ttl SECONDS] [--invite --url URL]\n"
+    "                     [--delegation D] [--category C] [--region R] [--ttl SECONDS]\n"
+    "                     [--invite --url URL]\n"
     "       rostrum token --api URL --admin-key-file FILE --room ROOM --sub SUB --name NAME\n"
     "                     --role ROLE [...]\n"
     "Prints a join token (a JWT signed HS256) for one participant of one room.\n"
@@ -45,6 +46,8 @@ static const char usage[] =
     "  --delegation D          who the person speaks for, e.g. France\n"
     "  --category C            member_state, observer_state, organization, un_entity,\n"
     "                          civil_society or other (order of precedence)\n"
+    "  --region R              the person's region, 1 to 40 characters, e.g.\n"
+    "                          'African States' (the chair's Regional balance)\n"
     "  --ttl SECONDS           validity, 60 to 2592000 (default 86400)\n"
     "  --jti ID                the token's id, [A-Za-z0-9._-]{1,64}, so that it can be\n"
     "                          revoked alone (the API makes one up when not given)\n"
@@ -57,11 +60,11 @@ static const char usage[] =
     "Example:\n"
     "  rostrum token --secret-file secret --room closing-discussion --sub france \\\n"
     "      --name 'Delegate of France' --role delegate --delegation France \\\n"
-    "      --category member_state\n"
+    "      --category member_state --region 'Western European and other States'\n"
     "\n" CLI_EXIT_HELP;
 
 enum { O_SECRET = 256, O_API, O_ADMIN, O_ROOM, O_SUB, O_NAME, O_ROLE, O_DELEG, O_CAT, O_TTL,
-       O_INVITE, O_URL, O_INSECURE, O_CA, O_TIMEOUT, O_HELP, O_JTI, O_UNTIL };
+       O_INVITE, O_URL, O_INSECURE, O_CA, O_TIMEOUT, O_HELP, O_JTI, O_UNTIL, O_REGION };
 
 static const struct option options[] = {
     {"secret-file", required_argument, NULL, O_SECRET},
@@ -73,6 +76,7 @@ static const struct option options[] = {
     {"role", required_argument, NULL, O_ROLE},
     {"delegation", required_argument, NULL, O_DELEG},
     {"category", required_argument, NULL, O_CAT},
+    {"region", required_argument, NULL, O_REGION},
     {"ttl", required_argument, NULL, O_TTL},
     {"jti", required_argument, NULL, O_JTI},
     {"until", required_argument, NULL, O_UNTIL},
@@ -87,7 +91,7 @@ static const struct option options[] = {
 
 struct token_args {
     const char *secret_file, *api, *admin_file, *room, *sub, *name, *role, *delegation,
-        *category, *url, *ca_file, *jti;
+        *category, *region, *url, *ca_file, *jti;
     long ttl;
     int timeout_s;
     bool invite, insecure;
@@ -136,6 +140,7 @@ static int mint_offline(const struct token_args *a, int role, int cat)
     snprintf(c.delegation, sizeof c.delegation, "%s", a->delegation ? a->delegation : "");
     c.role = (enum proto_role)role;
     c.category = (enum proto_category)cat;
+    snprintf(c.region, sizeof c.region, "%s", a->region ? a->region : "");
     c.iat = (int64_t)time(NULL);
     c.exp = c.iat + a->ttl;
     snprintf(c.jti, sizeof c.jti, "%s", a->jti ? a->jti : "");
@@ -169,6 +174,8 @@ static int mint_api(const struct token_args *a)
         json_object_set_new(body, "category", json_string(a->category));
     if (a->jti)
         json_object_set_new(body, "jti", json_string(a->jti));
+    if (a->region)
+        json_object_set_new(body, "region", json_string(a->region));
     snprintf(path, sizeof path, "/api/rooms/%s/tokens", a->room);
     rc = admin_call(&ad, "POST", path, body, "cannot mint the token", &res);
     if (rc != CLI_EXIT_OK)
@@ -209,6 +216,7 @@ int cmd_token_main(int argc, char **argv)
         case O_DELEG: a.delegation = optarg; break;
         case O_CAT: a.category = optarg; break;
         case O_JTI: a.jti = optarg; break;
+        case O_REGION: a.region = optarg; break;
         case O_INVITE: a.invite = true; break;
         case O_URL: a.url = optarg; break;
         case O_INSECURE: a.insecure = true; break;
@@ -252,6 +260,8 @@ int cmd_token_main(int argc, char **argv)
                    "civil_society or other");
     if (a.jti && !proto_valid_jti(a.jti))
         return bad("--jti must match [A-Za-z0-9._-]{1,64}");
+    if (a.region && !proto_valid_region(a.region))
+        return bad("--region must be 1 to 40 characters on one line");
     if (a.invite && !a.url && !a.api)
         return bad("--invite needs --url URL (the server's base URL)");
     if (a.api && a.secret_file)

@@ -13,6 +13,7 @@ after(async () => { await server?.stop(); });
 const DEFAULT_SETTINGS = {
   speech_s: 180, reply_s: 60, point_of_order_s: 60, on_time_up: 'notify', chat: 'open',
   list_open: true, queue_order: 'request', replies_per_item: 2, pause_on_disconnect: true,
+  changeover_s: 15, // contract 9.1
 };
 const SNAPSHOT_KEYS = ['id', 'title', 'status', 'agenda', 'agenda_item', 'settings', 'queue', 'floor', 'muted', 'stats'];
 let n = 0;

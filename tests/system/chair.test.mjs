@@ -216,7 +216,8 @@ test('set_agenda_item: agenda_item_set; not_found for an unknown item', async ()
   let ev = (await mt.ok(mt.m, { type: 'set_agenda_item', item: 'q2' })).events.at(-1);
   assert.equal(ev.name, 'agenda_item_set');
   assert.deepEqual(ev.data, { item: 'q2' });
-  assert.deepEqual(stateKeys(ev), ['agenda_item']);
+  assert.deepEqual(stateKeys(ev), ['agenda_item', 'agenda_item_started_at']);
+  assert.equal(ev.state.agenda_item_started_at, ev.ts);
   assert.equal(ev.state.agenda_item, 'q2');
   ev = (await mt.ok(mt.m, { type: 'set_agenda_item', item: 'q1' })).events.at(-1);
   assert.equal(ev.state.agenda_item, 'q1');
@@ -232,7 +233,7 @@ test('set_status suspended: only moderators act (room_not_open); open again', as
   const ev = (await mt.ok(mt.m, { type: 'set_status', status: 'suspended' })).events.at(-1);
   assert.equal(ev.name, 'status_changed');
   assert.deepEqual(ev.data, { status: 'suspended' });
-  assert.deepEqual(stateKeys(ev), ['status']);
+  assert.deepEqual(stateKeys(ev), ['agenda_item_started_at', 'status']);
   assert.equal(ev.state.status, 'suspended');
   for (const cmd of PARTICIPANT_COMMANDS) await mt.refused(mt.d.fr, cmd, 'room_not_open');
   await mt.refused(mt.d.fr, { type: 'announce', text: 'x' }, 'forbidden');
@@ -277,7 +278,7 @@ test('update_settings: settings_changed with the whole settings; bad_request for
   assert.deepEqual(stateKeys(ev), ['settings']);
   assert.deepEqual(ev.state.settings, {
     speech_s: 90, reply_s: 60, point_of_order_s: 60, on_time_up: 'notify', chat: 'open', list_open: true,
-    queue_order: 'category', replies_per_item: 2, pause_on_disconnect: true,
+    queue_order: 'category', replies_per_item: 2, pause_on_disconnect: true, changeover_s: 15,
   });
   // The new limit applies to the next floor.
   await mt.ok(mt.d.fr, { type: 'request_floor' });
@@ -303,7 +304,10 @@ const PARTS = {
   floor_granted: ['floor', 'queue'], floor_ended: ['floor', 'stats'], timer_paused: ['floor'], timer_resumed: ['floor'],
   time_extended: ['floor'], time_up: ['floor'], list_opened: ['settings'], list_closed: ['settings'],
   participant_muted: ['muted'], participant_unmuted: ['muted'], participant_removed: ['muted', 'queue'],
-  role_changed: [], message: [], agenda_item_set: ['agenda_item'], status_changed: ['status'], settings_changed: ['settings'],
+  role_changed: [], message: [], settings_changed: ['settings'],
+  // contract 9.1: both also carry agenda_item_started_at
+  agenda_item_set: ['agenda_item', 'agenda_item_started_at'], status_changed: ['agenda_item_started_at', 'status'],
+  schedule_changed: ['schedule'], agenda_changed: ['agenda'],
 };
 
 test('event.state: every event carries exactly the parts it changed, as the snapshot has them', async () => {
@@ -330,6 +334,8 @@ test('event.state: every event carries exactly the parts it changed, as the snap
   await mt.ok(mt.m, { type: 'announce', text: 'announcement' });
   await mt.ok(mt.m, { type: 'set_agenda_item', item: 'q2' });
   await mt.ok(mt.m, { type: 'update_settings', settings: { reply_s: 30 } });
+  await mt.ok(mt.m, { type: 'set_schedule', schedule: { starts_at: 1783000000000, ends_at: 1783007200000, time_zone: 'America/New_York' } });
+  await mt.ok(mt.m, { type: 'set_agenda', agenda: [{ id: 'q2', title: 'Second question', planned_s: 600 }] });
   await mt.ok(mt.m, { type: 'remove', sub: 'it' });
   await mt.ok(mt.m, { type: 'set_status', status: 'suspended' });
   const evs = mt.m.eventsSince(at);
@@ -351,7 +357,7 @@ test('event.state: every event carries exactly the parts it changed, as the snap
     for (const k of keys) if (k !== 'participants') mirror[k] = ev.state[k];
   }
   const snap = await mt.snapshot();
-  for (const k of ['status', 'agenda_item', 'settings', 'queue', 'floor', 'muted', 'stats']) {
+  for (const k of ['status', 'agenda_item', 'settings', 'queue', 'floor', 'muted', 'stats', 'schedule', 'agenda', 'agenda_item_started_at']) {
     assert.deepEqual(mirror[k], snap[k], `${k} rebuilt from event states differs from the snapshot`);
   }
   // Actors: the clock's events have none.

@@ -8,8 +8,8 @@ let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server?.stop(); });
 
-const REQUEST_KEYS = ['id', 'sub', 'name', 'delegation', 'category', 'kind', 'lang', 'at'];
-const FLOOR_KEYS = ['sub', 'name', 'delegation', 'kind', 'request_id', 'limit_s', 'started_at', 'elapsed_ms', 'paused', 'time_up'];
+const REQUEST_KEYS = ['id', 'sub', 'name', 'delegation', 'category', 'region', 'kind', 'lang', 'at'];
+const FLOOR_KEYS = ['sub', 'name', 'delegation', 'region', 'kind', 'request_id', 'limit_s', 'started_at', 'elapsed_ms', 'paused', 'time_up'];
 const meeting = (...args) => meetingIn(server, ...args);
 
 test('request_floor: floor_requested with the request and the new queue, to everyone', async () => {

@@ -11,10 +11,12 @@ let server;
 before(async () => { server = await startServer(); });
 after(async () => { await server?.stop(); });
 
-const PARTICIPANT_KEYS = ['sub', 'name', 'role', 'delegation', 'category', 'online', 'connections', 'muted'].sort();
-const SNAPSHOT_KEYS = ['id', 'title', 'status', 'agenda', 'agenda_item', 'settings', 'queue', 'floor', 'muted', 'stats'];
+// region: contract 9.3 (null without one)
+const PARTICIPANT_KEYS = ['sub', 'name', 'role', 'delegation', 'category', 'region', 'online', 'connections', 'muted'].sort();
+// schedule and agenda_item_started_at: contract 9.1
+const SNAPSHOT_KEYS = ['id', 'title', 'status', 'agenda', 'agenda_item', 'agenda_item_started_at', 'settings', 'queue', 'floor', 'muted', 'stats', 'schedule'];
 const SETTINGS_KEYS = ['speech_s', 'reply_s', 'point_of_order_s', 'on_time_up', 'chat', 'list_open', 'queue_order',
-  'replies_per_item', 'pause_on_disconnect'].sort();
+  'replies_per_item', 'pause_on_disconnect', 'changeover_s'].sort();
 
 function checkParticipant(p) {
   assert.deepEqual(Object.keys(p).sort(), PARTICIPANT_KEYS, JSON.stringify(p));
@@ -59,7 +61,7 @@ test('welcome: shape, you, room snapshot, participants, observers, events', asyn
   assert.equal(w.resumed, false);
   checkParticipant(w.you);
   assert.deepEqual(w.you, { sub: 'w-d1', name: 'Délégué de la France', role: 'delegate', delegation: 'France',
-    category: 'member_state', online: true, connections: 1, muted: false });
+    category: 'member_state', region: null, online: true, connections: 1, muted: false });
   for (const k of SNAPSHOT_KEYS) assert.ok(k in w.room, `room lacks ${k}`);
   assert.equal(w.room.id, room.id);
   assert.equal(w.room.title, room.title);

@@ -173,6 +173,7 @@ static void test_round_trip(void)
     in.iat = NOW;
     strcpy(in.delegation, "UNODC");
     in.category = PROTO_CAT_UN_ENTITY;
+    strcpy(in.region, "Western European and other States");
 
     char *tok = proto_jwt_mint(KEY, strlen(KEY), &in);
     CHECK(tok != NULL);
@@ -187,6 +188,7 @@ static void test_round_trip(void)
     CHECK_INT(out.iat, in.iat);
     CHECK_STR(out.delegation, in.delegation);
     CHECK_INT(out.category, in.category);
+    CHECK_STR(out.region, "Western European and other States");
     /* out is NULL-safe, why is NULL-safe. */
     CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, NULL, NULL), PROTO_OK);
     expect_reject("rostrum-test-secreT", tok, NOW, __LINE__);
@@ -195,6 +197,7 @@ static void test_round_trip(void)
     /* Without the optional claims. */
     in.delegation[0] = '\0';
     in.category = PROTO_CAT_NONE;
+    in.region[0] = '\0';
     in.iat = 0;
     in.role = PROTO_ROLE_MODERATOR;
     tok = proto_jwt_mint(KEY, strlen(KEY), &in);
@@ -203,6 +206,7 @@ static void test_round_trip(void)
     CHECK_INT(proto_jwt_verify(KEY, strlen(KEY), tok, NOW, &out, &why), PROTO_OK);
     CHECK_STR(out.delegation, "");
     CHECK_INT(out.category, PROTO_CAT_NONE);
+    CHECK_STR(out.region, "");
     CHECK_INT(out.iat, 0);
     CHECK_INT(out.role, PROTO_ROLE_MODERATOR);
     free(tok);
@@ -238,6 +242,9 @@ static void test_round_trip(void)
     CHECK(proto_jwt_mint(KEY, strlen(KEY), &bad) == NULL);
     bad = in;
     strcpy(bad.delegation, "tab\there");
+    CHECK(proto_jwt_mint(KEY, strlen(KEY), &bad) == NULL);
+    bad = in;
+    strcpy(bad.region, "line\nbreak");
     CHECK(proto_jwt_mint(KEY, strlen(KEY), &bad) == NULL);
 }
 
@@ -405,6 +412,12 @@ static void test_claims(void)
     REJECT_MADE(HS256, "{" BASE "," EXP ",\"category\":3}");
     REJECT_MADE(HS256, "{" BASE "," EXP ",\"delegation\":\"\"}");
     REJECT_MADE(HS256, "{" BASE "," EXP ",\"delegation\":5}");
+    /* region (contract 9.3): 1..40 characters, null is absent */
+    OK_MADE(HS256, "{" BASE "," EXP ",\"region\":\"African States\"}");
+    OK_MADE(HS256, "{" BASE "," EXP ",\"region\":null}");
+    REJECT_MADE(HS256, "{" BASE "," EXP ",\"region\":\"\"}");
+    REJECT_MADE(HS256, "{" BASE "," EXP ",\"region\":7}");
+    REJECT_MADE(HS256, "{" BASE "," EXP ",\"region\":\"12345678901234567890123456789012345678901\"}");
     /* The payload must be a JSON object. */
     REJECT_MADE(HS256, "[1,2]");
     REJECT_MADE(HS256, "\"sub\"");

@@ -98,7 +98,7 @@ static void test_tables(void)
         "join", "ping", "request_floor", "withdraw", "yield", "say", "grant", "end_floor",
         "pause", "resume", "extend", "move", "remove_request", "open_list", "close_list",
         "mute", "unmute", "remove", "set_role", "announce", "set_agenda_item", "set_status",
-        "update_settings"};
+        "update_settings", "set_schedule", "set_agenda"};
     CHECK_INT(PROTO_CMD__COUNT, sizeof commands / sizeof commands[0]);
     for (int i = 0; i < PROTO_CMD__COUNT; i++) {
         CHECK_STR(proto_cmd_name((enum proto_cmd_type)i), commands[i]);
@@ -133,7 +133,7 @@ static void test_tables(void)
         "floor_granted", "floor_ended", "timer_paused", "timer_resumed", "time_extended",
         "time_up", "list_opened", "list_closed", "participant_muted", "participant_unmuted",
         "participant_removed", "role_changed", "message", "agenda_item_set", "status_changed",
-        "settings_changed"};
+        "settings_changed", "schedule_changed", "agenda_changed"};
     CHECK_INT(PROTO_EV__COUNT, sizeof events / sizeof events[0]);
     for (int i = 0; i < PROTO_EV__COUNT; i++) {
         CHECK_STR(proto_event_name((enum proto_event)i), events[i]);
@@ -150,8 +150,12 @@ static void test_tables(void)
     CHECK_INT(proto_event_parts(PROTO_EV_PARTICIPANT_REMOVED), PROTO_PART_QUEUE | PROTO_PART_MUTED);
     CHECK_INT(proto_event_parts(PROTO_EV_ROLE_CHANGED), 0);
     CHECK_INT(proto_event_parts(PROTO_EV_MESSAGE), 0);
-    CHECK_INT(proto_event_parts(PROTO_EV_AGENDA_ITEM_SET), PROTO_PART_AGENDA_ITEM);
-    CHECK_INT(proto_event_parts(PROTO_EV_STATUS_CHANGED), PROTO_PART_STATUS);
+    CHECK_INT(proto_event_parts(PROTO_EV_AGENDA_ITEM_SET),
+              PROTO_PART_AGENDA_ITEM | PROTO_PART_ITEM_STARTED);
+    CHECK_INT(proto_event_parts(PROTO_EV_STATUS_CHANGED),
+              PROTO_PART_STATUS | PROTO_PART_ITEM_STARTED);
+    CHECK_INT(proto_event_parts(PROTO_EV_SCHEDULE_CHANGED), PROTO_PART_SCHEDULE);
+    CHECK_INT(proto_event_parts(PROTO_EV_AGENDA_CHANGED), PROTO_PART_AGENDA);
     CHECK_INT(proto_event_parts(PROTO_EV_SETTINGS_CHANGED), PROTO_PART_SETTINGS);
     CHECK_INT(proto_event_parts(PROTO_EV__COUNT), 0);
 
@@ -193,7 +197,7 @@ static void test_tables(void)
     CHECK_INT(proto_category_parse("none"), -1);
     CHECK_INT(proto_category_parse(NULL), -1);
 
-    static const char *const statuses[] = {"open", "suspended", "closed"};
+    static const char *const statuses[] = {"open", "suspended", "closed", "scheduled"};
     for (int i = 0; i < PROTO_STATUS__COUNT; i++) {
         CHECK_STR(proto_status_name((enum proto_status)i), statuses[i]);
         CHECK_INT(proto_status_parse(statuses[i]), i);
@@ -285,6 +289,37 @@ static void test_utf8(void)
 static void test_validators(void)
 {
     char *s;
+    /* regions (contract 9.3): 1..40 characters, one line */
+    CHECK(proto_valid_region("African States"));
+    CHECK(proto_valid_region("Western European and other States"));
+    CHECK(proto_valid_region("\xd8\xa7\xd9\x84\xd8\xaf\xd9\x88\xd9\x84")); /* Arabic */
+    CHECK(!proto_valid_region(""));
+    CHECK(!proto_valid_region(NULL));
+    CHECK(!proto_valid_region("a\nb"));
+    s = rep("\xc3\xa9", 40);
+    CHECK(proto_valid_region(s));
+    free(s);
+    s = rep("a", 41);
+    CHECK(!proto_valid_region(s));
+    free(s);
+    CHECK(!proto_valid_region("\xff"));
+    /* time zone names: the shape, safe to join to a directory */
+    CHECK(proto_valid_time_zone_name("America/New_York"));
+    CHECK(proto_valid_time_zone_name("UTC"));
+    CHECK(proto_valid_time_zone_name("Etc/GMT+5"));
+    CHECK(proto_valid_time_zone_name("America/Argentina/Buenos_Aires"));
+    CHECK(!proto_valid_time_zone_name(""));
+    CHECK(!proto_valid_time_zone_name(NULL));
+    CHECK(!proto_valid_time_zone_name("/etc/passwd"));
+    CHECK(!proto_valid_time_zone_name("../etc/passwd"));
+    CHECK(!proto_valid_time_zone_name("America/../../etc"));
+    CHECK(!proto_valid_time_zone_name("America//New_York"));
+    CHECK(!proto_valid_time_zone_name("America/"));
+    CHECK(!proto_valid_time_zone_name("New York"));
+    CHECK(!proto_valid_time_zone_name(".hidden"));
+    s = rep("a", 65);
+    CHECK(!proto_valid_time_zone_name(s));
+    free(s);
     CHECK(proto_valid_sub("a"));
     CHECK(proto_valid_sub("chair-1"));
     CHECK(proto_valid_sub("user.name:x@example.org"));
@@ -609,6 +644,8 @@ static void test_decode_valid(void)
         [PROTO_CMD_SET_AGENDA_ITEM] = ",\"item\":\"q\"",
         [PROTO_CMD_SET_STATUS] = ",\"status\":\"open\"",
         [PROTO_CMD_UPDATE_SETTINGS] = ",\"settings\":{}",
+        [PROTO_CMD_SET_SCHEDULE] = ",\"schedule\":null",
+        [PROTO_CMD_SET_AGENDA] = ",\"agenda\":[]",
     };
     for (int i = 0; i < PROTO_CMD__COUNT; i++) {
         char buf[256];
@@ -923,6 +960,28 @@ static void test_decode_args(void)
     ERR("{\"type\":\"update_settings\",\"settings\":5}", PROTO_ERR_BAD_REQUEST, "settings");
     ERR("{\"type\":\"update_settings\",\"speech_s\":60}", PROTO_ERR_BAD_REQUEST, "settings");
     CHECK(cmd.settings == NULL);
+    proto_cmd_clear(&cmd);
+
+    /* set_schedule: an object or null (null removes it), required. */
+    OK("{\"type\":\"set_schedule\",\"schedule\":{\"starts_at\":1}}", PROTO_CMD_SET_SCHEDULE);
+    CHECK(json_is_object((json_t *)cmd.schedule));
+    OK("{\"type\":\"set_schedule\",\"schedule\":null}", PROTO_CMD_SET_SCHEDULE);
+    CHECK(json_is_null((json_t *)cmd.schedule));
+    ERR("{\"type\":\"set_schedule\"}", PROTO_ERR_BAD_REQUEST, "schedule");
+    ERR("{\"type\":\"set_schedule\",\"schedule\":[]}", PROTO_ERR_BAD_REQUEST, "schedule");
+    ERR("{\"type\":\"set_schedule\",\"schedule\":\"11:30\"}", PROTO_ERR_BAD_REQUEST,
+        "schedule");
+    CHECK(cmd.schedule == NULL);
+    /* set_agenda: an array, required. */
+    OK("{\"type\":\"set_agenda\",\"agenda\":[{\"id\":\"q1\"}]}", PROTO_CMD_SET_AGENDA);
+    CHECK_INT(json_array_size((json_t *)cmd.agenda), 1);
+    ERR("{\"type\":\"set_agenda\"}", PROTO_ERR_BAD_REQUEST, "agenda");
+    ERR("{\"type\":\"set_agenda\",\"agenda\":null}", PROTO_ERR_BAD_REQUEST, "agenda");
+    ERR("{\"type\":\"set_agenda\",\"agenda\":{}}", PROTO_ERR_BAD_REQUEST, "agenda");
+    CHECK(cmd.agenda == NULL);
+    /* status scheduled decodes (the room refuses it for set_status) */
+    OK("{\"type\":\"set_status\",\"status\":\"scheduled\"}", PROTO_CMD_SET_STATUS);
+    CHECK_INT(cmd.status, PROTO_STATUS_SCHEDULED);
     proto_cmd_clear(&cmd);
 }
 

@@ -428,6 +428,8 @@ struct matrix_row {
 };
 
 static json_t *matrix_settings; /* {"speech_s":120}, made by main() */
+static json_t *matrix_schedule; /* a valid schedule, made by main() */
+static json_t *matrix_agenda;   /* q1 and q2 with planned times, made by main() */
 
 static struct proto_cmd matrix_cmd(enum proto_cmd_type t)
 {
@@ -465,6 +467,12 @@ static struct proto_cmd matrix_cmd(enum proto_cmd_type t)
     case PROTO_CMD_UPDATE_SETTINGS:
         c.settings = matrix_settings;
         break;
+    case PROTO_CMD_SET_SCHEDULE:
+        c.schedule = matrix_schedule;
+        break;
+    case PROTO_CMD_SET_AGENDA:
+        c.agenda = matrix_agenda;
+        break;
     default:
         break;
     }
@@ -493,6 +501,8 @@ static const struct matrix_row matrix[] = {
     {PROTO_CMD_SET_AGENDA_ITEM, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "agenda_item_set"},
     {PROTO_CMD_SET_STATUS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "floor_ended,status_changed"},
     {PROTO_CMD_UPDATE_SETTINGS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "settings_changed"},
+    {PROTO_CMD_SET_SCHEDULE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "schedule_changed"},
+    {PROTO_CMD_SET_AGENDA, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "agenda_changed"},
 };
 
 #define MATRIX_N (sizeof matrix / sizeof matrix[0])
@@ -546,7 +556,8 @@ static void test_matrix_suspended(void)
     st.status = PROTO_STATUS_OPEN;
     EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
     CHECK_JSON(data(&w, 0), "{\"status\":\"open\"}");
-    CHECK_JSON(state(&w, 0), "{\"status\":\"open\"}");
+    /* the room was created open: its first item started then */
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":1782999999000,\"status\":\"open\"}");
     EXPECT(&w, &DE, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
     world_free(&w);
 }
@@ -588,7 +599,7 @@ static void test_matrix_closed(void)
     EXPECT(&w, &MOD, st, PROTO_ERR_CONFLICT, "");
     st.status = PROTO_STATUS_CLOSED;
     EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
-    CHECK_JSON(state(&w, 0), "{\"status\":\"closed\"}");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":1782999999000,\"status\":\"closed\"}");
     world_free(&w);
 }
 
@@ -631,11 +642,11 @@ static void test_request_floor(void)
     EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, "fr"), PROTO_OK, "floor_requested");
     CHECK_JSON(data(&w, 0), "{\"request\":{\"at\":1783000000000,\"category\":\"member_state\","
                             "\"delegation\":\"France\",\"id\":\"r1\",\"kind\":\"speech\","
-                            "\"lang\":\"fr\",\"name\":\"Jean Dupont\",\"sub\":\"fr\"}}");
+                            "\"lang\":\"fr\",\"name\":\"Jean Dupont\",\"region\":null,\"sub\":\"fr\"}}");
     CHECK_JSON(state(&w, 0),
                "{\"queue\":[{\"at\":1783000000000,\"category\":\"member_state\","
                "\"delegation\":\"France\",\"id\":\"r1\",\"kind\":\"speech\",\"lang\":\"fr\","
-               "\"name\":\"Jean Dupont\",\"sub\":\"fr\"}]}");
+               "\"name\":\"Jean Dupont\",\"region\":null,\"sub\":\"fr\"}]}");
     CHECK_STR(json_string_value(json_object_get(ev(&w, 0), "actor")), "fr");
     CHECK_STR(json_string_value(json_object_get(ev(&w, 0), "type")), "event");
     CHECK_INT(json_integer_value(json_object_get(ev(&w, 0), "seq")), 1);
@@ -646,7 +657,7 @@ static void test_request_floor(void)
     EXPECT(&w, &MOD, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
     CHECK_JSON(data(&w, 0), "{\"request\":{\"at\":1783000000005,\"category\":null,"
                             "\"delegation\":null,\"id\":\"r2\",\"kind\":\"point_of_order\","
-                            "\"lang\":null,\"name\":\"Ana Chair\",\"sub\":\"chair-1\"}}");
+                            "\"lang\":null,\"name\":\"Ana Chair\",\"region\":null,\"sub\":\"chair-1\"}}");
 
     /* one pending request per kind */
     EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_CONFLICT, "");
@@ -721,7 +732,7 @@ static void test_reply_quota(void)
     snprintf(c.item, sizeof c.item, "q2");
     EXPECT(&w, &MOD, c, PROTO_OK, "agenda_item_set");
     CHECK_JSON(data(&w, 0), "{\"item\":\"q2\"}");
-    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"q2\"}");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"q2\",\"agenda_item_started_at\":1783000000000}");
     EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
     EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
     world_free(&w);
@@ -846,11 +857,11 @@ static void test_grant(void)
     EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
     CHECK_JSON(data(&w, 0), "{\"floor\":{\"delegation\":\"France\",\"elapsed_ms\":0,"
                             "\"kind\":\"speech\",\"limit_s\":180,\"name\":\"Jean Dupont\","
-                            "\"paused\":false,\"request_id\":\"r1\",\"started_at\":1783000001000,"
+                            "\"paused\":false,\"region\":null,\"request_id\":\"r1\",\"started_at\":1783000001000,"
                             "\"sub\":\"fr\",\"time_up\":false}}");
     CHECK_JSON(json_object_get(state(&w, 0), "floor"),
                "{\"delegation\":\"France\",\"elapsed_ms\":0,\"kind\":\"speech\",\"limit_s\":180,"
-               "\"name\":\"Jean Dupont\",\"paused\":false,\"request_id\":\"r1\","
+               "\"name\":\"Jean Dupont\",\"paused\":false,\"region\":null,\"request_id\":\"r1\","
                "\"started_at\":1783000001000,\"sub\":\"fr\",\"time_up\":false}");
     CHECK_INT(json_array_size(json_object_get(state(&w, 0), "queue")), 1);
     CHECK_INT(json_object_size(state(&w, 0)), 2);
@@ -874,7 +885,7 @@ static void test_grant(void)
     EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
     CHECK_JSON(data(&w, 1), "{\"floor\":{\"delegation\":\"Global NGO\",\"elapsed_ms\":0,"
                             "\"kind\":\"speech\",\"limit_s\":180,\"name\":\"Sam Lee\","
-                            "\"paused\":false,\"request_id\":null,\"started_at\":1783000041000,"
+                            "\"paused\":false,\"region\":null,\"request_id\":null,\"started_at\":1783000041000,"
                             "\"sub\":\"ngo\",\"time_up\":false}}");
     CHECK_STR(queue_ids(w.r), "r3");
     /* a moderator may be given the floor; observers and unknowns not */
@@ -955,7 +966,7 @@ static void test_clock(void)
     CHECK_JSON(data(&w, 0), "{}");
     CHECK_JSON(state(&w, 0), "{\"floor\":{\"delegation\":\"France\",\"elapsed_ms\":10000,"
                              "\"kind\":\"speech\",\"limit_s\":60,\"name\":\"Jean Dupont\","
-                             "\"paused\":true,\"request_id\":\"r1\",\"started_at\":1783000000000,"
+                             "\"paused\":true,\"region\":null,\"request_id\":\"r1\",\"started_at\":1783000000000,"
                              "\"sub\":\"fr\",\"time_up\":false}}");
     CHECK_INT(room_deadline(w.r), -1);
     EXPECT(&w, &MOD, cmd(PROTO_CMD_PAUSE), PROTO_ERR_CONFLICT, "");
@@ -1244,7 +1255,7 @@ static void test_set_role(void)
     /* the participant list form reflects the override */
     json_t *mj = room_member_json(w.r, room_member_find(w.r, "chair-2"));
     CHECK_JSON(mj, "{\"category\":null,\"connections\":0,\"delegation\":null,\"muted\":false,"
-                   "\"name\":\"Bo Vice\",\"online\":false,\"role\":\"delegate\","
+                   "\"name\":\"Bo Vice\",\"online\":false,\"region\":null,\"role\":\"delegate\","
                    "\"sub\":\"chair-2\"}");
     json_decref(mj);
     world_free(&w);
@@ -1270,7 +1281,7 @@ static void test_update_settings(void)
     us.settings = json_pack("{s:i, s:b}", "speech_s", 90, "list_open", 0);
     EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
     json_decref(us.settings);
-    const char *want = "{\"chat\":\"open\",\"list_open\":false,\"on_time_up\":\"notify\","
+    const char *want = "{\"changeover_s\":15,\"chat\":\"open\",\"list_open\":false,\"on_time_up\":\"notify\","
                        "\"pause_on_disconnect\":true,\"point_of_order_s\":60,"
                        "\"queue_order\":\"request\",\"replies_per_item\":2,\"reply_s\":60,"
                        "\"speech_s\":90}";
@@ -1422,18 +1433,21 @@ static void test_snapshot(void)
     CHECK_JSON(s,
                "{\"agenda\":[{\"id\":\"q1\",\"title\":\"First question\"},"
                "{\"id\":\"q2\",\"title\":\"Second question\"}],\"agenda_item\":\"q1\","
+               "\"agenda_item_started_at\":1782999999000,"
                "\"floor\":{\"delegation\":\"Germany\",\"elapsed_ms\":0,\"kind\":\"speech\","
-               "\"limit_s\":180,\"name\":\"Eva Berg\",\"paused\":false,\"request_id\":\"r2\","
+               "\"limit_s\":180,\"name\":\"Eva Berg\",\"paused\":false,\"region\":null,\"request_id\":\"r2\","
                "\"started_at\":1783000061000,\"sub\":\"de\",\"time_up\":false},"
                "\"id\":\"closing-discussion\",\"muted\":[\"ngo\"],\"queue\":[],"
-               "\"settings\":{\"chat\":\"open\",\"list_open\":true,\"on_time_up\":\"notify\","
+               "\"schedule\":null,"
+               "\"settings\":{\"changeover_s\":15,\"chat\":\"open\",\"list_open\":true,\"on_time_up\":\"notify\","
                "\"pause_on_disconnect\":true,\"point_of_order_s\":60,"
                "\"queue_order\":\"request\",\"replies_per_item\":2,\"reply_s\":60,"
                "\"speech_s\":180},\"stats\":{\"fr\":{\"spoken_ms\":61000,\"turns\":1}},"
                "\"status\":\"open\",\"title\":\"Closing discussion\"}");
     /* the contract's key order */
-    const char *order[] = {"id", "title", "status", "agenda", "agenda_item", "settings",
-                           "queue", "floor", "muted", "stats"};
+    const char *order[] = {"id",       "title", "status", "agenda", "agenda_item",
+                           "agenda_item_started_at", "settings", "queue", "floor", "muted",
+                           "stats", "schedule"};
     void *it = json_object_iter(s);
     for (size_t i = 0; i < sizeof order / sizeof order[0]; i++, it = json_object_iter_next(s, it))
         CHECK_STR(it ? json_object_iter_key(it) : NULL, order[i]);
@@ -1443,7 +1457,7 @@ static void test_snapshot(void)
     json_t *m = room_member_json(w.r, room_member_find(w.r, "fr"));
     CHECK_JSON(m, "{\"category\":\"member_state\",\"connections\":0,\"delegation\":\"France\","
                   "\"muted\":false,\"name\":\"Jean Dupont\",\"online\":false,"
-                  "\"role\":\"delegate\",\"sub\":\"fr\"}");
+                  "\"region\":null,\"role\":\"delegate\",\"sub\":\"fr\"}");
     json_decref(m);
     world_free(&w);
 }
@@ -1564,10 +1578,538 @@ static void test_system_actor(void)
     world_free(&w);
 }
 
+/* ---- version 1.1: schedule, scheduled status, timed agenda, regions ---- */
+
+static struct room *room_from(const char *spec, char *err, size_t errsz)
+{
+    json_t *j = json_loads(spec, 0, NULL);
+    struct room *r = j ? room_create(j, "ep1", T0 - 1000, err, errsz) : NULL;
+    json_decref(j);
+    return r;
+}
+
+#define SPEC_HEAD "{\"id\":\"closing-discussion\",\"title\":\"Closing discussion\","
+#define SCHED "{\"starts_at\":1783000000000,\"ends_at\":1783007200000,\"time_zone\":\"America/New_York\"}"
+/* the same with sorted keys, as CHECK_JSON prints it */
+#define SCHED_SORTED "{\"ends_at\":1783007200000,\"starts_at\":1783000000000,\"time_zone\":\"America/New_York\"}"
+
+static void test_create_v11(void)
+{
+    char err[256] = "";
+    struct room *r = room_from(SPEC_HEAD "\"status\":\"scheduled\",\"schedule\":" SCHED ","
+                               "\"agenda\":[{\"id\":\"q1\",\"title\":\"One\",\"planned_s\":1800},"
+                               "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,"
+                               "\"reserved\":true}],\"settings\":{\"changeover_s\":20}}",
+                               err, sizeof err);
+    CHECK(r != NULL);
+    if (!r) {
+        fprintf(stderr, "room_create: %s\n", err);
+        return;
+    }
+    CHECK_INT(r->status, PROTO_STATUS_SCHEDULED);
+    CHECK(r->schedule.set);
+    CHECK_INT(r->schedule.starts_at, INT64_C(1783000000000));
+    CHECK_INT(r->schedule.ends_at, INT64_C(1783007200000));
+    CHECK_STR(r->schedule.time_zone, "America/New_York");
+    CHECK_INT(r->agenda[0].planned_s, 1800);
+    CHECK(!r->agenda[0].reserved);
+    CHECK_INT(r->agenda[1].planned_s, 900);
+    CHECK(r->agenda[1].reserved);
+    CHECK_INT(r->settings.changeover_s, 20);
+    CHECK(!r->has_item_started); /* null while scheduled */
+    json_t *snap = room_snapshot_json(r);
+    CHECK_JSON(json_object_get(snap, "schedule"), SCHED_SORTED);
+    CHECK_JSON(json_object_get(snap, "agenda"),
+               "[{\"id\":\"q1\",\"planned_s\":1800,\"title\":\"One\"},"
+               "{\"id\":\"usg\",\"planned_s\":900,\"reserved\":true,\"title\":\"Conclusions\"}]");
+    CHECK(json_is_null(json_object_get(snap, "agenda_item_started_at")));
+    CHECK_STR(json_string_value(json_object_get(snap, "status")), "scheduled");
+    json_decref(snap);
+    room_destroy(r);
+
+    /* default: open, no schedule, the first item started at creation */
+    r = room_from(SPEC_HEAD "\"agenda\":[{\"id\":\"q1\",\"title\":\"One\"}]}", err, sizeof err);
+    CHECK(r != NULL);
+    CHECK_INT(r->status, PROTO_STATUS_OPEN);
+    CHECK(!r->schedule.set);
+    CHECK(r->has_item_started);
+    CHECK_INT(r->item_started_at, T0 - 1000);
+    CHECK_INT(r->settings.changeover_s, 15);
+    room_destroy(r);
+    /* explicit open, and null schedule */
+    r = room_from(SPEC_HEAD "\"status\":\"open\",\"schedule\":null}", err, sizeof err);
+    CHECK(r != NULL);
+    CHECK(r && !r->has_item_started); /* no agenda: no item to start */
+    room_destroy(r);
+
+    /* every new field refused with its name, nothing created */
+    static const struct {
+        const char *spec, *field;
+    } bad[] = {
+        {SPEC_HEAD "\"status\":\"suspended\"}", "'status'"},
+        {SPEC_HEAD "\"status\":\"closed\"}", "'status'"},
+        {SPEC_HEAD "\"status\":1}", "'status'"},
+        {SPEC_HEAD "\"schedule\":[]}", "'schedule'"},
+        {SPEC_HEAD "\"schedule\":{\"ends_at\":2,\"time_zone\":\"UTC\"}}", "'schedule.starts_at'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1,\"time_zone\":\"UTC\"}}", "'schedule.ends_at'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":2,\"ends_at\":2,\"time_zone\":\"UTC\"}}",
+         "'schedule.ends_at' must be after"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":-5,\"ends_at\":2,\"time_zone\":\"UTC\"}}",
+         "'schedule.starts_at'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1.5,\"ends_at\":2,\"time_zone\":\"UTC\"}}",
+         "'schedule.starts_at'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1,\"ends_at\":2}}", "'schedule.time_zone'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1,\"ends_at\":2,\"time_zone\":\"../x\"}}",
+         "'schedule.time_zone'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1,\"ends_at\":2,\"time_zone\":7}}",
+         "'schedule.time_zone'"},
+        {SPEC_HEAD "\"schedule\":{\"starts_at\":1,\"ends_at\":2,\"time_zone\":\"UTC\",\"tz\":1}}",
+         "'schedule.tz'"},
+        {SPEC_HEAD "\"agenda\":[{\"id\":\"a\",\"title\":\"x\",\"planned_s\":0}]}", "'planned_s'"},
+        {SPEC_HEAD "\"agenda\":[{\"id\":\"a\",\"title\":\"x\",\"planned_s\":86401}]}",
+         "'planned_s'"},
+        {SPEC_HEAD "\"agenda\":[{\"id\":\"a\",\"title\":\"x\",\"planned_s\":\"30\"}]}",
+         "'planned_s'"},
+        {SPEC_HEAD "\"agenda\":[{\"id\":\"a\",\"title\":\"x\",\"reserved\":1}]}", "'reserved'"},
+        {SPEC_HEAD "\"settings\":{\"changeover_s\":601}}", "'changeover_s'"},
+        {SPEC_HEAD "\"settings\":{\"changeover_s\":-1}}", "'changeover_s'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        err[0] = '\0';
+        r = room_from(bad[i].spec, err, sizeof err);
+        CHECK(r == NULL);
+        if (!strstr(err, bad[i].field))
+            fprintf(stderr, "%s: '%s' does not name %s\n", bad[i].spec, err, bad[i].field);
+        CHECK(strstr(err, bad[i].field) != NULL);
+        room_destroy(r);
+    }
+    /* the limits themselves are fine */
+    r = room_from(SPEC_HEAD "\"agenda\":[{\"id\":\"a\",\"title\":\"x\",\"planned_s\":86400,"
+                  "\"reserved\":false},{\"id\":\"b\",\"title\":\"y\",\"planned_s\":1,"
+                  "\"reserved\":null}],\"settings\":{\"changeover_s\":600}}",
+                  err, sizeof err);
+    CHECK(r != NULL);
+    room_destroy(r);
+    r = room_from(SPEC_HEAD "\"settings\":{\"changeover_s\":0}}", err, sizeof err);
+    CHECK(r && r->settings.changeover_s == 0);
+    room_destroy(r);
+}
+
+/* A world whose room was created scheduled. */
+static void sched_world(struct world *w)
+{
+    char err[256] = "";
+    memset(w, 0, sizeof *w);
+    w->r = room_from(SPEC_HEAD "\"status\":\"scheduled\",\"schedule\":" SCHED ","
+                     "\"agenda\":[{\"id\":\"q1\",\"title\":\"First question\",\"planned_s\":1800},"
+                     "{\"id\":\"q2\",\"title\":\"Second question\",\"planned_s\":1800},"
+                     "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,"
+                     "\"reserved\":true}]}",
+                     err, sizeof err);
+    w->now = T0;
+    w->log = json_array();
+    w->last = json_array();
+    room_participant_seen(w->r, &MOD);
+    room_participant_seen(w->r, &FR);
+    room_participant_seen(w->r, &DE);
+    room_participant_seen(w->r, &NGO);
+    room_participant_seen(w->r, &OBS);
+}
+
+static void test_scheduled(void)
+{
+    struct world w;
+    sched_world(&w);
+    /* before the meeting: requests (the list is open), chat, withdraw */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w, &NGO, cmd_id(PROTO_CMD_WITHDRAW, "r3"), PROTO_OK, "request_withdrawn");
+    EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "Good morning"), PROTO_OK, "message");
+    EXPECT(&w, &OBS, cmd(PROTO_CMD_REQUEST_FLOOR), PROTO_ERR_FORBIDDEN, "");
+    /* but nobody gets the floor, in any form of grant; permission first */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_ERR_ROOM_NOT_OPEN, "");
+    CHECK(strstr(w.msg, "not opened") != NULL);
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r1"), PROTO_ERR_ROOM_NOT_OPEN, "");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "de"), PROTO_ERR_ROOM_NOT_OPEN, "");
+    EXPECT(&w, &FR, cmd(PROTO_CMD_GRANT), PROTO_ERR_FORBIDDEN, "");
+    /* the chair arranges the list */
+    struct proto_cmd mv = cmd_id(PROTO_CMD_MOVE, "r2");
+    mv.to = 0;
+    EXPECT(&w, &MOD, mv, PROTO_OK, "request_moved");
+    /* moving to another item keeps the clock unstarted */
+    struct proto_cmd ai = cmd(PROTO_CMD_SET_AGENDA_ITEM);
+    snprintf(ai.item, sizeof ai.item, "q2");
+    EXPECT(&w, &MOD, ai, PROTO_OK, "agenda_item_set");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"q2\",\"agenda_item_started_at\":null}");
+    snprintf(ai.item, sizeof ai.item, "q1");
+    EXPECT(&w, &MOD, ai, PROTO_OK, "agenda_item_set");
+    /* going "back" to scheduled is not a thing */
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS);
+    st.status = PROTO_STATUS_SCHEDULED;
+    EXPECT(&w, &MOD, st, PROTO_ERR_CONFLICT, "");
+    /* suspending before the opening does not start the clock */
+    st.status = PROTO_STATUS_SUSPENDED;
+    w.now += 1000;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":null,\"status\":\"suspended\"}");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_ROOM_NOT_OPEN, "");
+    /* the opening starts q1's clock, in the event's state */
+    st.status = PROTO_STATUS_OPEN;
+    w.now = T0 + 60000;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":1783000060000,\"status\":\"open\"}");
+    CHECK(w.r->has_item_started);
+    CHECK_INT(w.r->item_started_at, T0 + 60000);
+    st.status = PROTO_STATUS_SCHEDULED;
+    EXPECT(&w, &MOD, st, PROTO_ERR_BAD_REQUEST, "");
+    CHECK(strstr(w.msg, "'status'") != NULL);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    /* suspend and reopen: the item's start stays (only the first opening) */
+    st.status = PROTO_STATUS_SUSPENDED;
+    w.now += 5000;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    st.status = PROTO_STATUS_OPEN;
+    w.now += 5000;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":1783000060000,\"status\":\"open\"}");
+    /* the next item starts when it is set */
+    snprintf(ai.item, sizeof ai.item, "q2");
+    w.now = T0 + 1800000;
+    EXPECT(&w, &MOD, ai, PROTO_OK, "agenda_item_set");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"q2\",\"agenda_item_started_at\":1783001800000}");
+    /* a scheduled meeting may also be called off */
+    world_free(&w);
+    sched_world(&w);
+    st.status = PROTO_STATUS_CLOSED;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item_started_at\":null,\"status\":\"closed\"}");
+    world_free(&w);
+}
+
+static void test_set_schedule(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd c = cmd(PROTO_CMD_SET_SCHEDULE);
+    c.schedule = json_loads(SCHED, 0, NULL);
+    EXPECT(&w, &FR, c, PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, c, PROTO_OK, "schedule_changed");
+    CHECK_JSON(data(&w, 0), "{\"schedule\":" SCHED_SORTED "}");
+    CHECK_JSON(state(&w, 0), "{\"schedule\":" SCHED_SORTED "}");
+    /* the same again: done, nothing committed */
+    EXPECT(&w, &MOD, c, PROTO_OK, "");
+    json_decref((json_t *)c.schedule);
+    /* a later end */
+    c.schedule = json_loads("{\"starts_at\":1783000000000,\"ends_at\":1783008000000,"
+                            "\"time_zone\":\"America/New_York\"}", 0, NULL);
+    EXPECT(&w, &MOD, c, PROTO_OK, "schedule_changed");
+    CHECK_INT(w.r->schedule.ends_at, INT64_C(1783008000000));
+    json_decref((json_t *)c.schedule);
+    /* invalid: bad_request naming the field, the schedule as it was */
+    static const struct {
+        const char *j, *field;
+    } bad[] = {
+        {"{\"starts_at\":5,\"ends_at\":4,\"time_zone\":\"UTC\"}", "'schedule.ends_at'"},
+        {"{\"starts_at\":\"11:30\",\"ends_at\":4,\"time_zone\":\"UTC\"}", "'schedule.starts_at'"},
+        {"{\"starts_at\":1,\"ends_at\":4,\"time_zone\":\"New York\"}", "'schedule.time_zone'"},
+        {"{\"starts_at\":1,\"ends_at\":4,\"time_zone\":\"\"}", "'schedule.time_zone'"},
+        {"{\"starts_at\":1,\"ends_at\":4,\"time_zone\":\"UTC\",\"x\":0}", "'schedule.x'"},
+        {"{\"starts_at\":1,\"ends_at\":9007199254740993,\"time_zone\":\"UTC\"}",
+         "'schedule.ends_at'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c.schedule = json_loads(bad[i].j, 0, NULL);
+        EXPECT(&w, &MOD, c, PROTO_ERR_BAD_REQUEST, "");
+        CHECK(strstr(w.msg, bad[i].field) != NULL);
+        CHECK_INT(w.r->schedule.ends_at, INT64_C(1783008000000));
+        json_decref((json_t *)c.schedule);
+    }
+    /* null removes it */
+    c.schedule = json_null();
+    EXPECT(&w, &MOD, c, PROTO_OK, "schedule_changed");
+    CHECK_JSON(state(&w, 0), "{\"schedule\":null}");
+    CHECK(!w.r->schedule.set);
+    EXPECT(&w, &MOD, c, PROTO_OK, "");
+    world_free(&w);
+}
+
+static void test_set_agenda(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd c = cmd(PROTO_CMD_SET_AGENDA);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    c.agenda = json_loads("[{\"id\":\"q1\",\"title\":\"First question\",\"planned_s\":1800},"
+                          "{\"id\":\"q3\",\"title\":\"Third\",\"planned_s\":1200},"
+                          "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,"
+                          "\"reserved\":true}]", 0, NULL);
+    EXPECT(&w, &DE, c, PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, c, PROTO_OK, "agenda_changed");
+    const char *want = "[{\"id\":\"q1\",\"planned_s\":1800,"
+                       "\"title\":\"First question\"},{\"id\":\"q3\",\"planned_s\":1200,"
+                       "\"title\":\"Third\"},{\"id\":\"usg\","
+                       "\"planned_s\":900,\"reserved\":true,\"title\":\"Conclusions\"}]";
+    char wrapped[1024];
+    snprintf(wrapped, sizeof wrapped, "{\"agenda\":%s}", want);
+    CHECK_JSON(data(&w, 0), wrapped);
+    CHECK_JSON(state(&w, 0), wrapped);
+    CHECK_STR(w.r->agenda_item, "q1");
+    CHECK_INT(w.r->item_started_at, T0 - 1000); /* the current item keeps its clock */
+    /* and its rights of reply */
+    CHECK_INT(room_member_find(w.r, "fr")->replies_used, 1);
+    EXPECT(&w, &MOD, c, PROTO_OK, ""); /* the same: nothing */
+    json_decref((json_t *)c.agenda);
+    /* the current item must stay */
+    c.agenda = json_loads("[{\"id\":\"q2\",\"title\":\"Second\"}]", 0, NULL);
+    EXPECT(&w, &MOD, c, PROTO_ERR_CONFLICT, "");
+    CHECK(strstr(w.msg, "q1") != NULL);
+    json_decref((json_t *)c.agenda);
+    c.agenda = json_array();
+    EXPECT(&w, &MOD, c, PROTO_ERR_CONFLICT, "");
+    json_decref((json_t *)c.agenda);
+    /* invalid items: bad_request naming the field, nothing changed */
+    static const struct {
+        const char *j, *field;
+    } bad[] = {
+        {"[{\"id\":\"q1\",\"title\":\"A\",\"planned_s\":0}]", "'planned_s'"},
+        {"[{\"id\":\"q1\",\"title\":\"A\",\"planned_s\":86401}]", "'planned_s'"},
+        {"[{\"id\":\"q1\",\"title\":\"A\",\"planned_s\":true}]", "'planned_s'"},
+        {"[{\"id\":\"q1\",\"title\":\"A\",\"reserved\":\"yes\"}]", "'reserved'"},
+        {"[{\"id\":\"q1\",\"title\":\"\"}]", "'title'"},
+        {"[{\"id\":\"q 1\",\"title\":\"A\"}]", "'id'"},
+        {"[{\"id\":\"q1\",\"title\":\"A\"},{\"id\":\"q1\",\"title\":\"B\"}]", "twice"},
+        {"[7]", "'id'"},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        c.agenda = json_loads(bad[i].j, 0, NULL);
+        EXPECT(&w, &MOD, c, PROTO_ERR_BAD_REQUEST, "");
+        if (!strstr(w.msg, bad[i].field))
+            fprintf(stderr, "%s: %s\n", bad[i].j, w.msg);
+        CHECK(strstr(w.msg, bad[i].field) != NULL);
+        CHECK_INT(w.r->agenda_len, 3);
+        json_decref((json_t *)c.agenda);
+    }
+    /* 51 items */
+    c.agenda = json_array();
+    for (int i = 0; i < 51; i++) {
+        char id[8];
+        snprintf(id, sizeof id, "i%d", i);
+        json_array_append_new((json_t *)c.agenda, json_pack("{s:s, s:s}", "id", i ? id : "q1",
+                                                            "title", "T"));
+    }
+    EXPECT(&w, &MOD, c, PROTO_ERR_BAD_REQUEST, "");
+    json_decref((json_t *)c.agenda);
+    /* a room without an agenda gets one; no item becomes current */
+    world_free(&w);
+    char err[200];
+    memset(&w, 0, sizeof w);
+    w.r = room_from(SPEC_HEAD "\"agenda\":[]}", err, sizeof err);
+    w.now = T0;
+    w.log = json_array();
+    w.last = json_array();
+    room_participant_seen(w.r, &MOD);
+    c.agenda = json_loads("[{\"id\":\"a\",\"title\":\"A\",\"planned_s\":600}]", 0, NULL);
+    EXPECT(&w, &MOD, c, PROTO_OK, "agenda_changed");
+    CHECK_STR(w.r->agenda_item, "");
+    json_decref((json_t *)c.agenda);
+    struct proto_cmd ai = cmd(PROTO_CMD_SET_AGENDA_ITEM);
+    snprintf(ai.item, sizeof ai.item, "a");
+    EXPECT(&w, &MOD, ai, PROTO_OK, "agenda_item_set");
+    CHECK_JSON(state(&w, 0), "{\"agenda_item\":\"a\",\"agenda_item_started_at\":1783000000000}");
+    world_free(&w);
+}
+
+static void test_changeover_setting(void)
+{
+    struct world w;
+    world_init(&w, NULL);
+    struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    us.settings = json_pack("{s:i}", "changeover_s", 30);
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    CHECK_INT(json_integer_value(json_object_get(json_object_get(data(&w, 0), "settings"),
+                                                 "changeover_s")), 30);
+    json_decref(us.settings);
+    us.settings = json_pack("{s:i}", "changeover_s", 601);
+    EXPECT(&w, &MOD, us, PROTO_ERR_BAD_REQUEST, "");
+    CHECK(strstr(w.msg, "'changeover_s'") != NULL);
+    json_decref(us.settings);
+    us.settings = json_pack("{s:s}", "changeover_s", "15");
+    EXPECT(&w, &MOD, us, PROTO_ERR_BAD_REQUEST, "");
+    json_decref(us.settings);
+    CHECK_INT(w.r->settings.changeover_s, 30);
+    world_free(&w);
+}
+
+static void test_region(void)
+{
+    struct world w;
+    struct room_actor fr = FR, ngo = NGO;
+    snprintf(fr.region, sizeof fr.region, "Western European and other States");
+    snprintf(ngo.region, sizeof ngo.region, "African States");
+    world_init(&w, NULL);
+    CHECK(room_participant_seen(w.r, &fr)); /* the region is news */
+    CHECK(!room_participant_seen(w.r, &fr));
+    room_participant_seen(w.r, &ngo);
+    EXPECT(&w, &fr, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(data(&w, 0), "request"),
+                                                "region")),
+              "Western European and other States");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    CHECK(json_is_null(json_object_get(json_object_get(data(&w, 0), "request"), "region")));
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(data(&w, 0), "floor"), "region")),
+              "Western European and other States");
+    CHECK_STR(w.r->floor.region, "Western European and other States");
+    /* by sub: the region from the directory */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_STR(json_string_value(json_object_get(json_object_get(data(&w, 1), "floor"), "region")),
+              "African States");
+    /* the participant form */
+    json_t *m = room_member_json(w.r, room_member_find(w.r, "ngo"));
+    CHECK_STR(json_string_value(json_object_get(m, "region")), "African States");
+    json_decref(m);
+    /* the directory record round trip (journal, Redis) */
+    json_t *rec = room_actor_json(&ngo);
+    CHECK_STR(json_string_value(json_object_get(rec, "region")), "African States");
+    struct room *r2 = make_room(NULL);
+    CHECK_INT(room_participant_seen_json(r2, rec), 0);
+    CHECK_STR(room_member_find(r2, "ngo")->region, "African States");
+    json_object_set_new(rec, "region", json_string(""));
+    CHECK_INT(room_participant_seen_json(r2, rec), -1);
+    json_object_set_new(rec, "region", json_integer(3));
+    CHECK_INT(room_participant_seen_json(r2, rec), 0); /* not a string: none */
+    json_decref(rec);
+    room_destroy(r2);
+    world_free(&w);
+}
+
+/* Storage and replay keep every version 1.1 fact; bad stored values are
+ * refused. */
+static void test_v11_round_trip(void)
+{
+    struct world w;
+    char err[256] = "";
+    struct room_actor fr = FR;
+    snprintf(fr.region, sizeof fr.region, "Western European and other States");
+    sched_world(&w);
+    room_participant_seen(w.r, &fr);
+    struct room *initial = room_clone(w.r);
+    EXPECT(&w, &fr, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS);
+    st.status = PROTO_STATUS_OPEN;
+    w.now += 1000;
+    EXPECT(&w, &MOD, st, PROTO_OK, "status_changed");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    struct proto_cmd c = cmd(PROTO_CMD_SET_AGENDA);
+    c.agenda = json_loads("[{\"id\":\"q1\",\"title\":\"One\",\"planned_s\":600},"
+                          "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,"
+                          "\"reserved\":true}]", 0, NULL);
+    EXPECT(&w, &MOD, c, PROTO_OK, "agenda_changed");
+    json_decref((json_t *)c.agenda);
+    c = cmd(PROTO_CMD_SET_SCHEDULE);
+    c.schedule = json_loads("{\"starts_at\":1783000000000,\"ends_at\":1783003600000,"
+                            "\"time_zone\":\"Europe/Vienna\"}", 0, NULL);
+    EXPECT(&w, &MOD, c, PROTO_OK, "schedule_changed");
+    json_decref((json_t *)c.schedule);
+    struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    us.settings = json_pack("{s:i}", "changeover_s", 5);
+    EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+    json_decref(us.settings);
+
+    json_t *j = room_state_json(w.r, true);
+    struct room *back = room_state_from_json(j, err, sizeof err);
+    CHECK(back != NULL);
+    if (back) {
+        json_t *j2 = room_state_json(back, true);
+        CHECK(json_equal(j, j2));
+        json_decref(j2);
+        CHECK_STR(back->schedule.time_zone, "Europe/Vienna");
+        CHECK_INT(back->item_started_at, T0 + 1000);
+        CHECK_STR(back->floor.region, "Western European and other States");
+        CHECK_STR(room_member_find(back, "fr")->region, "Western European and other States");
+        CHECK(back->agenda[1].reserved);
+        CHECK_INT(back->settings.changeover_s, 5);
+    }
+    room_destroy(back);
+    /* replay from the initial room */
+    for (size_t i = 0; i < json_array_size(w.log); i++) {
+        struct room_event e;
+        CHECK_INT(room_event_from_json(json_array_get(w.log, i), &e), 0);
+        CHECK_INT(room_apply(initial, &e), 0);
+        room_event_clear(&e);
+    }
+    json_t *s1 = room_state_json(w.r, false), *s2 = room_state_json(initial, false);
+    CHECK(json_equal(s1, s2));
+    json_decref(s1);
+    json_decref(s2);
+    room_destroy(initial);
+
+    /* a state stored before version 1.1 (no schedule, no start) reads */
+    json_t *old = json_deep_copy(j);
+    json_object_del(old, "schedule");
+    json_object_del(old, "agenda_item_started_at");
+    back = room_state_from_json(old, err, sizeof err);
+    CHECK(back && !back->schedule.set && !back->has_item_started);
+    room_destroy(back);
+    json_decref(old);
+    /* bad stored values */
+    static const char *const bad_keys[] = {"schedule", "agenda_item_started_at"};
+    static const char *const bad_vals[] = {"{\"starts_at\":1}", "-1"};
+    for (size_t i = 0; i < 2; i++) {
+        json_t *b = json_deep_copy(j);
+        json_object_set_new(b, bad_keys[i], json_loads(bad_vals[i], JSON_DECODE_ANY, NULL));
+        struct room *bad = room_state_from_json(b, err, sizeof err);
+        CHECK(bad == NULL);
+        if (bad)
+            fprintf(stderr, "accepted stored %s: %s\n", bad_keys[i], bad_vals[i]);
+        room_destroy(bad);
+        json_decref(b);
+    }
+    json_t *b = json_deep_copy(j);
+    json_object_set_new(json_object_get(b, "floor"), "region", json_string(""));
+    CHECK(room_state_from_json(b, err, sizeof err) == NULL);
+    json_decref(b);
+    json_decref(j);
+
+    /* committed events that do not fit are refused, the room unchanged */
+    json_t *before = room_state_json(w.r, true);
+    static const struct {
+        enum proto_event name;
+        const char *data;
+    } evs[] = {
+        {PROTO_EV_SCHEDULE_CHANGED, "{}"},
+        {PROTO_EV_SCHEDULE_CHANGED, "{\"schedule\":{\"starts_at\":2,\"ends_at\":1,"
+                                    "\"time_zone\":\"UTC\"}}"},
+        {PROTO_EV_AGENDA_CHANGED, "{}"},
+        {PROTO_EV_AGENDA_CHANGED, "{\"agenda\":[{\"id\":\"q9\",\"title\":\"x\"}]}"},
+        {PROTO_EV_AGENDA_CHANGED, "{\"agenda\":[{\"id\":\"q1\",\"title\":\"x\",\"planned_s\":0}]}"},
+    };
+    for (size_t i = 0; i < sizeof evs / sizeof evs[0]; i++) {
+        struct room_event e;
+        memset(&e, 0, sizeof e);
+        e.seq = w.r->seq + 1;
+        e.ts = w.now;
+        e.name = evs[i].name;
+        e.data = json_loads(evs[i].data, 0, NULL);
+        CHECK_INT(room_apply(w.r, &e), -1);
+        room_event_clear(&e);
+    }
+    json_t *after = room_state_json(w.r, true);
+    CHECK(json_equal(before, after));
+    json_decref(before);
+    json_decref(after);
+    world_free(&w);
+}
+
 int main(void)
 {
     init_actors();
     matrix_settings = json_pack("{s:i}", "speech_s", 120);
+    matrix_schedule = json_loads("{\"starts_at\":1783000000000,\"ends_at\":1783007200000,"
+                                 "\"time_zone\":\"America/New_York\"}", 0, NULL);
+    matrix_agenda = json_loads("[{\"id\":\"q1\",\"title\":\"First question\",\"planned_s\":1800},"
+                               "{\"id\":\"q2\",\"title\":\"Second question\"}]", 0, NULL);
     test_create();
     test_settings_patch();
     test_matrix_open();
@@ -1594,6 +2136,15 @@ int main(void)
     test_state_round_trip();
     test_participants();
     test_system_actor();
+    test_create_v11();
+    test_scheduled();
+    test_set_schedule();
+    test_set_agenda();
+    test_changeover_setting();
+    test_region();
+    test_v11_round_trip();
     json_decref(matrix_settings);
+    json_decref(matrix_schedule);
+    json_decref(matrix_agenda);
     return check_done();
 }

@@ -10,6 +10,11 @@
  *   - removed participants have no request, no mute, no floor;
  *   - time_up comes once per floor (again only after an extension);
  *   - the sum of floor_ended spoken_ms (and their count) equals the stats;
+ *   - no floor while the meeting is scheduled; agenda_item_started_at is
+ *     null exactly while scheduled (with an item) and never in the future;
+ *     the current item is always on the agenda (set_agenda keeps it);
+ *     a schedule ends after it starts; requests and floors carry the
+ *     region of the person;
  *   - a replica fed only with the wire events (encoded, dumped, parsed,
  *     read back, applied) has the same sequenced state, and so does a full
  *     replay from the initial room at the end of each sequence.
@@ -50,15 +55,19 @@ static void init_actors(void)
         const char *sub, *name, *deleg;
         enum proto_category cat;
         enum proto_role role;
+        const char *region;
     } def[N_ACTORS] = {
-        {"chair-1", "Ana Chair", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR},
-        {"chair-2", "Bo Vice", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR},
-        {"fr", "Jean Dupont", "France", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE},
-        {"va", "Luca Rossi", "Holy See", PROTO_CAT_OBSERVER_STATE, PROTO_ROLE_DELEGATE},
-        {"unodc", "Kim Park", "UNODC", PROTO_CAT_UN_ENTITY, PROTO_ROLE_DELEGATE},
-        {"ngo", "Sam Lee", "Global NGO", PROTO_CAT_CIVIL_SOCIETY, PROTO_ROLE_DELEGATE},
-        {"x", "Xavier", "", PROTO_CAT_NONE, PROTO_ROLE_DELEGATE},
-        {"obs", "Olga Watcher", "", PROTO_CAT_NONE, PROTO_ROLE_OBSERVER},
+        {"chair-1", "Ana Chair", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR, ""},
+        {"chair-2", "Bo Vice", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR, ""},
+        {"fr", "Jean Dupont", "France", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE,
+         "Western European and other States"},
+        {"va", "Luca Rossi", "Holy See", PROTO_CAT_OBSERVER_STATE, PROTO_ROLE_DELEGATE,
+         "Western European and other States"},
+        {"unodc", "Kim Park", "UNODC", PROTO_CAT_UN_ENTITY, PROTO_ROLE_DELEGATE, ""},
+        {"ngo", "Sam Lee", "Global NGO", PROTO_CAT_CIVIL_SOCIETY, PROTO_ROLE_DELEGATE,
+         "African States"},
+        {"x", "Xavier", "", PROTO_CAT_NONE, PROTO_ROLE_DELEGATE, "Asia-Pacific States"},
+        {"obs", "Olga Watcher", "", PROTO_CAT_NONE, PROTO_ROLE_OBSERVER, ""},
     };
     for (int i = 0; i < N_ACTORS; i++) {
         memset(&actors[i], 0, sizeof actors[i]);
@@ -67,6 +76,7 @@ static void init_actors(void)
         snprintf(actors[i].delegation, sizeof actors[i].delegation, "%s", def[i].deleg);
         actors[i].category = def[i].cat;
         actors[i].role = def[i].role;
+        snprintf(actors[i].region, sizeof actors[i].region, "%s", def[i].region);
     }
 }
 
@@ -109,6 +119,7 @@ static void commit(struct sim *s, struct room_events *out)
         switch (e->name) {
         case PROTO_EV_FLOOR_GRANTED:
             CHECK(!s->floor_open);
+            CHECK(s->r->status != PROTO_STATUS_SCHEDULED);
             s->floor_open = true;
             s->time_up_armed = true;
             break;
@@ -177,6 +188,32 @@ static void check_invariants(struct sim *s)
     }
     CHECK_INT(spoken, s->spoken_sum);
     CHECK_INT(turns, s->ended_count);
+    /* version 1.1 */
+    if (r->status == PROTO_STATUS_SCHEDULED)
+        CHECK(!r->floor.active && !r->has_item_started);
+    if (r->agenda_item[0] && r->status == PROTO_STATUS_OPEN)
+        CHECK(r->has_item_started);
+    if (r->has_item_started)
+        CHECK(r->item_started_at <= s->now);
+    if (r->agenda_item[0]) {
+        bool on = false;
+        for (size_t i = 0; i < r->agenda_len; i++)
+            on = on || strcmp(r->agenda[i].id, r->agenda_item) == 0;
+        CHECK(on);
+    }
+    if (r->schedule.set)
+        CHECK(r->schedule.ends_at > r->schedule.starts_at);
+    for (size_t i = 0; i < r->queue_len; i++) {
+        for (int k = 0; k < N_ACTORS; k++)
+            if (strcmp(actors[k].sub, r->queue[i].sub) == 0)
+                CHECK_STR(r->queue[i].region, actors[k].region);
+    }
+    if (r->floor.active) {
+        const struct room_member *m = room_member_find(r, r->floor.sub);
+        CHECK(m != NULL);
+        if (m && m->seen)
+            CHECK_STR(r->floor.region, m->region);
+    }
     if (r->floor.active) {
         CHECK(r->floor.elapsed_ms >= 0);
         CHECK(r->floor.limit_s >= 1);
@@ -244,6 +281,59 @@ static json_t *random_settings(void)
     return o;
 }
 
+/* A schedule, mostly valid. */
+static json_t *random_schedule(void)
+{
+    static const char *const zones[] = {"America/New_York", "Europe/Vienna", "UTC",
+                                        "../etc/passwd", ""};
+    int64_t start = T0 + (int64_t)pick(7200) * 1000;
+    switch (pick(8)) {
+    case 0:
+        return json_null();
+    case 1: /* ends before it starts */
+        return json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)start, "ends_at",
+                         (json_int_t)start - 1, "time_zone", "UTC");
+    case 2: /* a misspelt field */
+        return json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)start, "end_at",
+                         (json_int_t)start + 1, "time_zone", "UTC");
+    default:
+        return json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)start, "ends_at",
+                         (json_int_t)start + 1000 * (1 + pick(7200)), "time_zone",
+                         zones[pick(5)]);
+    }
+}
+
+/* An agenda: a random subset of q1..q4 (so the current item sometimes
+ * goes, which must be refused), with planned times and reserved marks,
+ * sometimes invalid. */
+static json_t *random_agenda(void)
+{
+    static const char *const ids[] = {"q1", "q2", "q3", "q4"};
+    json_t *a = json_array();
+    for (int i = 0; i < 4; i++) {
+        if (pick(4) == 0)
+            continue;
+        json_t *it = json_pack("{s:s, s:s}", "id", ids[i], "title", "Item");
+        switch (pick(6)) {
+        case 0:
+            json_object_set_new(it, "planned_s", json_integer(60 * (1 + pick(30))));
+            break;
+        case 1:
+            json_object_set_new(it, "planned_s", json_integer(600));
+            json_object_set_new(it, "reserved", json_true());
+            break;
+        case 2:
+            if (pick(4) == 0)
+                json_object_set_new(it, "planned_s", json_integer(pick(2) ? 0 : 86401));
+            break;
+        default:
+            break;
+        }
+        json_array_append_new(a, it);
+    }
+    return a;
+}
+
 /* A random command, mostly well aimed (existing request ids, known subs),
  * sometimes not. */
 static struct proto_cmd random_cmd(const struct sim *s)
@@ -294,10 +384,16 @@ static struct proto_cmd random_cmd(const struct sim *s)
     c.role = (enum proto_role)pick(PROTO_ROLE__COUNT);
     snprintf(c.item, sizeof c.item, "%s", (const char *[]){"q1", "q2", "q3", "zz"}[pick(4)]);
     /* closing ends the sequence's interest; keep it rare */
-    c.status = pick(30) == 0 ? PROTO_STATUS_CLOSED
-                             : pick(2) ? PROTO_STATUS_OPEN : PROTO_STATUS_SUSPENDED;
+    c.status = pick(30) == 0   ? PROTO_STATUS_CLOSED
+               : pick(10) == 0 ? PROTO_STATUS_SCHEDULED
+               : pick(2)       ? PROTO_STATUS_OPEN
+                               : PROTO_STATUS_SUSPENDED;
     if (c.type == PROTO_CMD_UPDATE_SETTINGS)
         c.settings = random_settings();
+    if (c.type == PROTO_CMD_SET_SCHEDULE)
+        c.schedule = random_schedule();
+    if (c.type == PROTO_CMD_SET_AGENDA)
+        c.agenda = random_agenda();
     if (pick(8) == 0) {
         c.has_if_seq = true;
         c.if_seq = pick(2) ? r->seq : r->seq - (uint64_t)pick(2) + 1;
@@ -400,6 +496,8 @@ static void step_command(struct sim *s)
     }
     commit(s, &out);
     json_decref((json_t *)c.settings);
+    json_decref((json_t *)c.schedule);
+    json_decref((json_t *)c.agenda);
 }
 
 /* The hub's floor timer: fires at the deadline (or a little later). */
@@ -443,6 +541,14 @@ static void run_sequence(int seed)
                                                    pick(2) ? "request" : "category",
                                                    "replies_per_item", pick(3),
                                                    "pause_on_disconnect", pick(2)));
+    /* a third of the meetings start scheduled, with a slot */
+    if (seed % 3 == 0) {
+        json_object_set_new(spec, "status", json_string("scheduled"));
+        json_object_set_new(spec, "schedule",
+                            json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)T0 + 60000,
+                                      "ends_at", (json_int_t)T0 + 7260000, "time_zone",
+                                      "America/New_York"));
+    }
     s.initial = room_create(spec, "ep", T0, err, sizeof err);
     json_decref(spec);
     CHECK(s.initial != NULL);

@@ -27,6 +27,8 @@ export const COMMANDS = Object.freeze([
   "set_agenda_item",
   "set_status",
   "update_settings",
+  "set_schedule",
+  "set_agenda",
 ]);
 
 export const EVENTS = Object.freeze([
@@ -50,6 +52,8 @@ export const EVENTS = Object.freeze([
   "agenda_item_set",
   "status_changed",
   "settings_changed",
+  "schedule_changed",
+  "agenda_changed",
 ]);
 
 export const ERRORS = Object.freeze({
@@ -110,6 +114,7 @@ export const STATUSES = Object.freeze([
   "open",
   "suspended",
   "closed",
+  "scheduled",
 ]);
 
 export const END_REASONS = Object.freeze([
