@@ -212,6 +212,12 @@ static enum proto_err decode_join(json_t *obj, struct proto_cmd *c, char *msg, s
         copy_bounded(c->epoch, sizeof c->epoch, s);
         c->has_epoch = true;
     }
+
+    /* Contract section 10: a boolean; absent or null is false. */
+    json_t *d = field(obj, "deltas");
+    if (d && !json_is_boolean(d))
+        return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST, "field 'deltas' must be a boolean");
+    c->deltas = json_is_true(d);
     return PROTO_OK;
 }
 

@@ -168,6 +168,7 @@ struct proto_cmd {
     uint64_t since;
     char epoch[PROTO_MAX_EPOCH + 1];
     bool has_epoch;
+    bool deltas;              /* the delta form of events (section 10) */
 
     /* request_floor */
     enum proto_kind kind;     /* default SPEECH */

@@ -475,6 +475,13 @@ static void test_decode_valid(void)
     OK("{\"type\":\"join\",\"token\":\"t\",\"since\":null,\"epoch\":null}", PROTO_CMD_JOIN);
     CHECK(!cmd.has_since);
     CHECK(!cmd.has_epoch);
+    CHECK(!cmd.deltas);
+    OK("{\"type\":\"join\",\"token\":\"t\",\"deltas\":true}", PROTO_CMD_JOIN);
+    CHECK(cmd.deltas);
+    OK("{\"type\":\"join\",\"token\":\"t\",\"deltas\":false}", PROTO_CMD_JOIN);
+    CHECK(!cmd.deltas);
+    OK("{\"type\":\"join\",\"token\":\"t\",\"deltas\":null}", PROTO_CMD_JOIN);
+    CHECK(!cmd.deltas);
     char *e32 = rep("e", 32);
     f = fmt("{\"type\":\"join\",\"token\":\"t\",\"epoch\":\"%s\"}", e32);
     OK(f, PROTO_CMD_JOIN);
@@ -793,6 +800,8 @@ static void test_decode_args(void)
     ERR("{\"type\":\"join\",\"token\":\"t\",\"since\":1.0}", PROTO_ERR_BAD_REQUEST, "since");
     ERR("{\"type\":\"join\",\"token\":\"t\",\"since\":false}", PROTO_ERR_BAD_REQUEST, "since");
     ERR("{\"type\":\"join\",\"token\":\"t\",\"epoch\":5}", PROTO_ERR_BAD_REQUEST, "epoch");
+    ERR("{\"type\":\"join\",\"token\":\"t\",\"deltas\":1}", PROTO_ERR_BAD_REQUEST, "deltas");
+    ERR("{\"type\":\"join\",\"token\":\"t\",\"deltas\":\"yes\"}", PROTO_ERR_BAD_REQUEST, "deltas");
     ERR("{\"type\":\"join\",\"token\":\"t\",\"epoch\":{}}", PROTO_ERR_BAD_REQUEST, "epoch");
     s = rep("e", 33);
     f = fmt("{\"type\":\"join\",\"token\":\"t\",\"epoch\":\"%s\"}", s);
