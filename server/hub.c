@@ -28,6 +28,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "config.h"
+#include "deltalog.h"
 #include "frame.h"
 #include "log.h"
 #include "metrics.h"
@@ -94,6 +95,9 @@ struct hub_room {
     struct hub_cmd *q_head, *q_tail, *inflight;
     bool pumping;
     bool clock_queued;
+    /* The delta form of every event, started on the first join that asks
+     * for it (deltas_start) and kept while the room is held. */
+    struct deltalog deltas;
 };
 
 struct hub {
@@ -175,6 +179,7 @@ static void remove_room(struct hub *h, struct hub_room *hr)
         free(w);
     }
     room_destroy(hr->state);
+    deltalog_clear(&hr->deltas);
     free(hr->member_conns);
     free(hr->remote);
     free(hr);
@@ -290,6 +295,25 @@ static void broadcast_text(struct hub_room *hr, const char *txt, size_t len, str
     frame_unref(f);
 }
 
+/* Queues an event on every joined connection: the full form, or the delta
+ * form (when it differs) on connections that joined with deltas. Each form
+ * is made into a frame at most once, and only when someone gets it. */
+static void broadcast_event(struct hub_room *hr, const char *full, size_t flen, const char *delta,
+                            size_t dlen)
+{
+    struct frame *ff = NULL, *df = NULL;
+    for (struct session *s = hr->conns; s; s = s->next) {
+        bool d = s->deltas && delta;
+        struct frame **f = d ? &df : &ff;
+        if (!*f)
+            *f = d ? frame_text(delta, dlen) : frame_text(full, flen);
+        if (*f)
+            session_send(s, *f);
+    }
+    frame_unref(ff);
+    frame_unref(df);
+}
+
 static void broadcast_json(struct hub_room *hr, json_t *msg, struct session *except)
 {
     char *txt = msg ? json_dumps(msg, JSON_COMPACT) : NULL;
@@ -359,6 +383,51 @@ static void after_event(struct hub_room *hr, const struct room_event *ev)
     }
 }
 
+/* Starts the room's delta log from the room as created and every event
+ * the replica has applied (the backend's record). Returns 0, or -1 when
+ * the record does not reach the replica's seq or an event does not push. */
+static int deltas_start(struct hub *h, struct hub_room *hr)
+{
+    const struct room *initial = NULL;
+    json_t *events = NULL, *queue = NULL, *stats = NULL;
+    int rc = -1;
+    if (hr->deltas.ready)
+        return 0;
+    events = h->backend->ops->record(h->backend, hr->id, &initial);
+    if (!events || !initial || json_array_size(events) < hr->state->seq)
+        goto done;
+    queue = room_part_json(initial, PROTO_PART_QUEUE);
+    stats = room_part_json(initial, PROTO_PART_STATS);
+    if (deltalog_start(&hr->deltas, queue, stats) != 0)
+        goto done;
+    for (uint64_t i = 0; i < hr->state->seq; i++) {
+        const char *text;
+        size_t len;
+        if (deltalog_push(&hr->deltas, json_array_get(events, (size_t)i), &text, &len) != 0)
+            goto done;
+    }
+    rc = 0;
+done:
+    if (rc != 0) {
+        log_error("room %s: cannot start the delta form of its events", hr->id);
+        deltalog_clear(&hr->deltas);
+    }
+    json_decref(events);
+    json_decref(queue);
+    json_decref(stats);
+    return rc;
+}
+
+/* The delta log no longer follows the room: its delta connections must
+ * rejoin (their welcome starts it again). */
+static void deltas_stop(struct hub_room *hr)
+{
+    deltalog_clear(&hr->deltas);
+    for (struct session *s = hr->conns; s; s = s->next)
+        if (s->deltas)
+            session_close(s, PROTO_CLOSE_TRY_AGAIN, "join again", true);
+}
+
 static void hub_on_events(void *arg, const char *room_id, const struct backend_event *ev, size_t n)
 {
     struct hub *h = arg;
@@ -384,14 +453,24 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
             json_decref(j);
             return;
         }
-        json_decref(j);
         if (room_apply(hr->state, &re) != 0) {
             log_error("room %s: committed event %llu does not apply at seq %llu", room_id,
                       (unsigned long long)ev[i].seq, (unsigned long long)hr->state->seq);
+            json_decref(j);
             room_event_clear(&re);
             return;
         }
-        broadcast_text(hr, ev[i].json, ev[i].len, NULL);
+        const char *delta = NULL;
+        size_t dlen = 0;
+        if (hr->deltas.ready && deltalog_push(&hr->deltas, j, &delta, &dlen) != 0) {
+            /* Delta connections cannot be served from here on: they
+             * rejoin and the log is started again. */
+            log_error("room %s: no delta form for event %llu", room_id,
+                      (unsigned long long)ev[i].seq);
+            deltas_stop(hr);
+        }
+        json_decref(j);
+        broadcast_event(hr, ev[i].json, ev[i].len, delta, dlen);
         after_event(hr, &re);
         room_event_clear(&re);
     }
@@ -812,6 +891,7 @@ struct welcome_ctx {
     struct session *s;
     json_t *head;
     bool resumed;
+    const struct deltalog *deltas; /* for a delta connection */
 };
 
 static void welcome_history(void *arg, enum backend_result r, const struct backend_event *ev, size_t n)
@@ -826,6 +906,28 @@ static void welcome_history(void *arg, enum backend_result r, const struct backe
         return;
     }
     size_t hl = strlen(head), len = hl + 16;
+    /* A delta connection gets each event in the delta form where it
+     * differs (an event past the delta log, not applied here yet, stays
+     * in the full form, which a client also reads). */
+    struct backend_event *dev = NULL;
+    if (w->deltas && n) {
+        dev = malloc(n * sizeof *dev);
+        if (!dev) {
+            free(head);
+            session_close(w->s, PROTO_CLOSE_TRY_AGAIN, "out of memory", false);
+            return;
+        }
+        for (size_t i = 0; i < n; i++) {
+            dev[i] = ev[i];
+            size_t dl;
+            const char *d = deltalog_get(w->deltas, ev[i].seq, &dl);
+            if (d) {
+                dev[i].json = d;
+                dev[i].len = dl;
+            }
+        }
+        ev = dev;
+    }
     for (size_t i = 0; i < n; i++)
         len += ev[i].len + 1;
     char *txt = malloc(len);
@@ -846,6 +948,7 @@ static void welcome_history(void *arg, enum backend_result r, const struct backe
     }
     free(txt);
     free(head);
+    free(dev);
 }
 
 /* Refusals at join: an error saying why, then the close code. */
@@ -925,7 +1028,9 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
     json_decref(pj);
 
-    struct welcome_ctx w = {.s = s};
+    if (s->deltas && deltas_start(h, hr) != 0)
+        s->deltas = false; /* the full form then: a client reads both */
+    struct welcome_ctx w = {.s = s, .deltas = s->deltas ? &hr->deltas : NULL};
     w.head = json_pack("{s:s, s:I, s:s, s:o, s:o, s:o, s:I}", "type", "welcome", "seq",
                        (json_int_t)hr->state->seq, "epoch", hr->state->epoch, "you", you, "room",
                        room_snapshot_json(hr->state), "participants", participants_json(hr),
@@ -1079,6 +1184,7 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     a->category = claims.category;
     snprintf(a->region, sizeof a->region, "%s", claims.region);
     a->role = claims.role;
+    s->deltas = cmd->deltas;
 
     struct hub_room *hr = find_room(h, claims.room);
     /* A client resuming from a seq this node has not reached yet (it saw
@@ -1226,6 +1332,7 @@ static void hub_on_reset(void *arg, const char *room_id, struct room *current)
     room_destroy(hr->state);
     hr->state = current;
     hr->n_remote = 0;
+    deltalog_clear(&hr->deltas);
     recount(hr);
     /* The clients' seqs belong to the lost history: they must rejoin. */
     for (struct session *s = hr->conns; s; s = s->next)

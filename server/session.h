@@ -74,6 +74,7 @@ struct session {
     struct hub_room *room;
     struct session *prev, *next; /* the room's connections */
     bool is_observer;            /* counted in the room's observers */
+    bool deltas;                 /* events in the delta form (contract section 10) */
     /* while not joined: the hub's list for the join timeout */
     struct session *u_prev, *u_next;
 };

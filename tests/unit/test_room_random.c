@@ -17,9 +17,17 @@
  *     region of the person;
  *   - a replica fed only with the wire events (encoded, dumped, parsed,
  *     read back, applied) has the same sequenced state, and so does a full
- *     replay from the initial room at the end of each sequence.
+ *     replay from the initial room at the end of each sequence;
+ *   - the delta form (contract section 10): a client that starts from the
+ *     initial room and applies every event's queue_ops and stats_ops has,
+ *     after every event, exactly the queue and stats of the full form, with
+ *     the length and hash the event states; the delta log gives back the
+ *     same texts for the history.
  */
 #include "room.h"
+
+#include "delta.h"
+#include "deltalog.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -91,10 +99,9 @@ struct sim {
     bool dirty; /* events were committed since the last replica check */
     int64_t spoken_sum;
     int ended_count;
+    struct deltalog deltas; /* the server's delta log */
+    json_t *dq, *dstats;    /* a delta client's queue and stats */
 };
-
-static long event_counts[PROTO_EV__COUNT];
-static long error_counts[PROTO_ERR__COUNT];
 
 static void fail_dump(const char *what, const json_t *a, const json_t *b)
 {
@@ -104,6 +111,72 @@ static void fail_dump(const char *what, const json_t *a, const json_t *b)
     free(x);
     free(y);
 }
+
+static long delta_ops[4]; /* insert, remove, move, update: the walk reaches each */
+
+/* The delta form of one full event, applied as a client does and checked
+ * against the full form. */
+static void check_delta(struct sim *s, const json_t *full)
+{
+    const char *text;
+    size_t len;
+    CHECK_INT(deltalog_push(&s->deltas, full, &text, &len), 0);
+    const json_t *fst = json_object_get(full, "state");
+    const json_t *fq = json_object_get(fst, "queue"), *fs = json_object_get(fst, "stats");
+    if (!fq && !fs) {
+        CHECK(text == NULL); /* the same as the full form */
+        return;
+    }
+    json_t *d = text ? json_loadb(text, len, 0, NULL) : NULL;
+    CHECK(d != NULL);
+    const json_t *dst = json_object_get(d, "state");
+    CHECK(json_object_get(dst, "queue") == NULL);
+    CHECK(json_object_get(dst, "stats") == NULL);
+    size_t dl;
+    CHECK(deltalog_get(&s->deltas, s->deltas.seq, &dl) == text);
+    if (fq) {
+        const json_t *ops = json_object_get(dst, "queue_ops");
+        for (size_t i = 0; i < json_array_size(ops); i++) {
+            const char *op = json_string_value(json_object_get(json_array_get(ops, i), "op"));
+            for (int k = 0; k < 4; k++)
+                if (op && strcmp(op, (const char *[]){"insert", "remove", "move", "update"}[k]) == 0)
+                    delta_ops[k]++;
+        }
+        CHECK_INT(delta_queue_apply(s->dq, ops), 0);
+        if (!json_equal(s->dq, (json_t *)fq)) {
+            CHECK(0);
+            fail_dump("delta and full queue", s->dq, fq);
+        }
+        char hash[DELTA_HASH_BUF];
+        delta_queue_hash(s->dq, hash);
+        CHECK_STR(json_string_value(json_object_get(dst, "queue_hash")), hash);
+        CHECK_INT(json_integer_value(json_object_get(dst, "queue_len")), json_array_size(s->dq));
+    }
+    if (fs) {
+        CHECK_INT(delta_stats_apply(s->dstats, json_object_get(dst, "stats_ops")), 0);
+        if (!json_equal(s->dstats, (json_t *)fs)) {
+            CHECK(0);
+            fail_dump("delta and full stats", s->dstats, fs);
+        }
+    }
+    /* Every other part and field is the full form's. */
+    json_t *a = json_deep_copy(full), *b = json_deep_copy(d);
+    json_t *as = json_object_get(a, "state"), *bs = json_object_get(b, "state");
+    json_object_del(as, "queue");
+    json_object_del(as, "stats");
+    json_object_del(bs, "queue_ops");
+    json_object_del(bs, "queue_len");
+    json_object_del(bs, "queue_hash");
+    json_object_del(bs, "stats_ops");
+    CHECK(json_equal(a, b));
+    json_decref(a);
+    json_decref(b);
+    json_decref(d);
+}
+
+static long event_counts[PROTO_EV__COUNT];
+static long error_counts[PROTO_ERR__COUNT];
+
 
 /* Commits what a decide produced: seq, apply, encode; then the replica
  * gets the event through its text form. Tracks what the invariants need. */
@@ -154,6 +227,7 @@ static void commit(struct sim *s, struct room_events *out)
         CHECK_INT(room_event_from_json(parsed, &back), 0);
         CHECK_INT(room_apply(s->replica, &back), 0);
         room_event_clear(&back);
+        check_delta(s, parsed);
         json_array_append_new(s->log, parsed);
         free(text);
         json_decref(j);
@@ -557,6 +631,16 @@ static void run_sequence(int seed)
     s.r = room_clone(s.initial);
     s.replica = room_clone(s.initial);
     s.log = json_array();
+    s.dq = room_part_json(s.initial, PROTO_PART_QUEUE);
+    s.dstats = room_part_json(s.initial, PROTO_PART_STATS);
+    memset(&s.deltas, 0, sizeof s.deltas);
+    CHECK_INT(deltalog_start(&s.deltas, s.dq, s.dstats), 0);
+    /* the client's copies, not the log's */
+    json_t *q0 = s.dq, *s0 = s.dstats;
+    s.dq = json_deep_copy(q0);
+    s.dstats = json_deep_copy(s0);
+    json_decref(q0);
+    json_decref(s0);
     s.now = T0;
     /* everyone but the last delegate has joined; "x" acts unseen */
     for (int i = 0; i < N_ACTORS; i++)
@@ -604,6 +688,9 @@ static void run_sequence(int seed)
     room_destroy(s.r);
     room_destroy(s.replica);
     json_decref(s.log);
+    json_decref(s.dq);
+    json_decref(s.dstats);
+    deltalog_clear(&s.deltas);
 }
 
 int main(void)
@@ -620,6 +707,12 @@ int main(void)
     fprintf(stderr, "events:");
     for (int e = 0; e < PROTO_EV__COUNT; e++)
         fprintf(stderr, " %s=%ld", proto_event_name((enum proto_event)e), event_counts[e]);
+    /* the delta form's ops, each reached (update: no event changes a
+     * request's fields yet, so it is checked in test_delta) */
+    for (int k = 0; k < 3; k++)
+        CHECK(delta_ops[k] > 0);
+    fprintf(stderr, "\ndelta ops: insert=%ld remove=%ld move=%ld update=%ld", delta_ops[0],
+            delta_ops[1], delta_ops[2], delta_ops[3]);
     fprintf(stderr, "\ncommand results:");
     for (int e = 0; e < PROTO_ERR__COUNT; e++)
         if (error_counts[e])
