@@ -113,7 +113,7 @@ test('join with deltas: the welcome is the same, events carry ops, a hash and a 
   for (const c of [chair, fr, de, full.c, delta.c, bad.client]) c.close();
 });
 
-test('frame sizes: with 190 requests queued, a queue event in the delta form is under 1 KB', async () => {
+test('frame sizes: with 190 requests queued, a queue event in the delta form is under 1 KB', async (t) => {
   const room = await roomOf();
   const chair = (await enter(server, room, 'moderator', 'chair')).c;
   // 189 delegates ask and leave (their requests stay), one more stays.
@@ -133,6 +133,7 @@ test('frame sizes: with 190 requests queued, a queue event in the delta form is 
   await delta.c.waitEvent('floor_requested', (e) => e.seq === seq);
   assert.equal(fev.state.queue.length, 190);
   const fb = fs.find((x) => x.seq === seq).bytes; const db = ds.find((x) => x.seq === seq).bytes;
+  t.diagnostic(`floor_requested with 190 queued: full ${fb} bytes, delta ${db} bytes`);
   assert.ok(db < 1024, `delta floor_requested is ${db} bytes`);
   assert.ok(fb > 20 * db, `full ${fb} bytes, delta ${db}`);
   // The chair moves the last request to the front, then grants it: one op each.
