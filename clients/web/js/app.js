@@ -144,11 +144,14 @@ function onWelcome(w) {
 function onEvent(ev) {
   const r = applyEvent(s, ev);
   if (r === 'gap') { conn.reconnectNow(); return; }
-  if (r !== 'applied') return;
+  if (r !== 'applied' && r !== 'mismatch') return;
   // Refusals said before the meeting's status changed no longer hold.
   if (ev.name === EV.STATUS_CHANGED) s.errors.clear();
   narrate(ev);
   render();
+  // The queue disagrees with the server's: join again from this event on
+  // for a whole snapshot (never seen with a correct server).
+  if (r === 'mismatch') { s.resyncs += 1; conn.reconnectNow(); }
 }
 
 function onPresence(m) { applyPresence(s, m); render(); }

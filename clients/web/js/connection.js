@@ -60,7 +60,9 @@ export class Connection {
     }
     this.ws = ws;
     ws.onopen = () => {
-      const join = { type: CMD.JOIN, token: this.token };
+      // The delta form: a queue change costs what it changes, not the
+      // whole list (store.js applies and checks it).
+      const join = { type: CMD.JOIN, token: this.token, deltas: true };
       const r = this.h.resume && this.h.resume();
       if (r && r.epoch && Number.isFinite(r.since)) { join.since = r.since; join.epoch = r.epoch; }
       ws.send(JSON.stringify(join));

@@ -2,6 +2,7 @@
 // sequenced event applied in order (each one exactly once), plus presence.
 // Pure data: no DOM here.
 import { EV } from './names.js';
+import { DELTA_KEYS, applyDeltaState } from './delta.js';
 
 const MAX_MESSAGES = 500;
 
@@ -20,6 +21,7 @@ export function createStore() {
     final: null,
     skew: 0, // server clock minus ours, ms
     errors: new Map(), // control key -> server message
+    resyncs: 0, // re-joins because a delta-form queue disagreed with the server
   };
 }
 
@@ -53,13 +55,17 @@ export function applyWelcome(s, w) {
 }
 
 // Applies one live event. Returns 'old' (already seen: ignored), 'gap' (a
-// seq is missing: the caller resyncs), or 'applied'.
+// seq is missing: the caller resyncs), 'mismatch' (a delta-form event left
+// a queue of another length or hash than the server's: the event counts
+// as seen, and the caller re-joins with since for a fresh snapshot), or
+// 'applied'.
 export function applyEvent(s, ev) {
   if (!s.room || !Number.isFinite(ev.seq)) return 'old';
   if (ev.seq <= s.seq) return 'old';
   if (ev.seq !== s.seq + 1) return 'gap';
   const st = ev.state && typeof ev.state === 'object' ? ev.state : {};
-  for (const [part, value] of Object.entries(st)) s.room[part] = value;
+  for (const [part, value] of Object.entries(st)) if (!DELTA_KEYS.has(part)) s.room[part] = value;
+  const fits = applyDeltaState(s.room, st);
   const d = ev.data || {};
   switch (ev.name) {
     case EV.MESSAGE:
@@ -96,7 +102,7 @@ export function applyEvent(s, ev) {
       break;
   }
   s.seq = ev.seq;
-  return 'applied';
+  return fits ? 'applied' : 'mismatch';
 }
 
 export function applyPresence(s, m) {
