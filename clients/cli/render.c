@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "projection.h"
 #include "roomstate.h"
 
 #define LINE_MAX_BYTES 4096
@@ -255,13 +256,54 @@ static void floor_text(const struct roomstate *rs, int64_t now_ms, char *out, si
         add(out, sz, " [clock paused]");
 }
 
-static void request_text(const json_t *r, size_t pos, char *out, size_t sz)
+/* "about N min" until ms from now, as the browser client says it. */
+static void about(char *out, size_t sz, int64_t ms)
 {
-    char who[400];
+    long long min = ms > 0 ? (long long)((ms + 30000) / 60000) : 0;
+    if (min < 1)
+        snprintf(out, sz, "in under a minute");
+    else
+        snprintf(out, sz, "about %lld min", min);
+}
+
+/* One entry of the list: position, id, who, kind; with the projection
+ * (contract 9.2), when it is expected and whether it is at risk. */
+static void request_text(const json_t *r, size_t pos, const struct projection *p, int64_t now_ms,
+                         char *out, size_t sz)
+{
+    char who[400], when[64];
     who_of(who, sizeof who, r, str(r, "sub"));
     snprintf(out, sz, "%3zu. [%s] %s, %s", pos + 1, str(r, "id"), who, kind_text(str(r, "kind")));
     if (*str(r, "lang"))
         add(out, sz, " (in %s)", str(r, "lang"));
+    if (p && pos < p->n && strcmp(p->items[pos].id, str(r, "id")) == 0) {
+        about(when, sizeof when, p->items[pos].eta_ms - now_ms);
+        add(out, sz, " - %s%s", when,
+            p->items[pos].at_risk ? " - may not be reached in this segment" : "");
+    }
+}
+
+/* The segment line (contract 9.2): when the segment ends, when the list
+ * ends, the overrun and the limit that fits. Empty without a segment end. */
+static void segment_text(const struct projection *p, char *out, size_t sz)
+{
+    char e[32], l[32], o[32], fit[32];
+    out[0] = '\0';
+    if (!p || !p->has_segment_end)
+        return;
+    clock_of(e, sizeof e, p->segment_end_ms);
+    clock_of(l, sizeof l, p->list_end_ms);
+    add(out, sz, "segment ends %s; the list ends %s", e, l);
+    if (p->overrun_ms > 0) {
+        render_clock(o, sizeof o, p->overrun_ms);
+        add(out, sz, ", %s over", o);
+        if (p->fit_s) {
+            render_clock(fit, sizeof fit, (int64_t)p->fit_s * 1000);
+            add(out, sz, " (at %s per speech the list fits)", fit);
+        }
+    } else {
+        add(out, sz, ", within the segment");
+    }
 }
 
 void render_snapshot(FILE *f, const struct roomstate *rs, int64_t now_ms)
@@ -278,13 +320,19 @@ void render_snapshot(FILE *f, const struct roomstate *rs, int64_t now_ms)
                 str(v, "id"), str(v, "title"));
     floor_text(rs, now_ms, line, sizeof line);
     fprintf(f, "Floor: %s\n", line);
+    struct projection p;
+    bool projected = projection_compute(room, now_ms, &p) == 0;
+    segment_text(projected ? &p : NULL, line, sizeof line);
+    if (line[0])
+        fprintf(f, "Segment: %s\n", line);
     const json_t *q = json_object_get(room, "queue");
     fprintf(f, "Speakers list (%s, %zu waiting):\n",
             json_is_false(json_object_get(st, "list_open")) ? "closed" : "open", json_array_size(q));
     json_array_foreach(q, i, v) {
-        request_text(v, i, line, sizeof line);
+        request_text(v, i, projected ? &p : NULL, now_ms, line, sizeof line);
         fprintf(f, "%s\n", line);
     }
+    projection_clear(&p);
     size_t online = 0;
     const char *k;
     json_object_foreach(rs->people, k, v)
@@ -375,6 +423,14 @@ void render_screen(FILE *f, const struct roomstate *rs, int rows, int cols, int6
     snprintf(fl, sizeof fl, "FLOOR  %s", line);
     put_line(f, fl, cols);
     fputs("\x1b[0m", f);
+    struct projection p;
+    bool projected = projection_compute(room, now_ms, &p) == 0;
+    segment_text(projected ? &p : NULL, line, sizeof line);
+    if (line[0]) {
+        snprintf(fl, sizeof fl, "SEGMENT  %s", line);
+        put_line(f, fl, cols);
+        used++;
+    }
     put_line(f, "", cols);
     used += 2;
     const json_t *q = json_object_get(room, "queue");
@@ -391,10 +447,11 @@ void render_screen(FILE *f, const struct roomstate *rs, int rows, int cols, int6
             used++;
             break;
         }
-        request_text(v, i, line, sizeof line);
+        request_text(v, i, projected ? &p : NULL, now_ms, line, sizeof line);
         put_line(f, line, cols);
         used++;
     }
+    projection_clear(&p);
     put_line(f, "", cols);
     put_line(f, "MESSAGES", cols);
     used += 2;

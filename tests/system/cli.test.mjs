@@ -447,6 +447,47 @@ test('watch: on a terminal, a redrawn screen with the speaker and the countdown'
   chair.close();
 });
 
+test('projection (contract 9.2): room show and watch give position, about N min, the segment end and the overrun', async (t) => {
+  const id = rid();
+  const made = await server.api('POST', '/api/rooms', {
+    id, title: 'Short segment', agenda: [{ id: 'q1', title: 'Only question', planned_s: 300 }],
+  });
+  assert.equal(made.status, 201, made.text);
+  for (const sub of ['fr', 'de', 'it']) {
+    const { c } = await enter(server, id, 'delegate', sub, { name: `Delegate ${sub}` });
+    await act(c, { type: 'request_floor' });
+    c.close();
+  }
+  // 3 speeches of 3:00 with 0:15 between them end at 9:30 into a 5:00
+  // segment: 4:30 over; at 1:30 per speech the list fits.
+  const show = await run(['room', 'show', id, ...admin()]);
+  assert.equal(show.code, 0, show.stderr);
+  assert.match(show.stdout, /Segment: segment ends \d\d:\d\d:\d\d; the list ends \d\d:\d\d:\d\d, 4:\d\d over \(at 1:\d\d per speech the list fits\)/);
+  assert.match(show.stdout, /1\. \[r\d+\] Delegate fr, speech - in under a minute\n/);
+  assert.match(show.stdout, /2\. \[r\d+\] Delegate de, speech - about 3 min - may not be reached in this segment/);
+  assert.match(show.stdout, /3\. \[r\d+\] Delegate it, speech - about [67] min - may not be reached in this segment/);
+
+  let hasScript = true;
+  try { execFileSync('script', ['--version'], { stdio: 'ignore' }); } catch { hasScript = false; }
+  if (!hasScript) { t.skip('script(1) is not installed'); return; }
+  const cmd = `stty rows 30 cols 140; exec '${cli}' watch '${invite(id, 'observer', 'tty2')}'`;
+  const p = spawn('script', ['-qfc', cmd, '/dev/null'], { stdio: ['pipe', 'pipe', 'pipe'] });
+  live.add(p);
+  let out = '';
+  p.stdout.on('data', (d) => { out += d; });
+  const exited = new Promise((resolve) => p.on('exit', (code) => { live.delete(p); resolve(code); }));
+  const deadline = Date.now() + 8000;
+  while (Date.now() < deadline && !/may not be reached/.test(out)) await sleep(100);
+  p.stdin.write('\x03');
+  const timer = setTimeout(() => p.kill('SIGKILL'), 5000);
+  const code = await exited;
+  clearTimeout(timer);
+  const plain = out.replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
+  assert.match(plain, /SEGMENT +segment ends \d\d:\d\d:\d\d; the list ends \d\d:\d\d:\d\d, 4:\d\d over/);
+  assert.match(plain, /3\. \[r\d+\] Delegate it, speech - about [67] min - may not be reached in this segment/);
+  assert.equal(code, 0);
+});
+
 test('rostrum-bench: plenary smoke run delivers every message', async () => {
   const r = await run(['plenary', '--url', server.http, '--admin-key-file', adminFile, '--secret-file', secretFile,
     '--observers', '50', '--delegates', '5', '--duration', '2', '--quiet'], { bin: bench, ms: 60000 });

@@ -15,6 +15,8 @@
  *     the current item is always on the agenda (set_agenda keeps it);
  *     a schedule ends after it starts; requests and floors carry the
  *     region of the person;
+ *   - the projection (contract 9.2) reads every snapshot the room makes:
+ *     one item per request, in order, each starting after the one before;
  *   - a replica fed only with the wire events (encoded, dumped, parsed,
  *     read back, applied) has the same sequenced state, and so does a full
  *     replay from the initial room at the end of each sequence;
@@ -28,6 +30,7 @@
 
 #include "delta.h"
 #include "deltalog.h"
+#include "projection.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -295,6 +298,23 @@ static void check_invariants(struct sim *s)
             CHECK_INT(room_deadline(r), -1);
     } else {
         CHECK_INT(room_deadline(r), -1);
+    }
+
+    /* the projection of every snapshot, every 10th step (it is cheap, the
+     * snapshot encoding is not) */
+    if (s->dirty && r->seq % 10 == 0) {
+        json_t *snap = room_snapshot_json(r);
+        struct projection p;
+        CHECK_INT(projection_compute(snap, s->now, &p), 0);
+        CHECK_INT(p.n, r->queue_len);
+        for (size_t i = 0; i < p.n && i < r->queue_len; i++) {
+            CHECK_STR(p.items[i].id, r->queue[i].id);
+            if (i)
+                CHECK(p.items[i].eta_ms >= p.items[i - 1].end_ms);
+        }
+        CHECK(r->floor.active || p.remaining_ms == 0);
+        projection_clear(&p);
+        json_decref(snap);
     }
 
     /* A step without events changes neither room (decide is checked not
