@@ -20,6 +20,7 @@
 #include "config.h"
 #include "hub.h"
 #include "metrics.h"
+#include "recordkey.h"
 #include "transcript.h"
 
 #define TOKEN_TTL_DEFAULT_S (24 * 3600)
@@ -97,6 +98,53 @@ static int query_param(const char *query, const char *key, char *out, size_t sz)
     return 0;
 }
 
+/* GET /api/record-key (no authentication): the public key that checks
+ * the records' signatures, as PEM; 404 when records are not signed. */
+static void record_key(const struct config *cfg, const struct api_request *req,
+                       struct api_response *res)
+{
+    const char *pem = recordkey_public_pem(cfg->record_key);
+    if (strcmp(req->method, "GET") != 0) {
+        reply_error(res, 405, "bad_request", "use GET on /api/record-key");
+        return;
+    }
+    if (!pem) {
+        reply_error(res, 404, "not_found", "this server does not sign records (no --record-key-file)");
+        return;
+    }
+    res->status = 200;
+    res->content_type = "application/x-pem-file";
+    res->body = strdup(pem);
+    res->len = res->body ? strlen(res->body) : 0;
+    if (!res->body)
+        reply_error(res, 500, "internal", "out of memory");
+}
+
+/* True when req is GET /api/rooms/{id}/transcript with a Bearer that is a
+ * valid moderator token for that room; its sub goes to sub_out. The admin
+ * key is not a JWT, so it never matches here. */
+static bool transcript_token(const struct config *cfg, const struct api_request *req,
+                             char sub_out[PROTO_SUB_BUF])
+{
+    struct proto_claims claims;
+    const char *why = NULL;
+    const char *p = req->path;
+    size_t pre = strlen("/api/rooms/"), il;
+    if (strcmp(req->method, "GET") != 0 || strncmp(p, "/api/rooms/", pre) != 0 ||
+        strncmp(req->auth, "Bearer ", 7) != 0)
+        return false;
+    il = strcspn(p + pre, "/");
+    if (il == 0 || il > PROTO_MAX_ROOM_ID || strcmp(p + pre + il, "/transcript") != 0)
+        return false;
+    if (proto_jwt_verify_ring(cfg->keys, req->auth + 7, (int64_t)time(NULL),
+                         &claims, &why) != PROTO_OK ||
+        claims.role != PROTO_ROLE_MODERATOR || strlen(claims.room) != il ||
+        strncmp(claims.room, p + pre, il) != 0)
+        return false;
+    snprintf(sub_out, PROTO_SUB_BUF, "%s", claims.sub);
+    return true;
+}
+
 /* One request in progress: what it needs, copied, until done is called. */
 struct call {
     struct hub *h;
@@ -109,6 +157,9 @@ struct call {
     char sub[32];
     char remote[64];
     const char *who;  /* audit: "admin", "anonymous"; NULL: not an admin API call */
+    /* the transcript asked for with a moderator's room token (section
+     * 9.6): the token's sub, checked against the room once it is held */
+    char moderator[PROTO_SUB_BUF];
     json_t *body;
     struct api_response res;
     void (*done)(void *arg, struct api_response *res);
@@ -290,6 +341,9 @@ static void room_found(void *arg, bool found)
         return;
     } else if (strcmp(c->sub, "tokens") == 0) {
         tokens(c);
+    } else if (c->moderator[0] && !hub_room_moderator_ok(c->h, c->id, c->moderator)) {
+        reply_error(&c->res, 403, "forbidden",
+                    "this token's holder is no longer a moderator of the room");
     } else {
         transcript(c);
     }
@@ -409,6 +463,17 @@ void api_handle(struct hub *h, const struct config *cfg, const struct api_reques
         c->res.body = metrics_render(hub_backend_up(h), &c->res.len);
         if (!c->res.body)
             reply_error(&c->res, 500, "internal", "out of memory");
+        goto now;
+    }
+    if (strcmp(req->path, "/api/record-key") == 0) {
+        record_key(cfg, req, &c->res);
+        goto now;
+    }
+    /* A moderator's room token opens that room's record, and nothing
+     * else: the chair downloads the minutes without the admin key. */
+    if (transcript_token(cfg, req, c->moderator)) {
+        if (rooms_api(c))
+            return;
         goto now;
     }
     if (!cfg->admin_key) {

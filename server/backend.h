@@ -47,6 +47,10 @@ struct backend_event {
     uint64_t seq;
     const char *json;  /* borrowed; valid until the callback returns */
     size_t len;
+    /* Its chain hash (section 9.6; 64 hex digits, borrowed like json):
+     * set on what a backend delivers (on_events, history), NULL on what
+     * the hub hands to commit. */
+    const char *hash;
 };
 
 /* What the backend calls on the hub. */
@@ -73,6 +77,7 @@ typedef void (*backend_history_cb)(void *arg, enum backend_result r,
                                    const struct backend_event *ev, size_t n);
 
 struct backend;
+struct eventlog;
 
 struct backend_ops {
     const char *name;
@@ -104,6 +109,11 @@ struct backend_ops {
      * (borrowed, valid while the backend lives); NULL when unknown. Only
      * for rooms this node holds (loaded or opened). */
     json_t *(*record)(struct backend *b, const char *room_id, const struct room **initial);
+    /* The same as the kept log itself (borrowed; valid until control
+     * returns to the event loop), for the record of a long meeting
+     * without a JSON tree of it; NULL when unknown. */
+    const struct eventlog *(*record_log)(struct backend *b, const char *room_id,
+                                         const struct room **initial);
     /* Hands over a room this node does not hold yet: cb gets OK with the
      * room as created and as it is now (ownership of both passes) and the
      * other nodes' connections in it (presence entries as in on_presence,

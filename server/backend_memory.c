@@ -6,8 +6,9 @@
  * synced before the commit's callback runs.
  *
  * Journal records: {"r":"room","state":S} first (the room as created),
- * then {"r":"event","event":E} per committed event and
- * {"r":"seen","member":M} when the participant directory changes.
+ * then {"r":"event","event":E,"hash":H} per committed event (H: its chain
+ * hash, section 9.6) and {"r":"seen","member":M} when the participant
+ * directory changes.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -102,6 +103,7 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             return -1;
         }
         snprintf(rp->mr->id, sizeof rp->mr->id, "%s", rp->current->id);
+        eventlog_start(&rp->mr->log, rp->current->id, rp->current->epoch);
         return 0;
     }
     if (strcmp(kind, "event") == 0) {
@@ -118,12 +120,19 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             return -1;
         }
         char *s = json_dumps(ej, JSON_COMPACT);
-        if (!s || eventlog_push(&rp->mr->log, s, strlen(s)) != 0) {
+        if (!s || eventlog_push(&rp->mr->log, s, strlen(s), NULL) != 0) {
             free(s);
             *why = "out of memory";
             return -1;
         }
         free(s);
+        /* The hash is recomputed, not trusted; a stored one that differs
+         * means the journal was edited by hand. Said, not hidden. */
+        const char *stored = json_string_value(json_object_get(rec, "hash"));
+        const char *now = eventlog_hash(&rp->mr->log, rp->mr->log.seq);
+        if (stored && strcmp(stored, now) != 0)
+            log_warn("journal %s: event %llu does not match the chain hash stored with it",
+                     rp->path, (unsigned long long)rp->mr->log.seq);
         return 0;
     }
     if (strcmp(kind, "seen") == 0) {
@@ -175,6 +184,8 @@ static int mem_load(struct backend *b, void (*each)(void *, struct room *, struc
         }
         log_info("room %s: replayed %llu events from %s", rp.mr->id,
                  (unsigned long long)rp.mr->log.seq, rp.path);
+        snprintf(rp.current->chain_head, sizeof rp.current->chain_head, "%s",
+                 eventlog_hash(&rp.mr->log, rp.mr->log.seq));
         struct room *initial = room_clone(rp.mr->initial);
         each(arg, initial, rp.current);
         count++;
@@ -205,6 +216,7 @@ static void mem_create(struct backend *b, const struct room *initial, backend_do
     if (!r || !(r->initial = room_clone(initial)))
         goto done;
     snprintf(r->id, sizeof r->id, "%s", initial->id);
+    eventlog_start(&r->log, initial->id, initial->epoch);
     if (m->dir) {
         char path[PATH_MAX];
         journal_path(m, r->id, path, sizeof path);
@@ -233,6 +245,8 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
     struct mem_backend *m = (struct mem_backend *)b;
     struct mem_room *r = find(m, room_id);
     json_t **recs = NULL;
+    char (*hash)[CHAIN_HEX_BUF] = NULL;
+    struct backend_event *out = NULL;
     enum backend_result res = BACKEND_UNAVAILABLE;
     if (!r) {
         res = BACKEND_NOT_FOUND;
@@ -242,24 +256,35 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         res = BACKEND_CONFLICT;
         goto done;
     }
-    if (r->journal) {
-        recs = calloc(n, sizeof *recs);
-        if (!recs)
+    recs = calloc(n, sizeof *recs);
+    hash = calloc(n, sizeof *hash);
+    out = calloc(n, sizeof *out);
+    if (!recs || !hash || !out)
+        goto done;
+    /* Each event's chain hash, from the log's head: journaled with the
+     * event and kept with it in memory. */
+    for (size_t i = 0; i < n; i++) {
+        json_error_t err;
+        json_t *e = json_loadb(ev[i].json, ev[i].len, 0, &err);
+        const char *prev = i ? hash[i - 1] : eventlog_hash(&r->log, r->log.seq);
+        if (!e || chain_next(prev, e, hash[i]) != 0) {
+            json_decref(e);
+            log_error("room %s: event %llu has no canonical form", room_id,
+                      (unsigned long long)ev[i].seq);
             goto done;
-        for (size_t i = 0; i < n; i++) {
-            json_error_t err;
-            json_t *e = json_loadb(ev[i].json, ev[i].len, 0, &err);
-            recs[i] = e ? json_pack("{s:s, s:o}", "r", "event", "event", e) : NULL;
-            if (!recs[i])
-                goto done;
         }
-        if (journal_append(r->journal, recs, n) != 0) {
-            log_error("room %s: journal append failed: %s", room_id, strerror(errno));
+        recs[i] = json_pack("{s:s, s:o, s:s}", "r", "event", "event", e, "hash", hash[i]);
+        if (!recs[i])
             goto done;
-        }
+        out[i] = ev[i];
+        out[i].hash = hash[i];
+    }
+    if (r->journal && journal_append(r->journal, recs, n) != 0) {
+        log_error("room %s: journal append failed: %s", room_id, strerror(errno));
+        goto done;
     }
     for (size_t i = 0; i < n; i++) {
-        if (eventlog_push(&r->log, ev[i].json, ev[i].len) != 0) {
+        if (eventlog_push(&r->log, ev[i].json, ev[i].len, hash[i]) != 0) {
             /* Already journaled: a restart would replay it. Memory is gone,
              * which is fatal for this process's view of the room. */
             log_error("room %s: out of memory storing event %llu", room_id,
@@ -267,13 +292,15 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
             abort();
         }
     }
-    b->sink.on_events(b->sink.arg, room_id, ev, n);
+    b->sink.on_events(b->sink.arg, room_id, out, n);
     res = BACKEND_OK;
 done:
     if (recs)
         for (size_t i = 0; i < n; i++)
             json_decref(recs[i]);
     free(recs);
+    free(hash);
+    free(out);
     cb(arg, res);
 }
 
@@ -307,6 +334,16 @@ static json_t *mem_record(struct backend *b, const char *room_id, const struct r
         return NULL;
     *initial = r->initial;
     return eventlog_json(&r->log);
+}
+
+static const struct eventlog *mem_record_log(struct backend *b, const char *room_id,
+                                             const struct room **initial)
+{
+    struct mem_room *r = find((struct mem_backend *)b, room_id);
+    if (!r)
+        return NULL;
+    *initial = r->initial;
+    return &r->log;
 }
 
 /* Every room is handed over at start (mem_load): a room the hub does not
@@ -375,6 +412,7 @@ static const struct backend_ops mem_ops = {
     .history = mem_history,
     .save_member = mem_save_member,
     .record = mem_record,
+    .record_log = mem_record_log,
     .open = mem_open,
     .rooms = mem_rooms,
     .watch = mem_watch,

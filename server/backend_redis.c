@@ -11,8 +11,13 @@
  * Layout (one hash tag per room so that Redis Cluster keeps a room on one
  * slot):
  *   rostrum:rooms                set of room ids
- *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch
- *   rostrum:{ID}:log             stream: one entry per event, id SEQ-0, field e
+ *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch, and
+ *                                previous_epoch once the room started again
+ *   rostrum:{ID}:log             stream: one entry per event, id SEQ-0, fields
+ *                                e (the event) and h (its chain hash, 9.6)
+ *   rostrum:{ID}:statements      hash: request id -> written statement
+ *                                {"text","lang","sub"} (section 9.4): kept out
+ *                                of the log, the snapshot and the channel
  *   rostrum:{ID}:events          channel: committed events and presence
  *   rostrum:{ID}:members         hash: sub -> participant directory entry
  *   rostrum:{ID}:presence        hash: connection -> {conn,node,observer,participant}
@@ -67,10 +72,19 @@ static const char commit_lua[] =
     "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))\n"
     "if seq == nil then return {-1, 0} end\n"
     "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
-    "for i = 4, #ARGV do\n"
+    "local n, k, d = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])\n"
+    "local base = 6 + 2 * n\n"
+    /* statements first: a node that reads the event must find its text */
+    "for i = 1, k do\n"
+    "  redis.call('HSET', KEYS[4], ARGV[base + 2 * i - 1], ARGV[base + 2 * i])\n"
+    "end\n"
+    "for i = 1, d do redis.call('HDEL', KEYS[4], ARGV[base + 2 * k + i]) end\n"
+    "for i = 1, n do\n"
     "  seq = seq + 1\n"
-    "  redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[i])\n"
-    "  redis.call('PUBLISH', KEYS[3], ARGV[i])\n"
+    "  local h = ARGV[6 + n + i]\n"
+    "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[6 + i], 'h', h)\n"
+    "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[6 + i]) end\n"
+    "  redis.call('PUBLISH', KEYS[3], ARGV[6 + i])\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'seq', seq)\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
@@ -87,7 +101,7 @@ static const char reseed_lua[] =
     "local e = redis.call('HGET', KEYS[1], 'epoch')\n"
     "if e and e ~= ARGV[1] then return 0 end\n"
     "redis.call('DEL', KEYS[2])\n"
-    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3])\n"
+    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3], 'previous_epoch', ARGV[1])\n"
     "return 1\n";
 
 static const char prune_lua[] =
@@ -192,11 +206,14 @@ static bool deliver(struct redis_backend *b, struct rroom *r, const struct backe
     for (size_t i = first; i < n; i++) {
         if (ev[i].seq != r->log.seq + 1)
             return false;
-        if (eventlog_push(&r->log, ev[i].json, ev[i].len) != 0) {
-            log_error("room %s: out of memory keeping event %llu", r->id, (unsigned long long)ev[i].seq);
+        if (eventlog_push(&r->log, ev[i].json, ev[i].len, NULL) != 0) {
+            log_error("room %s: cannot keep event %llu (out of memory, or not an event)", r->id,
+                      (unsigned long long)ev[i].seq);
             return false;
         }
-        b->base.sink.on_events(b->base.sink.arg, r->id, &ev[i], 1);
+        struct backend_event one = ev[i];
+        one.hash = eventlog_hash(&r->log, r->log.seq);
+        b->base.sink.on_events(b->base.sink.arg, r->id, &one, 1);
     }
     return true;
 }
@@ -538,7 +555,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         if (!node || strcmp(node, b->node) != 0)
             b->base.sink.on_presence(b->base.sink.arg, room->id, j);
     } else if (type && strcmp(type, "event") == 0) {
-        struct backend_event ev = {0, msg, len};
+        struct backend_event ev = {0, msg, len, NULL};
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         ev.seq = s > 0 ? (uint64_t)s : 0;
         if (room->filling) {
@@ -718,7 +735,7 @@ struct open_ctx {
     void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current,
                const json_t *presence);
     void *arg;
-    json_t *state;     /* {"initial","epoch"} */
+    json_t *state;     /* {"initial","epoch","previous_epoch"} */
     json_t *members;   /* array of directory entries */
     json_t *presence;  /* array of presence entries */
     struct backend_event *ev; /* the stream, borrowing log_reply's strings */
@@ -731,7 +748,7 @@ static void open_state(struct redis_backend *b, redisReply *r, void *arg)
 {
     struct open_ctx *x = arg;
     (void)b;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
         x->failed = true;
         return;
     }
@@ -741,8 +758,10 @@ static void open_state(struct redis_backend *b, redisReply *r, void *arg)
     }
     json_error_t err;
     json_t *initial = json_loadb(r->element[0]->str, r->element[0]->len, 0, &err);
-    x->state = json_pack("{s:o?, s:s?}", "initial", initial, "epoch",
-                         r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL);
+    x->state = json_pack("{s:o?, s:s?, s:s?}", "initial", initial, "epoch",
+                         r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL,
+                         "previous_epoch",
+                         r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : NULL);
 }
 
 static void open_members(struct redis_backend *b, redisReply *r, void *arg)
@@ -824,6 +843,11 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
     }
     snprintf(rr->id, sizeof rr->id, "%s", x->id);
     snprintf(rr->epoch, sizeof rr->epoch, "%s", current->epoch);
+    snprintf(initial->previous_epoch, sizeof initial->previous_epoch, "%s",
+             json_string_value(json_object_get(x->state, "previous_epoch"))
+                 ? json_string_value(json_object_get(x->state, "previous_epoch"))
+                 : "");
+    eventlog_start(&rr->log, x->id, current->epoch);
     for (long i = 0; i < n; i++) {
         json_error_t jerr;
         json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &jerr);
@@ -831,7 +855,7 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
         int bad = !j || room_event_from_json(j, &re) != 0;
         json_decref(j);
         if (bad || ev[i].seq != rr->log.seq + 1 || room_apply(current, &re) != 0 ||
-            eventlog_push(&rr->log, ev[i].json, ev[i].len) != 0) {
+            eventlog_push(&rr->log, ev[i].json, ev[i].len, NULL) != 0) {
             if (!bad)
                 room_event_clear(&re);
             log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
@@ -840,6 +864,8 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
         }
         room_event_clear(&re);
     }
+    snprintf(current->chain_head, sizeof current->chain_head, "%s",
+             eventlog_hash(&rr->log, rr->log.seq));
     size_t i;
     const json_t *mj;
     json_array_foreach(x->members, i, mj)
@@ -900,8 +926,8 @@ static void r_open(struct backend *base, const char *room_id,
     key(kl, sizeof kl, room_id, "log");
     key(kp, sizeof kp, room_id, "presence");
     /* Pipelined: the replies come back in this order. */
-    const char *a1[] = {"HMGET", ks, "initial", "epoch"};
-    command_v(b, open_state, x, 4, a1);
+    const char *a1[] = {"HMGET", ks, "initial", "epoch", "previous_epoch"};
+    command_v(b, open_state, x, 5, a1);
     const char *a2[] = {"HGETALL", km};
     command_v(b, open_members, x, 2, a2);
     const char *a3[] = {"XRANGE", kl, "-", "+"};
@@ -1016,9 +1042,12 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
 {
     struct redis_backend *b = (struct redis_backend *)base;
     struct done_ctx *x = calloc(1, sizeof *x);
-    char ks[200], kl[200], kc[200], exp[32], deadline[32];
-    const char *argv[9 + ROOM_MAX_EVENTS];
-    size_t lens[9 + ROOM_MAX_EVENTS];
+    struct rroom *room = find(b, room_id);
+    char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
+    char hash[ROOM_MAX_EVENTS][CHAIN_HEX_BUF];
+    const char *argv[12 + 2 * ROOM_MAX_EVENTS];
+    size_t lens[12 + 2 * ROOM_MAX_EVENTS];
+    int argc = 0;
     /* The sequenced state only: the directory lives in the members hash. */
     char *snap = NULL;
     if (!x || n > ROOM_MAX_EVENTS || !b->up)
@@ -1040,31 +1069,52 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         x->ev[i].seq = ev[i].seq;
         x->ev[i].json = x->texts[i];
         x->ev[i].len = ev[i].len;
+        /* The chain hash stored with the event: from this node's copy of
+         * the log when it is where the commit expects it (otherwise the
+         * commit is refused anyway, and nothing is stored). */
+        hash[i][0] = '\0';
+        if (room && room->log.seq == expected_seq) {
+            json_error_t err;
+            json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &err);
+            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->log, room->log.seq);
+            if (!j || !prev[0] || chain_next(prev, j, hash[i]) != 0)
+                hash[i][0] = '\0';
+            json_decref(j);
+        }
     }
     key(ks, sizeof ks, room_id, "state");
     key(kl, sizeof kl, room_id, "log");
     key(kc, sizeof kc, room_id, "events");
+    key(kst, sizeof kst, room_id, "statements");
     snprintf(exp, sizeof exp, "%llu", (unsigned long long)expected_seq);
-    argv[0] = "EVAL";
-    argv[1] = commit_lua;
-    argv[2] = "3";
-    argv[3] = ks;
-    argv[4] = kl;
-    argv[5] = kc;
-    argv[6] = exp;
+    snprintf(nev, sizeof nev, "%zu", n);
     /* A little less than the node's own timeout: when the node says
      * "unavailable", Redis will not commit it any more. */
     snprintf(deadline, sizeof deadline, "%lld", (long long)(b->now + COMMAND_TIMEOUT_MS - 500));
-    argv[7] = deadline;
-    for (int i = 0; i < 8; i++)
+    argv[argc++] = "EVAL";
+    argv[argc++] = commit_lua;
+    argv[argc++] = "4";
+    argv[argc++] = ks;
+    argv[argc++] = kl;
+    argv[argc++] = kc;
+    argv[argc++] = kst;
+    argv[argc++] = exp;      /* ARGV[1] */
+    argv[argc++] = deadline; /* ARGV[2] */
+    argv[argc++] = snap;     /* ARGV[3] */
+    argv[argc++] = nev;      /* ARGV[4] */
+    argv[argc++] = "0";      /* ARGV[5]: statements stored */
+    argv[argc++] = "0";      /* ARGV[6]: statements dropped */
+    for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
-    argv[8] = snap;
-    lens[8] = strlen(snap);
     for (size_t i = 0; i < n; i++) {
-        argv[9 + i] = x->texts[i];
-        lens[9 + i] = x->ev[i].len;
+        argv[argc] = x->texts[i];
+        lens[argc++] = x->ev[i].len;
     }
-    command(b, committed, x, (int)(9 + n), argv, lens);
+    for (size_t i = 0; i < n; i++) {
+        argv[argc] = hash[i];
+        lens[argc++] = strlen(hash[i]);
+    }
+    command(b, committed, x, argc, argv, lens);
     free(snap);
     return;
 fail:
@@ -1146,6 +1196,16 @@ static json_t *r_record(struct backend *base, const char *room_id, const struct 
         return NULL;
     *initial = r->initial;
     return eventlog_json(&r->log);
+}
+
+static const struct eventlog *r_record_log(struct backend *base, const char *room_id,
+                                           const struct room **initial)
+{
+    struct rroom *r = find((struct redis_backend *)base, room_id);
+    if (!r)
+        return NULL;
+    *initial = r->initial;
+    return &r->log;
 }
 
 static void r_watch(struct backend *base, const char *room_id, bool on, uint64_t from)
@@ -1524,6 +1584,7 @@ static const struct backend_ops redis_ops = {
     .history = r_history,
     .save_member = r_save_member,
     .record = r_record,
+    .record_log = r_record_log,
     .open = r_open,
     .rooms = r_rooms,
     .watch = r_watch,

@@ -19,6 +19,7 @@
 #include "log.h"
 #include "proto.h"
 #include "realip.h"
+#include "recordkey.h"
 
 #ifndef ROSTRUM_VERSION
 #define ROSTRUM_VERSION "dev"
@@ -46,6 +47,9 @@ static const char usage[] =
     "                           secret, kept in --data-dir when given)\n"
     "  --admin-key-file PATH    bearer key for /api (env ROSTRUM_ADMIN_KEY holds the key\n"
     "                           itself; default: none, the admin API answers 404)\n"
+    "  --record-key-file PATH   Ed25519 private key (PEM) that signs meeting records;\n"
+    "                           its public key is served at /api/record-key (default:\n"
+    "                           records are not signed)\n"
     "  --tls-cert PATH          certificate (PEM) to serve https and wss\n"
     "  --tls-key PATH           private key (PEM) of --tls-cert\n"
     "  --data-dir PATH          embedded mode: journal of every room, replayed at start\n"
@@ -103,7 +107,7 @@ enum {
     OPT_DEMO, OPT_WEB, OPT_PUBLIC, OPT_MAXFRAME, OPT_QFRAMES, OPT_QBYTES, OPT_LOG, OPT_HELP,
     OPT_VERSION, OPT_JOINTO, OPT_IDLETO, OPT_MAXROOMS, OPT_MAXROOMCONNS, OPT_MAXIP, OPT_JOINRATE,
     OPT_MAXBODY, OPT_ORIGIN, OPT_CMDRATE, OPT_CMDBURST, OPT_MAXTEXT, OPT_PROXY, OPT_REDISPW,
-    OPT_AUDIT,
+    OPT_AUDIT, OPT_RECORDKEY,
 };
 
 static const struct option options[] = {
@@ -113,6 +117,7 @@ static const struct option options[] = {
     {"audit-log", required_argument, NULL, OPT_AUDIT},
     {"secret-file", required_argument, NULL, OPT_SECRET},
     {"admin-key-file", required_argument, NULL, OPT_ADMIN},
+    {"record-key-file", required_argument, NULL, OPT_RECORDKEY},
     {"tls-cert", required_argument, NULL, OPT_CERT},
     {"tls-key", required_argument, NULL, OPT_KEY},
     {"data-dir", required_argument, NULL, OPT_DATA},
@@ -507,8 +512,17 @@ int config_reload(struct config *c)
             log_error("SIGHUP: %s; the old redis password stays", err);
         }
     }
-    /* Hook for issue 13: --record-key-file is reread here once it exists
-     * (record_key_file is set by its flag; the key is parsed by its module). */
+    if (c->record_key_file) {
+        struct recordkey *k = recordkey_load(c->record_key_file, err, sizeof err);
+        if (k) {
+            recordkey_free(c->record_key);
+            c->record_key = k;
+            log_info("SIGHUP: record key reread from %s", c->record_key_file);
+        } else {
+            failed++;
+            log_error("SIGHUP: %s; the old record key stays", err);
+        }
+    }
     return failed;
 }
 
@@ -554,6 +568,7 @@ int config_parse(struct config *c, int argc, char **argv)
         case OPT_AUDIT: set_str(&c->audit_log, optarg); break;
         case OPT_SECRET: set_str(&c->secret_file, optarg); break;
         case OPT_ADMIN: set_str(&c->admin_key_file, optarg); break;
+        case OPT_RECORDKEY: set_str(&c->record_key_file, optarg); break;
         case OPT_CERT: set_str(&c->tls_cert, optarg); break;
         case OPT_KEY: set_str(&c->tls_key, optarg); break;
         case OPT_DATA: set_str(&c->data_dir, optarg); break;
@@ -740,6 +755,13 @@ int config_parse(struct config *c, int argc, char **argv)
         c->admin_key = random_hex(16);
         c->admin_key_generated = true;
     }
+    if (c->record_key_file) {
+        c->record_key = recordkey_load(c->record_key_file, err, sizeof err);
+        if (!c->record_key) {
+            fprintf(stderr, "rostrum-server: %s\n", err);
+            goto fail;
+        }
+    }
     if (!c->node_id) {
         char host[128] = "node";
         gethostname(host, sizeof host - 1);
@@ -765,6 +787,7 @@ void config_free(struct config *c)
     proto_keyring_free(c->keys);
     replace_secret(&c->admin_key, NULL);
     replace_secret(&c->redis_password, NULL);
+    recordkey_free(c->record_key);
     free(c->redis_url);
     free(c->redis_host);
     free(c->redis_user);

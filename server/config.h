@@ -10,6 +10,7 @@
 #include <stddef.h>
 
 struct proto_keyring;
+struct recordkey;
 
 struct config {
     char listen_host[256];
@@ -27,8 +28,8 @@ struct config {
     char *admin_key;           /* NULL: admin API disabled */
     char *admin_key_file;      /* reread on SIGHUP; NULL otherwise */
     bool admin_key_generated;  /* --demo made one up */
-    char *record_key_file;     /* issue 13's --record-key-file: reread on SIGHUP
-                                  by config_reload() once that flag exists */
+    char *record_key_file;     /* --record-key-file: reread on SIGHUP; NULL: none */
+    struct recordkey *record_key; /* loaded from it (recordkey.h); NULL: records unsigned */
     char *audit_log;           /* --audit-log PATH, NULL: none */
     char *tls_cert, *tls_key;
     char *data_dir;
@@ -61,7 +62,7 @@ int config_parse(struct config *c, int argc, char **argv);
 void config_free(struct config *c);
 
 /* SIGHUP: rereads the secret file, the admin key file and the Redis
- * password file (the record key too, once it exists). A file that can no
+ * password file and the record key file. A file that can no
  * longer be read or parsed keeps the old value, and the reason is logged
  * (never the secret). Returns the number of files that failed. */
 int config_reload(struct config *c);

@@ -4,8 +4,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-int eventlog_push(struct eventlog *log, const char *json, size_t len)
+void eventlog_start(struct eventlog *log, const char *room, const char *epoch)
 {
+    chain_h0(room, epoch, log->h0);
+}
+
+const char *eventlog_hash(const struct eventlog *log, uint64_t seq)
+{
+    if (seq == 0)
+        return log->h0;
+    return seq <= log->seq ? log->hash[seq - 1] : "";
+}
+
+int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known)
+{
+    char h[CHAIN_HEX_BUF];
+    if (!log->h0[0])
+        return -1;
+    if (known) {
+        memcpy(h, known, sizeof h);
+        h[64] = '\0';
+    } else {
+        /* Computed by every node from the text it keeps rather than
+         * trusted from the store: the chain a record shows is the chain of
+         * the events this node serves. */
+        json_error_t err;
+        json_t *j = json_loadb(json, len, 0, &err);
+        int bad = !j || chain_next(eventlog_hash(log, log->seq), j, h) != 0;
+        json_decref(j);
+        if (bad)
+            return -1;
+    }
     if (log->seq == log->cap) {
         size_t cap = log->cap ? log->cap * 2 : 64;
         char **ev = realloc(log->ev, cap * sizeof *ev);
@@ -16,6 +45,10 @@ int eventlog_push(struct eventlog *log, const char *json, size_t len)
         if (!el)
             return -1;
         log->len = el;
+        char (*hs)[CHAIN_HEX_BUF] = realloc(log->hash, cap * sizeof *hs);
+        if (!hs)
+            return -1;
+        log->hash = hs;
         log->cap = cap;
     }
     char *copy = malloc(len + 1);
@@ -25,6 +58,7 @@ int eventlog_push(struct eventlog *log, const char *json, size_t len)
     copy[len] = '\0';
     log->ev[log->seq] = copy;
     log->len[log->seq] = len;
+    memcpy(log->hash[log->seq], h, sizeof h);
     log->seq++;
     return 0;
 }
@@ -35,6 +69,7 @@ void eventlog_clear(struct eventlog *log)
         free(log->ev[i]);
     free(log->ev);
     free(log->len);
+    free(log->hash);
     memset(log, 0, sizeof *log);
 }
 
@@ -60,6 +95,7 @@ void eventlog_history(const struct eventlog *log, uint64_t since, size_t limit,
         ev[i].seq = first + i + 1;
         ev[i].json = log->ev[first + i];
         ev[i].len = log->len[first + i];
+        ev[i].hash = log->hash[first + i];
     }
     cb(arg, BACKEND_OK, ev, n);
     free(ev);
@@ -71,6 +107,11 @@ json_t *eventlog_json(const struct eventlog *log)
     for (uint64_t i = 0; arr && i < log->seq; i++) {
         json_error_t err;
         json_t *e = json_loadb(log->ev[i], log->len[i], 0, &err);
+        if (e && json_object_set_new(e, "hash", json_string(log->hash[i])) != 0) {
+            json_decref(e);
+            e = NULL;
+        }
+        /* json_array_append_new releases e when it fails */
         if (!e || json_array_append_new(arr, e) != 0) {
             json_decref(arr);
             return NULL;

@@ -15,24 +15,38 @@
 #include <jansson.h>
 
 #include "backend.h"
+#include "chain.h"
 
 struct eventlog {
     char **ev;
     size_t *len;
+    char (*hash)[CHAIN_HEX_BUF]; /* the chain hash of each event (chain.h) */
     uint64_t seq;   /* events kept, = seq of the last one */
     size_t cap;
+    char h0[CHAIN_HEX_BUF]; /* the chain's start: "" until eventlog_start() */
 };
 
-/* Appends a copy of json[0..len) as the event with seq log->seq + 1.
- * Returns 0 or -1 (out of memory; nothing appended). */
-int eventlog_push(struct eventlog *log, const char *json, size_t len);
-/* Frees every kept text; the log is empty again. */
+/* Starts the chain of an empty log: h_0 of room and epoch (section 9.6).
+ * Call before the first push, and again after eventlog_clear(). */
+void eventlog_start(struct eventlog *log, const char *room, const char *epoch);
+/* Appends a copy of json[0..len) as the event with seq log->seq + 1 with
+ * its chain hash: known (64 hex digits the caller computed from this log's
+ * head and this text with chain_next()), or, when known is NULL, computed
+ * here. Returns 0, or -1 (out of memory, the log was not started, or the
+ * text is not an event with a canonical form; nothing appended). */
+int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known);
+/* The chain hash of the event with seq (1..log->seq), or of the last
+ * event for seq == log->seq; h_0 for seq 0. Borrowed; "" for an unknown
+ * seq. */
+const char *eventlog_hash(const struct eventlog *log, uint64_t seq);
+/* Frees every kept text; the log is empty (and not started) again. */
 void eventlog_clear(struct eventlog *log);
 /* Calls cb with the events after since (the newest limit of them), as
  * backend_ops.history promises: NOT_FOUND when since is past the end. */
 void eventlog_history(const struct eventlog *log, uint64_t since, size_t limit,
                       backend_history_cb cb, void *arg);
-/* Every event parsed, as a new JSON array; NULL on failure. */
+/* Every event parsed, each with its chain hash as "hash", as a new JSON
+ * array; NULL on failure. */
 json_t *eventlog_json(const struct eventlog *log);
 
 #endif

@@ -29,6 +29,7 @@
 #include "backend.h"
 #include "config.h"
 #include "deltalog.h"
+#include "eventlog.h"
 #include "frame.h"
 #include "log.h"
 #include "metrics.h"
@@ -36,6 +37,7 @@
 #include "room.h"
 #include "tzdb.h"
 #include "session.h"
+#include "recordkey.h"
 #include "transcript.h"
 
 #define OBSERVER_PRESENCE_MS 1000
@@ -141,6 +143,9 @@ static struct hub_room *add_room(struct hub *h, const char *id, struct room *sta
     }
     snprintf(hr->id, sizeof hr->id, "%s", id);
     hr->state = state;
+    /* A room nothing happened in yet starts its chain at h_0. */
+    if (state && !state->chain_head[0] && state->seq == 0)
+        chain_h0(state->id, state->epoch, state->chain_head);
     h->rooms[h->n_rooms++] = hr;
     metrics.rooms = h->n_rooms;
     return hr;
@@ -470,6 +475,10 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
             deltas_stop(hr);
         }
         json_decref(j);
+        /* The record's fingerprint as of this event (what the chair's
+         * conclusions quote); unknown when the backend did not give it. */
+        snprintf(hr->state->chain_head, sizeof hr->state->chain_head, "%s",
+                 ev[i].hash ? ev[i].hash : "");
         broadcast_event(hr, ev[i].json, ev[i].len, delta, dlen);
         after_event(hr, &re);
         room_event_clear(&re);
@@ -585,6 +594,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         bev[n].seq = evs->ev[n].seq;
         bev[n].json = texts[n];
         bev[n].len = strlen(texts[n]);
+        bev[n].hash = NULL;
     }
     /* A shared store keeps a snapshot of the sequenced state beside the
      * log, when it changed. */
@@ -1616,15 +1626,49 @@ void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int sta
     enqueue(h, hr, c);
 }
 
+bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub)
+{
+    struct hub_room *hr = find_room(h, id);
+    const struct room_member *m = hr && hr->state ? room_member_find(hr->state, sub) : NULL;
+    /* A moderator who never joined is not in the directory: the token's
+     * role stands. */
+    if (!m)
+        return hr && hr->state;
+    return !m->removed && (!m->has_role_override || m->role_override == PROTO_ROLE_MODERATOR);
+}
+
+static char *sign_record(void *arg, const char *text)
+{
+    return recordkey_sign(arg, text);
+}
+
+static int log_get(void *arg, size_t i, const char **json, size_t *len, const char **hash)
+{
+    const struct eventlog *log = arg;
+    if (i >= log->seq)
+        return -1;
+    *json = log->ev[i];
+    *len = log->len[i];
+    *hash = log->hash[i];
+    return 0;
+}
+
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len)
 {
     const struct room *initial = NULL;
-    json_t *events = h->backend->ops->record(h->backend, id, &initial);
-    if (!events)
+    const struct eventlog *log = h->backend->ops->record_log(h->backend, id, &initial);
+    if (!log)
         return find_room(h, id) ? 500 : 404;
+    struct transcript_source src = {(size_t)log->seq, log_get, (void *)log};
     char err[200] = "";
-    *out = transcript_render(initial, events, (enum transcript_format)format, len, err, sizeof err);
-    json_decref(events);
+    struct transcript_opts opts = {NULL, NULL, NULL};
+    if (h->cfg->record_key) {
+        opts.sign = sign_record;
+        opts.sign_arg = h->cfg->record_key;
+        opts.public_pem = recordkey_public_pem(h->cfg->record_key);
+    }
+    *out = transcript_render_source(initial, &src, (enum transcript_format)format, &opts, len,
+                                    err, sizeof err);
     if (!*out) {
         log_error("room %s: transcript failed: %s", id, err);
         return 500;

@@ -68,8 +68,13 @@ void hub_rooms_list(struct hub *h, void (*cb)(void *arg, int status, const json_
 json_t *hub_room_get(struct hub *h, const char *id);
 /* Closes the room (status_changed closed): status 200, 404 or 503. */
 void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg);
-/* The record as text (transcript_render). Returns 200 (body in *out, new
- * string, length in *len), 404 or 500. */
+/* True when sub may read room id's record as its moderator: a moderator
+ * (token role, no set_role override) who was not removed. Only after
+ * hub_room_ensure() found the room. */
+bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub);
+/* The record as text (transcript_render), signed with the configured
+ * record key. Returns 200 (body in *out, new string, length in *len), 404
+ * or 500. */
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len);
 
 #endif

@@ -30,6 +30,7 @@
 
 #include <jansson.h>
 
+#include "chain.h"
 #include "proto.h"
 
 struct room_settings {
@@ -131,6 +132,15 @@ struct room {
     size_t members_len, members_cap;
     uint64_t next_request;        /* number of the next request id */
     uint64_t seq;                 /* seq of the last applied event */
+    /* The chain hash (section 9.6) of event seq (h_0 at seq 0), kept by
+     * whoever applies events (the hub, from what the backend delivers);
+     * "" when not known. Not part of any JSON form; room_apply() leaves
+     * it alone. publish_conclusions quotes it as record_hash. */
+    char chain_head[CHAIN_HEX_BUF];
+    /* The epoch whose history was lost when the room started again under
+     * this one (section 6; "" = none). Set by the backend that knows it,
+     * not part of any JSON form: the record says the chain restarted. */
+    char previous_epoch[PROTO_MAX_EPOCH + 1];
 };
 
 /* Who acts: the connection's token claims. The room applies set_role

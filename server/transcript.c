@@ -246,6 +246,11 @@ struct tally {
 
 struct tx {
     struct room *r;           /* the replayed room */
+    const struct room *initial;
+    const struct transcript_opts *opts;
+    char (*hash)[CHAIN_HEX_BUF]; /* the chain hash of each event */
+    size_t nhash;
+    char h0[CHAIN_HEX_BUF];
     enum transcript_format f;
     struct buf out;
     struct floor_rec *floors;
@@ -389,6 +394,54 @@ done:
     return a;
 }
 
+/* ---- the chain (section 9.6) ---- */
+
+static const char *chain_head(const struct tx *t)
+{
+    return t->nhash ? t->hash[t->nhash - 1] : t->h0;
+}
+
+/* The hash of event i (its stored "hash" when valid, else computed from
+ * the previous one). Returns 0 or -1 for an event with no canonical form. */
+static int chain_push(struct tx *t, const json_t *ev, const char *stored)
+{
+    if (!stored)
+        stored = json_string_value(json_object_get(ev, "hash"));
+    if (chain_is_hex(stored)) {
+        memcpy(t->hash[t->nhash], stored, CHAIN_HEX_BUF);
+    } else {
+        if (chain_next(chain_head(t), ev, t->hash[t->nhash]) != 0)
+            return -1;
+    }
+    t->nhash++;
+    return 0;
+}
+
+/* "the first 16 hex digits at seq N": what screens show (section 9.5). */
+static void md_chain(struct tx *t)
+{
+    struct buf *b = &t->out;
+    const char *head = chain_head(t);
+    buf_str(b, "\n## Record integrity\n\n");
+    buf_printf(b, "Fingerprint of this record: **%.16s** at seq %zu (history `", head, t->nhash);
+    buf_str(b, t->initial->epoch); /* [a-z0-9]: safe in a code span */
+    buf_printf(b, "`). Full chain head: `%s`.\n\n", head);
+    if (t->initial->previous_epoch[0]) {
+        buf_str(b, "The chain restarted with this history: the events of the earlier history `");
+        buf_str(b, t->initial->previous_epoch);
+        buf_str(b, "` were lost by the store and are not part of this record.\n\n");
+    }
+    buf_str(b, "Each event's hash chains it to the one before it (SHA-256 over the previous hash "
+               "and the event's canonical JSON), so a changed, missing or reordered event "
+               "changes every hash after it. To check: download the record as JSON and run "
+               "`rostrum record verify RECORD.json");
+    if (t->opts && t->opts->sign)
+        buf_str(b, " --public-key record-key.pem` with the server's public key from "
+                   "`GET /api/record-key`; the record is signed with it.\n");
+    else
+        buf_str(b, "`. This server does not sign its records.\n");
+}
+
 /* ---- Markdown ---- */
 
 static const char *kind_words(enum proto_kind k)
@@ -427,12 +480,11 @@ static const struct room_agenda_item *agenda_find(const struct room *r, const ch
     return NULL;
 }
 
-static void md_head(struct tx *t, const json_t *events)
+static void md_head(struct tx *t, size_t n, int64_t first_ts)
 {
     struct buf *b = &t->out;
     const struct room *r = t->r;
-    const json_t *first = json_array_get(events, 0);
-    int64_t day = first ? json_integer_value(json_object_get(first, "ts")) : r->created_at;
+    int64_t day = n ? first_ts : r->created_at;
 
     buf_str(b, "# ");
     put_md(b, r->title);
@@ -451,7 +503,7 @@ static void md_head(struct tx *t, const json_t *events)
         buf_str(b, "`)\n");
     }
     buf_str(b, "\n## Proceedings\n\n");
-    if (!json_array_size(events))
+    if (!n)
         buf_str(b, "Nothing was recorded.\n");
 }
 
@@ -668,7 +720,8 @@ done:
 
 /* ---- CSV ---- */
 
-static void csv_event(struct tx *t, const struct room_event *ev, const struct person *who)
+static void csv_event(struct tx *t, const struct room_event *ev, const struct person *who,
+                      const char *hash)
 {
     struct buf *b = &t->out;
     struct buf detail = {0};
@@ -740,15 +793,52 @@ static void csv_event(struct tx *t, const struct room_event *ev, const struct pe
         break;
     }
     put_csv(b, detail.p);
+    buf_str(b, ",");
+    buf_str(b, hash);
     buf_str(b, "\r\n");
     if (detail.oom)
         b->oom = true;
     free(detail.p);
 }
 
+/* The last row: the chain's head in the hash column. */
+static void csv_chain(struct tx *t)
+{
+    struct buf *b = &t->out;
+    buf_printf(b, ",,chain,,,,,epoch=%s last_seq=%zu", t->initial->epoch, t->nhash);
+    if (t->initial->previous_epoch[0])
+        buf_printf(b, " restarted_after=%s", t->initial->previous_epoch);
+    buf_printf(b, ",%s\r\n", chain_head(t));
+}
+
 /* ---- JSON ---- */
 
-static json_t *json_record(struct tx *t, const json_t *events)
+/* The chain object, the signature and the public key on record j. */
+static int json_chain(struct tx *t, json_t *j)
+{
+    const char *head = chain_head(t);
+    json_t *c = json_pack("{s:s, s:s, s:I, s:I, s:s, s:s?}", "algorithm", "sha256", "epoch",
+                          t->initial->epoch, "first_seq", (json_int_t)(t->nhash ? 1 : 0),
+                          "last_seq", (json_int_t)t->nhash, "head", head, "restarted_after",
+                          t->initial->previous_epoch[0] ? t->initial->previous_epoch : NULL);
+    if (!c || json_object_set_new(j, "chain", c))
+        return -1;
+    if (!t->opts || !t->opts->sign)
+        return 0;
+    char *text = chain_signed_text(t->initial->id, t->initial->epoch, t->nhash, head);
+    char *sig = text ? t->opts->sign(t->opts->sign_arg, text) : NULL;
+    int r = !sig || json_object_set_new(j, "signature", json_string(sig)) ||
+                    json_object_set_new(j, "public_key", json_string(t->opts->public_pem ? t->opts->public_pem : ""))
+                ? -1
+                : 0;
+    free(text);
+    free(sig);
+    return r;
+}
+
+/* The record without its events (they are spliced in as text after it,
+ * see put_events), new reference. */
+static json_t *json_record(struct tx *t)
 {
     json_t *j = NULL, *floors = NULL, *speakers = NULL, *delegs = NULL;
     struct tally *sp = NULL, *dl = NULL;
@@ -791,9 +881,12 @@ static json_t *json_record(struct tx *t, const json_t *events)
                                   dl[i].turns, "spoken_ms", (json_int_t)dl[i].spoken_ms)))
             goto fail;
     }
-    j = json_pack("{s:{s:s, s:s}, s:O, s:O, s:O, s:O}", "room", "id", t->r->id, "title",
-                  t->r->title, "events", (json_t *)events, "floors", floors, "speakers", speakers,
-                  "delegations", delegs);
+    j = json_pack("{s:{s:s, s:s}, s:O, s:O, s:O}", "room", "id", t->r->id, "title",
+                  t->r->title, "floors", floors, "speakers", speakers, "delegations", delegs);
+    if (j && json_chain(t, j)) {
+        json_decref(j);
+        j = NULL;
+    }
 fail:
     free(sp);
     free(dl);
@@ -805,13 +898,100 @@ fail:
 
 /* ---- the entry point ---- */
 
-char *transcript_render(const struct room *initial, const json_t *events,
-                        enum transcript_format f, size_t *len, char *errbuf, size_t errsz)
+/* Event i of src as parsed JSON (new reference) with its stored hash
+ * (borrowed, may be NULL), or NULL. */
+static json_t *source_event(const struct transcript_source *src, size_t i, const char **hash)
+{
+    const char *txt = NULL;
+    size_t n = 0;
+    json_error_t err;
+    *hash = NULL;
+    if (src->get(src->arg, i, &txt, &n, hash) != 0 || !txt)
+        return NULL;
+    return json_loadb(txt, n, 0, &err);
+}
+
+/* The JSON record: everything but the events through jansson, then the
+ * events spliced in as their stored text with "hash" added, so that a
+ * record of 100,000 events costs one pass of copying, not a tree. */
+static int put_json(struct tx *t, const struct transcript_source *src)
+{
+    json_t *j = json_record(t);
+    char *head = NULL;
+    int r = -1;
+    if (!j || json_chain(t, j) || !(head = json_dumps(j, JSON_INDENT(2))))
+        goto done;
+    size_t hl = strlen(head);
+    while (hl && head[hl - 1] != '}')
+        hl--;
+    if (!hl)
+        goto done;
+    buf_put(&t->out, head, hl - 1); /* without the closing brace */
+    while (t->out.len && (t->out.p[t->out.len - 1] == '\n' || t->out.p[t->out.len - 1] == ' '))
+        t->out.len--;
+    buf_str(&t->out, ",\n  \"events\": [");
+    for (size_t i = 0; i < src->n; i++) {
+        const char *txt = NULL, *hash = NULL;
+        size_t n = 0;
+        if (src->get(src->arg, i, &txt, &n, &hash) != 0 || !txt)
+            goto done;
+        while (n && (txt[n - 1] == '\n' || txt[n - 1] == ' '))
+            n--;
+        if (n < 2 || txt[0] != '{' || txt[n - 1] != '}')
+            goto done;
+        buf_str(&t->out, i ? ",\n    " : "\n    ");
+        buf_put(&t->out, txt, n - 1);
+        buf_str(&t->out, n > 2 ? ",\"hash\":\"" : "\"hash\":\"");
+        buf_str(&t->out, t->hash[i]);
+        buf_str(&t->out, "\"}");
+    }
+    buf_str(&t->out, src->n ? "\n  ]\n}\n" : "]\n}\n");
+    r = t->out.oom ? -1 : 0;
+done:
+    free(head);
+    json_decref(j);
+    return r;
+}
+
+/* The JSON record needs from a chat message or announcement nothing but
+ * its place in the chain: such an event changes no state (room_apply only
+ * checks that it has a text) and counts in no tally. When event i's stored
+ * text shows, before its data, that it is the next seq's "message" and it
+ * has a stored hash, it is taken as read without parsing it: a long
+ * meeting is mostly messages. Anything else, or any doubt, returns false
+ * and the event is parsed and applied as usual. */
+static bool skip_message(struct tx *t, const struct transcript_source *src, size_t i)
+{
+    const char *txt = NULL, *hash = NULL;
+    size_t n = 0;
+    char want[96];
+    if (src->get(src->arg, i, &txt, &n, &hash) != 0 || !txt || !chain_is_hex(hash))
+        return false;
+    /* room_event_json writes type, seq, ts, name in this order */
+    int w = snprintf(want, sizeof want, "{\"type\":\"event\",\"seq\":%" PRIu64 ",\"ts\":",
+                     t->r->seq + 1);
+    if (w <= 0 || (size_t)w >= n || memcmp(txt, want, (size_t)w) != 0)
+        return false;
+    size_t k = (size_t)w;
+    while (k < n && k < (size_t)w + 20 && txt[k] >= '0' && txt[k] <= '9')
+        k++;
+    static const char name[] = ",\"name\":\"message\",";
+    if (k == (size_t)w || n - k < sizeof name - 1 || memcmp(txt + k, name, sizeof name - 1) != 0)
+        return false;
+    memcpy(t->hash[t->nhash++], hash, CHAIN_HEX_BUF);
+    t->r->seq++;
+    return true;
+}
+
+char *transcript_render_source(const struct room *initial, const struct transcript_source *src,
+                               enum transcript_format f, const struct transcript_opts *opts,
+                               size_t *len, char *errbuf, size_t errsz)
 {
     struct tx t;
     enum proto_status was;
-    json_t *j = NULL;
     char *result = NULL;
+    json_t *first = NULL;
+    const char *h;
 
     memset(&t, 0, sizeof t);
     t.f = f;
@@ -819,40 +999,48 @@ char *transcript_render(const struct room *initial, const json_t *events,
         *len = 0;
     if (errbuf && errsz)
         errbuf[0] = '\0';
-    if (!json_is_array(events)) {
-        if (errbuf && errsz)
-            snprintf(errbuf, errsz, "events must be an array");
-        goto fail;
-    }
     t.r = room_clone(initial);
-    if (!t.r)
+    t.initial = initial;
+    t.opts = opts;
+    chain_h0(initial->id, initial->epoch, t.h0);
+    if (!t.r || (src->n && !(t.hash = malloc(src->n * sizeof *t.hash))))
         goto oom;
-    if (f == TRANSCRIPT_MD)
-        md_head(&t, events);
-    else if (f == TRANSCRIPT_CSV)
-        buf_str(&t.out, "seq,time_utc,event,actor,sub,name,delegation,detail\r\n");
+    if (f == TRANSCRIPT_MD) {
+        first = src->n ? source_event(src, 0, &h) : NULL;
+        md_head(&t, src->n, json_integer_value(json_object_get(first, "ts")));
+        json_decref(first);
+    } else if (f == TRANSCRIPT_CSV) {
+        buf_str(&t.out, "seq,time_utc,event,actor,sub,name,delegation,detail,hash\r\n");
+    }
 
-    for (size_t i = 0; i < json_array_size(events); i++) {
+    for (size_t i = 0; i < src->n; i++) {
         struct room_event ev;
         struct person who;
-        if (room_event_from_json(json_array_get(events, i), &ev)) {
+        const char *stored = NULL;
+        if (f == TRANSCRIPT_JSON && skip_message(&t, src, i))
+            continue;
+        json_t *ej = source_event(src, i, &stored);
+        if (!ej || room_event_from_json(ej, &ev)) {
+            json_decref(ej);
             if (errbuf && errsz)
                 snprintf(errbuf, errsz, "event %zu is not a valid event", i + 1);
             goto fail;
         }
         subject_of(t.r, &ev, &who);
         was = t.r->status;
-        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who)) {
+        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who) || chain_push(&t, ej, stored)) {
             if (errbuf && errsz)
                 snprintf(errbuf, errsz, "event %zu (seq %" PRIu64 ", %s) does not apply", i + 1,
                          ev.seq, proto_event_name(ev.name));
             room_event_clear(&ev);
+            json_decref(ej);
             goto fail;
         }
+        json_decref(ej);
         if (f == TRANSCRIPT_MD)
             md_event(&t, was, &ev, &who);
         else if (f == TRANSCRIPT_CSV)
-            csv_event(&t, &ev, &who);
+            csv_event(&t, &ev, &who, t.hash[t.nhash - 1]);
         room_event_clear(&ev);
         if (t.out.oom)
             goto oom;
@@ -860,14 +1048,11 @@ char *transcript_render(const struct room *initial, const json_t *events,
 
     if (f == TRANSCRIPT_MD) {
         md_tail(&t);
-    } else if (f != TRANSCRIPT_CSV) {
-        j = json_record(&t, events);
-        char *s = j ? json_dumps(j, JSON_INDENT(2)) : NULL;
-        if (!s)
-            goto oom;
-        buf_str(&t.out, s);
-        buf_str(&t.out, "\n");
-        free(s);
+        md_chain(&t);
+    } else if (f == TRANSCRIPT_CSV) {
+        csv_chain(&t);
+    } else if (put_json(&t, src) != 0) {
+        goto oom;
     }
     if (t.out.oom || !t.out.p)
         goto oom;
@@ -881,9 +1066,55 @@ oom:
         snprintf(errbuf, errsz, "out of memory");
 fail:
 done:
-    json_decref(j);
     free(t.out.p);
     free(t.floors);
+    free(t.hash);
     room_destroy(t.r);
     return result;
+}
+
+/* A JSON array as a source: each event written out as text when asked
+ * (the array form serves tests and tools; the server passes its texts). */
+struct array_src {
+    const json_t *events;
+    char *last;
+};
+
+static int array_get(void *arg, size_t i, const char **json, size_t *len, const char **hash)
+{
+    struct array_src *a = arg;
+    const json_t *e = json_array_get(a->events, i);
+    free(a->last);
+    a->last = json_is_object(e) ? json_dumps(e, JSON_COMPACT) : NULL;
+    if (!a->last)
+        return -1;
+    *json = a->last;
+    *len = strlen(a->last);
+    *hash = json_string_value(json_object_get(e, "hash"));
+    return 0;
+}
+
+char *transcript_render(const struct room *initial, const json_t *events,
+                        enum transcript_format f, size_t *len, char *errbuf, size_t errsz)
+{
+    return transcript_render_opts(initial, events, f, NULL, len, errbuf, errsz);
+}
+
+char *transcript_render_opts(const struct room *initial, const json_t *events,
+                             enum transcript_format f, const struct transcript_opts *opts,
+                             size_t *len, char *errbuf, size_t errsz)
+{
+    struct array_src a = {events, NULL};
+    struct transcript_source src = {json_array_size(events), array_get, &a};
+    char *out;
+    if (!json_is_array(events)) {
+        if (errbuf && errsz)
+            snprintf(errbuf, errsz, "events must be an array");
+        if (len)
+            *len = 0;
+        return NULL;
+    }
+    out = transcript_render_source(initial, &src, f, opts, len, errbuf, errsz);
+    free(a.last);
+    return out;
 }

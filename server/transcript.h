@@ -31,4 +31,40 @@ const char *transcript_content_type(enum transcript_format f);
 char *transcript_render(const struct room *initial, const json_t *events,
                         enum transcript_format f, size_t *len, char *errbuf, size_t errsz);
 
+/* What the record says beyond the events (section 9.5, 9.6). Every field
+ * may be NULL / zero. */
+struct transcript_opts {
+    /* Signs the record: sign(arg, text) returns a new string (free()) with
+     * the base64 signature of text, or NULL; public_pem is the key that
+     * checks it. Without sign the record is unsigned. */
+    char *(*sign)(void *arg, const char *text);
+    void *sign_arg;
+    const char *public_pem;
+};
+
+/* transcript_render() with opts (borrowed; NULL = none). Every format
+ * carries the chain (section 9.6): the hash of each event (an event's
+ * "hash" member when it has a valid one, otherwise computed from h_0 of
+ * initial's id and epoch), and the chain's epoch, seqs and head. */
+char *transcript_render_opts(const struct room *initial, const json_t *events,
+                             enum transcript_format f, const struct transcript_opts *opts,
+                             size_t *len, char *errbuf, size_t errsz);
+
+/* Events as text, for a caller that keeps them so (the backends' event
+ * logs): get(arg, i, &json, &len, &hash) gives event i (0-based; borrowed
+ * until the next call) and its stored chain hash (NULL when none), and
+ * returns 0, or -1 when it cannot. */
+struct transcript_source {
+    size_t n;
+    int (*get)(void *arg, size_t i, const char **json, size_t *len, const char **hash);
+    void *arg;
+};
+
+/* transcript_render_opts() over a source. The JSON record's events are
+ * the source's texts with "hash" spliced in (one line each), so a long
+ * record is copied rather than parsed and written again. */
+char *transcript_render_source(const struct room *initial, const struct transcript_source *src,
+                               enum transcript_format f, const struct transcript_opts *opts,
+                               size_t *len, char *errbuf, size_t errsz);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cli.h"
+#include "cmd_record.h"
 #include "cmd_room.h"
 #include "cmd_token.h"
 #include "live.h"
@@ -21,6 +22,8 @@ static const char usage[] =
     "               (admin API): rostrum room create|list|show|close|transcript\n"
     "  watch        follow a room live (a screen on a terminal, a log otherwise)\n"
     "  join         take part: commands from standard input, events printed\n"
+    "  record       check a meeting record offline: rostrum record verify FILE\n"
+    "               [--public-key PEM] (its hash chain and its signature)\n"
     "\n"
     "  rostrum COMMAND --help    the options of a command\n"
     "  rostrum --version         the version\n"
@@ -40,6 +43,7 @@ int main(int argc, char **argv)
         {"room", cmd_room_main},
         {"watch", live_watch_main},
         {"join", live_join_main},
+        {"record", cmd_record_main},
     };
     if (argc < 2) {
         fputs(usage, stderr);

@@ -199,12 +199,59 @@ static int count(const char *s, const char *needle)
             fprintf(stderr, "  missing: %s\n", needle);                                  \
     } while (0)
 
+/* Takes the hash column (section 9.6) off every row of a CSV record and
+ * the chain row off its end, checking that each event row had a hash and
+ * that the chain row names the last one; the rest is then compared as
+ * before. Works in place. */
+static void strip_hashes(char *s, size_t *len)
+{
+    char *w = s, *r = s, last[65] = "";
+    int rows = 0;
+    while (*r) {
+        char *eol = strstr(r, "\r\n");
+        /* a quoted field may hold a line break: a row ends at a CRLF
+         * preceded by ",<64 hex>" */
+        while (eol && !(eol - r >= 65 && eol[-65] == ',' && strspn(eol - 64, "0123456789abcdef") >= 64))
+            eol = strstr(eol + 2, "\r\n");
+        if (!eol)
+            break;
+        size_t keep = (size_t)(eol - 65 - r);
+        if (rows == 0 || strncmp(r, ",,chain,", 8) != 0) {
+            memmove(w, r, keep);
+            w += keep;
+            memcpy(w, "\r\n", 2);
+            w += 2;
+            memcpy(last, eol - 64, 64);
+            last[64] = '\0';
+        } else {
+            CHECK(strncmp(eol - 64, last, 64) == 0);
+        }
+        rows++;
+        r = eol + 2;
+    }
+    *w = '\0';
+    *len = (size_t)(w - s);
+}
+
 static void test_csv(struct meeting *m)
 {
     size_t len;
     char *s = render(m, TRANSCRIPT_CSV, &len);
     if (!s)
         return;
+    CHECK_STR(line(s, 0, "\r\n"), "seq,time_utc,event,actor,sub,name,delegation,detail,hash");
+    CHECK_HAS(s, "\r\n,,chain,,,,,epoch=ep last_seq=17,");
+    /* the header has no hash: give it one so that strip_hashes reads it
+     * as a row like the others */
+    {
+        const char *hdr = "seq,time_utc,event,actor,sub,name,delegation,detail,hash\r\n";
+        char *rest = s + strlen(hdr);
+        size_t n = len - strlen(hdr);
+        strip_hashes(rest, &n);
+        len = strlen(hdr) - strlen(",hash") + n;
+        memmove(s + strlen(hdr) - strlen(",hash\r\n") + 2, rest, n + 1);
+        memcpy(s + strlen(hdr) - strlen(",hash\r\n"), "\r\n", 2);
+    }
     CHECK_STR(line(s, 0, "\r\n"), "seq,time_utc,event,actor,sub,name,delegation,detail");
     CHECK_STR(line(s, 1, "\r\n"), "1,2026-07-01T10:00:00.000Z,floor_requested,fr,fr,Jean Dupont,"
                                   "France,kind=speech request=r1 lang=fr");
@@ -299,7 +346,24 @@ static void test_json(struct meeting *m)
               "closing-discussion");
     CHECK_STR(json_string_value(json_object_get(json_object_get(j, "room"), "title")),
               "Closing discussion");
-    CHECK(json_equal(json_object_get(j, "events"), m->events));
+    /* the events as committed, each with its chain hash (section 9.6) */
+    json_t *evs = json_object_get(j, "events");
+    char h[CHAIN_HEX_BUF];
+    chain_h0("closing-discussion", "ep", h);
+    CHECK_INT(json_array_size(evs), json_array_size(m->events));
+    for (size_t k = 0; k < json_array_size(evs); k++) {
+        json_t *e = json_array_get(evs, k);
+        CHECK(chain_next(h, json_array_get(m->events, k), h) == 0);
+        CHECK_STR(json_string_value(json_object_get(e, "hash")), h);
+        json_object_del(e, "hash");
+    }
+    CHECK(json_equal(evs, m->events));
+    json_t *ch = json_object_get(j, "chain");
+    CHECK_STR(json_string_value(json_object_get(ch, "head")), h);
+    CHECK_STR(json_string_value(json_object_get(ch, "epoch")), "ep");
+    CHECK_INT(json_integer_value(json_object_get(ch, "first_seq")), 1);
+    CHECK_INT(json_integer_value(json_object_get(ch, "last_seq")), 17);
+    CHECK(json_object_get(j, "signature") == NULL);
 
     json_t *floors = json_object_get(j, "floors");
     CHECK_INT(json_array_size(floors), 4);
@@ -361,7 +425,14 @@ static void test_edges(struct meeting *m)
     CHECK_HAS(s, "## Speaking time\n\nNobody took the floor.\n");
     free(s);
     s = transcript_render(m->initial, none, TRANSCRIPT_CSV, &len, err, sizeof err);
-    CHECK_STR(s, "seq,time_utc,event,actor,sub,name,delegation,detail\r\n");
+    {
+        char h0[CHAIN_HEX_BUF], want[400];
+        chain_h0("closing-discussion", "ep", h0);
+        snprintf(want, sizeof want,
+                 "seq,time_utc,event,actor,sub,name,delegation,detail,hash\r\n"
+                 ",,chain,,,,,epoch=ep last_seq=0,%s\r\n", h0);
+        CHECK_STR(s, want);
+    }
     free(s);
     s = transcript_render(m->initial, none, TRANSCRIPT_JSON, &len, err, sizeof err);
     json_t *j = s ? json_loads(s, 0, NULL) : NULL;
