@@ -230,6 +230,11 @@ struct person {
 
 struct floor_rec {
     struct person who;
+    /* contract 9.3: the speaker's region and category, and the agenda item
+     * current when the floor was given (the record's per-item sections) */
+    char region[PROTO_REGION_BUF];
+    enum proto_category category;
+    char item[PROTO_MAX_ITEM_ID + 1];
     enum proto_kind kind;
     int64_t started_at;
     bool ended;
@@ -244,6 +249,15 @@ struct tally {
     int64_t spoken_ms;
 };
 
+/* One stretch of time during which an agenda item was current: from
+ * agenda_item_started_at to the next item's start or the closing. */
+struct period {
+    char item[PROTO_MAX_ITEM_ID + 1];
+    int64_t started_at;
+    bool ended;
+    int64_t ended_at;
+};
+
 struct tx {
     struct room *r;           /* the replayed room */
     const struct room *initial;
@@ -255,6 +269,9 @@ struct tx {
     struct buf out;
     struct floor_rec *floors;
     size_t nfloors, capfloors;
+    struct period *periods;
+    size_t nperiods, capperiods;
+    int64_t last_ts;          /* ts of the last event (the end of an open period) */
 };
 
 static void person_set(struct person *p, const char *sub, const char *name, const char *deleg)
@@ -344,6 +361,9 @@ static int track_floor(struct tx *t, const struct room_event *ev, const struct p
     case PROTO_EV_FLOOR_GRANTED:
         memset(&f, 0, sizeof f);
         f.who = *who;
+        snprintf(f.region, sizeof f.region, "%s", t->r->floor.region);
+        f.category = t->r->floor.category;
+        snprintf(f.item, sizeof f.item, "%s", t->r->agenda_item);
         f.kind = t->r->floor.kind;
         f.started_at = ev->ts;
         return floors_push(t, &f);
@@ -500,7 +520,25 @@ static void md_head(struct tx *t, size_t n, int64_t first_ts)
         put_md(b, r->agenda[i].title);
         buf_str(b, " (`");
         buf_str(b, r->agenda[i].id); /* [A-Za-z0-9._-] */
-        buf_str(b, "`)\n");
+        buf_str(b, "`");
+        if (r->agenda[i].planned_s) {
+            buf_str(b, ", planned ");
+            put_duration(b, (int64_t)r->agenda[i].planned_s * 1000);
+        }
+        if (r->agenda[i].reserved)
+            buf_str(b, ", reserved");
+        buf_str(b, ")\n");
+    }
+    if (r->schedule.set) {
+        buf_str(b, "\nScheduled from ");
+        put_hms(b, r->schedule.starts_at);
+        buf_str(b, " to ");
+        put_hms(b, r->schedule.ends_at);
+        buf_str(b, " UTC on ");
+        put_date(b, r->schedule.starts_at);
+        buf_str(b, " (meeting time zone ");
+        buf_str(b, r->schedule.time_zone);
+        buf_str(b, ").\n");
     }
     buf_str(b, "\n## Proceedings\n\n");
     if (!n)
@@ -643,6 +681,23 @@ static void md_event(struct tx *t, enum proto_status was, const struct room_even
     case PROTO_EV_SETTINGS_CHANGED:
         buf_str(b, "The Chair changed the meeting's settings.\n");
         break;
+    case PROTO_EV_SCHEDULE_CHANGED:
+        if (!t->r->schedule.set) {
+            buf_str(b, "The Chair removed the meeting's schedule.\n");
+            break;
+        }
+        buf_str(b, "The Chair set the meeting's time: ");
+        put_hms(b, t->r->schedule.starts_at);
+        buf_str(b, " to ");
+        put_hms(b, t->r->schedule.ends_at);
+        buf_str(b, " UTC (meeting time zone ");
+        buf_str(b, t->r->schedule.time_zone); /* [A-Za-z0-9/_+-] */
+        buf_str(b, ").\n");
+        break;
+    case PROTO_EV_AGENDA_CHANGED:
+        buf_printf(b, "The Chair changed the agenda (%zu item%s).\n", t->r->agenda_len,
+                   t->r->agenda_len == 1 ? "" : "s");
+        break;
     default:
         goto skip;
     }
@@ -780,6 +835,22 @@ static void csv_event(struct tx *t, const struct room_event *ev, const struct pe
     case PROTO_EV_STATUS_CHANGED:
         buf_printf(&detail, "status=%s", jstr(d, "status"));
         break;
+    case PROTO_EV_SCHEDULE_CHANGED:
+        if (!t->r->schedule.set) {
+            buf_str(&detail, "schedule=none");
+            break;
+        }
+        buf_str(&detail, "starts_at=");
+        put_iso(&detail, t->r->schedule.starts_at);
+        buf_str(&detail, " ends_at=");
+        put_iso(&detail, t->r->schedule.ends_at);
+        buf_printf(&detail, " time_zone=%s", t->r->schedule.time_zone);
+        break;
+    case PROTO_EV_AGENDA_CHANGED:
+        buf_str(&detail, "items=");
+        for (size_t i = 0; i < t->r->agenda_len; i++)
+            buf_printf(&detail, "%s%s", i ? "," : "", t->r->agenda[i].id);
+        break;
     case PROTO_EV_SETTINGS_CHANGED: {
         char *js = json_dumps(json_object_get(d, "settings"), JSON_COMPACT | JSON_SORT_KEYS);
         if (!js)
@@ -896,6 +967,431 @@ fail:
     return j;
 }
 
+/* ---- version 1.1: agenda items planned and actual, regions, categories ---- */
+
+/* Keeps the periods up to date with the replayed room: a new current item
+ * (or a new start of it) closes the open period and opens another; the
+ * closing of the meeting closes it. Called once before the events (for a
+ * room created open) and after each one. */
+static int track_periods(struct tx *t, int64_t ts)
+{
+    const struct room *r = t->r;
+    struct period *open = t->nperiods && !t->periods[t->nperiods - 1].ended
+                              ? &t->periods[t->nperiods - 1]
+                              : NULL;
+    bool current = r->status != PROTO_STATUS_CLOSED && r->has_item_started && r->agenda_item[0];
+    if (open && current && strcmp(open->item, r->agenda_item) == 0 &&
+        open->started_at == r->item_started_at)
+        return 0;
+    if (open) {
+        open->ended = true;
+        open->ended_at = ts > open->started_at ? ts : open->started_at;
+    }
+    if (!current)
+        return 0;
+    if (t->nperiods == t->capperiods) {
+        size_t cap = t->capperiods ? t->capperiods * 2 : 8;
+        struct period *n = realloc(t->periods, cap * sizeof *n);
+        if (!n)
+            return -1;
+        t->periods = n;
+        t->capperiods = cap;
+    }
+    struct period *p = &t->periods[t->nperiods++];
+    memset(p, 0, sizeof *p);
+    snprintf(p->item, sizeof p->item, "%s", r->agenda_item);
+    p->started_at = r->item_started_at;
+    return 0;
+}
+
+/* The time an item was current, summed over its periods (an open one runs
+ * to the last event of the record). */
+static int64_t item_actual_ms(const struct tx *t, const char *item, bool *ongoing)
+{
+    int64_t sum = 0;
+    *ongoing = false;
+    for (size_t i = 0; i < t->nperiods; i++) {
+        const struct period *p = &t->periods[i];
+        if (strcmp(p->item, item) != 0)
+            continue;
+        int64_t end = p->ended ? p->ended_at : t->last_ts;
+        if (!p->ended)
+            *ongoing = true;
+        if (end > p->started_at)
+            sum += end - p->started_at;
+    }
+    return sum;
+}
+
+static bool item_was_current(const struct tx *t, const char *item)
+{
+    for (size_t i = 0; i < t->nperiods; i++)
+        if (strcmp(t->periods[i].item, item) == 0)
+            return true;
+    return false;
+}
+
+enum group_by { BY_REGION, BY_CATEGORY, BY_SPEAKER };
+
+struct group {
+    const struct floor_rec *first; /* the key's floor (region, category, who) */
+    int turns;
+    int64_t spoken_ms;
+};
+
+static bool same_key(enum group_by by, const struct floor_rec *a, const struct floor_rec *b)
+{
+    switch (by) {
+    case BY_REGION:
+        return strcmp(a->region, b->region) == 0;
+    case BY_CATEGORY:
+        return a->category == b->category;
+    default:
+        return strcmp(a->who.sub, b->who.sub) == 0;
+    }
+}
+
+/* Turns and speaking time of the ended floors (on item, or on every item
+ * when item is NULL), grouped by region, category or speaker in the order
+ * of first appearance. Returns a new array (free()) and its length in *n;
+ * NULL with *n == 0 when empty, *oom set when out of memory. */
+static struct group *groups(const struct tx *t, const char *item, enum group_by by, size_t *n,
+                            bool *oom)
+{
+    struct group *g = NULL;
+    size_t len = 0;
+    *oom = false;
+    if (t->nfloors && !(g = calloc(t->nfloors, sizeof *g))) {
+        *oom = true;
+        *n = 0;
+        return NULL;
+    }
+    for (size_t i = 0; i < t->nfloors; i++) {
+        const struct floor_rec *f = &t->floors[i];
+        size_t k;
+        if (!f->ended || (item && strcmp(f->item, item) != 0))
+            continue;
+        for (k = 0; k < len; k++)
+            if (same_key(by, g[k].first, f))
+                break;
+        if (k == len)
+            g[len++].first = f;
+        g[k].turns++;
+        g[k].spoken_ms += f->spoken_ms;
+    }
+    *n = len;
+    return g;
+}
+
+static json_t *opt_str(const char *s)
+{
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+static json_t *category_or_null(enum proto_category c)
+{
+    const char *s = proto_category_name(c);
+    return s && s[0] ? json_string(s) : json_null();
+}
+
+/* [{"region"|"category"|speaker fields, "turns", "spoken_ms"}] */
+static json_t *groups_json(const struct tx *t, const char *item, enum group_by by)
+{
+    size_t n;
+    bool oom;
+    struct group *g = groups(t, item, by, &n, &oom);
+    json_t *a = oom ? NULL : json_array();
+    for (size_t i = 0; a && i < n; i++) {
+        const struct floor_rec *f = g[i].first;
+        json_t *o;
+        if (by == BY_REGION)
+            o = json_pack("{s:o}", "region", opt_str(f->region));
+        else if (by == BY_CATEGORY)
+            o = json_pack("{s:o}", "category", category_or_null(f->category));
+        else
+            o = json_pack("{s:s, s:s, s:o, s:o, s:o}", "sub", f->who.sub, "name", f->who.name,
+                          "delegation", opt_str(f->who.delegation), "region",
+                          opt_str(f->region), "category", category_or_null(f->category));
+        if (!o || json_object_set_new(o, "turns", json_integer(g[i].turns)) ||
+            json_object_set_new(o, "spoken_ms", json_integer((json_int_t)g[i].spoken_ms)) ||
+            json_array_append_new(a, o)) {
+            json_decref(o);
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    free(g);
+    return a;
+}
+
+/* The items to report: the agenda as it stands at the end of the record,
+ * then any item that was current once and has since left the agenda. */
+static json_t *agenda_record_json(const struct tx *t)
+{
+    json_t *a = json_array();
+    const struct room *r = t->r;
+    for (size_t i = 0; a && i < r->agenda_len + t->nperiods; i++) {
+        const char *id, *title = NULL;
+        int planned = 0;
+        bool reserved = false, ongoing;
+        if (i < r->agenda_len) {
+            id = r->agenda[i].id;
+            title = r->agenda[i].title;
+            planned = r->agenda[i].planned_s;
+            reserved = r->agenda[i].reserved;
+        } else {
+            const struct period *p = &t->periods[i - r->agenda_len];
+            bool seen = false;
+            id = p->item;
+            for (size_t k = 0; k < r->agenda_len; k++)
+                seen = seen || strcmp(r->agenda[k].id, id) == 0;
+            for (size_t k = 0; k < i - r->agenda_len; k++)
+                seen = seen || strcmp(t->periods[k].item, id) == 0;
+            if (seen)
+                continue;
+        }
+        json_t *periods = json_array();
+        for (size_t k = 0; periods && k < t->nperiods; k++) {
+            const struct period *p = &t->periods[k];
+            if (strcmp(p->item, id) == 0 &&
+                json_array_append_new(periods, json_pack("{s:I, s:o}", "started_at",
+                                                         (json_int_t)p->started_at, "ended_at",
+                                                         p->ended ? json_integer(p->ended_at)
+                                                                  : json_null()))) {
+                json_decref(periods);
+                periods = NULL;
+            }
+        }
+        int64_t actual = item_actual_ms(t, id, &ongoing);
+        json_t *o = json_pack(
+            "{s:s, s:o, s:o, s:b, s:o, s:o, s:b, s:o, s:o, s:o}", "id", id, "title",
+            opt_str(title), "planned_s", planned ? json_integer(planned) : json_null(),
+            "reserved", (int)reserved, "periods", periods ? periods : json_null(), "actual_ms",
+            item_was_current(t, id) ? json_integer((json_int_t)actual) : json_null(), "ongoing",
+            (int)ongoing, "speakers", groups_json(t, id, BY_SPEAKER), "regions",
+            groups_json(t, id, BY_REGION), "categories", groups_json(t, id, BY_CATEGORY));
+        if (!o || json_array_append_new(a, o)) {
+            json_decref(a);
+            a = NULL;
+        }
+    }
+    return a;
+}
+
+/* The JSON record's version 1.1 parts, added to j (the record object):
+ * "schedule", "agenda" (per item: planned and actual, periods, speakers,
+ * regions, categories), and "regions"/"categories" over the whole record;
+ * each floor gains region, category and agenda_item. False when out of
+ * memory. */
+static bool json_balance(struct tx *t, json_t *j)
+{
+    json_t *floors = json_object_get(j, "floors");
+    for (size_t i = 0; i < t->nfloors && i < json_array_size(floors); i++) {
+        json_t *o = json_array_get(floors, i);
+        const struct floor_rec *f = &t->floors[i];
+        if (json_object_set_new(o, "region", opt_str(f->region)) ||
+            json_object_set_new(o, "category", category_or_null(f->category)) ||
+            json_object_set_new(o, "agenda_item", opt_str(f->item)))
+            return false;
+    }
+    /* json_object_set_new takes each value, also when it fails */
+    int bad = json_object_set_new(j, "schedule", room_schedule_json(&t->r->schedule));
+    bad |= json_object_set_new(j, "agenda", agenda_record_json(t));
+    bad |= json_object_set_new(j, "regions", groups_json(t, NULL, BY_REGION));
+    bad |= json_object_set_new(j, "categories", groups_json(t, NULL, BY_CATEGORY));
+    return !bad;
+}
+
+static const char *category_words(enum proto_category c)
+{
+    switch (c) {
+    case PROTO_CAT_MEMBER_STATE:
+        return "Member States";
+    case PROTO_CAT_OBSERVER_STATE:
+        return "Observer States";
+    case PROTO_CAT_ORGANIZATION:
+        return "Organizations";
+    case PROTO_CAT_UN_ENTITY:
+        return "UN entities";
+    case PROTO_CAT_CIVIL_SOCIETY:
+        return "Civil society";
+    case PROTO_CAT_OTHER:
+        return "Others";
+    default:
+        return "(no category)";
+    }
+}
+
+static void md_group_rows(struct tx *t, const char *item, const char *label, enum group_by by)
+{
+    struct buf *b = &t->out;
+    size_t n;
+    bool oom;
+    struct group *g = groups(t, item, by, &n, &oom);
+    if (oom) {
+        b->oom = true;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        buf_str(b, "| ");
+        if (by == BY_REGION) {
+            if (g[i].first->region[0])
+                put_md(b, g[i].first->region);
+            else
+                buf_str(b, "(no region)");
+        } else {
+            buf_str(b, category_words(g[i].first->category));
+        }
+        buf_str(b, " | ");
+        put_md(b, label);
+        buf_printf(b, " | %d | ", g[i].turns);
+        put_duration(b, g[i].spoken_ms);
+        buf_str(b, " |\n");
+    }
+    free(g);
+}
+
+/* The minutes' sections of contract 9.1/9.3: each agenda item planned
+ * against actual and who spoke, then turns and speaking time by region and
+ * by category, per item and in total. */
+static void md_balance(struct tx *t)
+{
+    struct buf *b = &t->out;
+    const struct room *r = t->r;
+    bool ongoing;
+
+    if (!r->agenda_len && !t->nperiods)
+        return;
+    buf_str(b, "\n## Agenda items: planned and actual\n\n"
+               "| Item | Planned | Actual | Speakers |\n"
+               "| --- | ---: | ---: | --- |\n");
+    for (size_t i = 0; i < r->agenda_len; i++) {
+        const struct room_agenda_item *it = &r->agenda[i];
+        size_t n;
+        bool oom;
+        struct group *g = groups(t, it->id, BY_SPEAKER, &n, &oom);
+        if (oom) {
+            b->oom = true;
+            return;
+        }
+        buf_str(b, "| ");
+        put_md(b, it->title);
+        buf_str(b, " (`");
+        buf_str(b, it->id);
+        buf_str(b, it->reserved ? "`, reserved) | " : "`) | ");
+        if (it->planned_s)
+            put_duration(b, (int64_t)it->planned_s * 1000);
+        else
+            buf_str(b, "—");
+        buf_str(b, " | ");
+        if (item_was_current(t, it->id)) {
+            put_duration(b, item_actual_ms(t, it->id, &ongoing));
+            if (ongoing)
+                buf_str(b, " (ongoing)");
+        } else {
+            buf_str(b, "not taken up");
+        }
+        buf_str(b, " | ");
+        if (!n)
+            buf_str(b, "—");
+        for (size_t k = 0; k < n; k++) {
+            const struct floor_rec *f = g[k].first;
+            if (k)
+                buf_str(b, "; ");
+            put_md(b, f->who.delegation[0] ? f->who.delegation
+                                           : f->who.name[0] ? f->who.name : f->who.sub);
+            buf_printf(b, " (%d, ", g[k].turns);
+            put_duration(b, g[k].spoken_ms);
+            buf_str(b, ")");
+        }
+        buf_str(b, " |\n");
+        free(g);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        enum group_by by = pass ? BY_CATEGORY : BY_REGION;
+        buf_str(b, pass ? "\n## Turns and speaking time by category\n\n"
+                          "| Category | Agenda item | Turns | Speaking time |\n"
+                          "| --- | --- | ---: | ---: |\n"
+                        : "\n## Turns and speaking time by region\n\n"
+                          "| Region | Agenda item | Turns | Speaking time |\n"
+                          "| --- | --- | ---: | ---: |\n");
+        for (size_t i = 0; i < r->agenda_len; i++)
+            md_group_rows(t, r->agenda[i].id, r->agenda[i].id, by);
+        md_group_rows(t, NULL, "all items", by);
+    }
+}
+
+/* CSV summary rows after the events (event "item_summary",
+ * "region_summary", "category_summary"; seq empty), so that a spreadsheet
+ * has the per-item and per-region figures without a pivot. */
+static void csv_balance(struct tx *t)
+{
+    struct buf *b = &t->out;
+    const struct room *r = t->r;
+    bool ongoing;
+    for (size_t i = 0; i < r->agenda_len; i++) {
+        const struct room_agenda_item *it = &r->agenda[i];
+        struct buf d = {0};
+        size_t n;
+        bool oom;
+        struct group *g = groups(t, it->id, BY_SPEAKER, &n, &oom);
+        buf_printf(&d, "item=%s planned_s=", it->id);
+        if (it->planned_s)
+            buf_printf(&d, "%d", it->planned_s);
+        else
+            buf_str(&d, "none");
+        buf_str(&d, " actual_s=");
+        if (item_was_current(t, it->id)) {
+            int64_t actual = item_actual_ms(t, it->id, &ongoing); /* sets ongoing */
+            buf_printf(&d, "%" PRId64 "%s", (actual + 500) / 1000, ongoing ? " ongoing" : "");
+        } else
+            buf_str(&d, "none");
+        buf_printf(&d, " reserved=%s speakers=", it->reserved ? "yes" : "no");
+        for (size_t k = 0; k < n; k++)
+            buf_printf(&d, "%s%s", k ? ";" : "", g[k].first->who.sub);
+        buf_str(b, ",");
+        for (size_t k = 0; k < t->nperiods; k++)
+            if (strcmp(t->periods[k].item, it->id) == 0) {
+                put_iso(b, t->periods[k].started_at);
+                break;
+            }
+        buf_str(b, ",item_summary,,,,,");
+        put_csv(b, d.p);
+        buf_str(b, ",\r\n"); /* no hash: not an event */
+        if (oom || d.oom)
+            b->oom = true;
+        free(d.p);
+        free(g);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        enum group_by by = pass ? BY_CATEGORY : BY_REGION;
+        for (size_t i = 0; i <= r->agenda_len; i++) {
+            const char *item = i < r->agenda_len ? r->agenda[i].id : NULL;
+            size_t n;
+            bool oom;
+            struct group *g = groups(t, item, by, &n, &oom);
+            if (oom)
+                b->oom = true;
+            for (size_t k = 0; k < n; k++) {
+                const struct floor_rec *f = g[k].first;
+                struct buf d = {0};
+                const char *cat = proto_category_name(f->category);
+                buf_printf(&d, "item=%s %s=%s turns=%d spoken_ms=%" PRId64, item ? item : "*",
+                           pass ? "category" : "region",
+                           pass ? (cat && cat[0] ? cat : "none") : (f->region[0] ? f->region : "none"),
+                           g[k].turns, g[k].spoken_ms);
+                buf_str(b, pass ? ",,category_summary,,,,," : ",,region_summary,,,,,");
+                put_csv(b, d.p);
+                buf_str(b, ",\r\n");
+                if (d.oom)
+                    b->oom = true;
+                free(d.p);
+            }
+            free(g);
+        }
+    }
+}
+
 /* ---- the entry point ---- */
 
 /* Event i of src as parsed JSON (new reference) with its stored hash
@@ -919,7 +1415,7 @@ static int put_json(struct tx *t, const struct transcript_source *src)
     json_t *j = json_record(t);
     char *head = NULL;
     int r = -1;
-    if (!j || json_chain(t, j) || !(head = json_dumps(j, JSON_INDENT(2))))
+    if (!j || !json_balance(t, j) || json_chain(t, j) || !(head = json_dumps(j, JSON_INDENT(2))))
         goto done;
     size_t hl = strlen(head);
     while (hl && head[hl - 1] != '}')
@@ -980,6 +1476,12 @@ static bool skip_message(struct tx *t, const struct transcript_source *src, size
         return false;
     memcpy(t->hash[t->nhash++], hash, CHAIN_HEX_BUF);
     t->r->seq++;
+    /* the record's last time (an ongoing item runs to it) */
+    int64_t ts = 0;
+    for (size_t d = (size_t)w; d < k && k - (size_t)w <= 16; d++)
+        ts = ts * 10 + (txt[d] - '0');
+    if (ts > t->last_ts)
+        t->last_ts = ts;
     return true;
 }
 
@@ -1003,8 +1505,10 @@ char *transcript_render_source(const struct room *initial, const struct transcri
     t.initial = initial;
     t.opts = opts;
     chain_h0(initial->id, initial->epoch, t.h0);
-    if (!t.r || (src->n && !(t.hash = malloc(src->n * sizeof *t.hash))))
+    if (!t.r || (src->n && !(t.hash = malloc(src->n * sizeof *t.hash))) ||
+        track_periods(&t, t.r->created_at))
         goto oom;
+    t.last_ts = t.r->created_at;
     if (f == TRANSCRIPT_MD) {
         first = src->n ? source_event(src, 0, &h) : NULL;
         md_head(&t, src->n, json_integer_value(json_object_get(first, "ts")));
@@ -1028,7 +1532,8 @@ char *transcript_render_source(const struct room *initial, const struct transcri
         }
         subject_of(t.r, &ev, &who);
         was = t.r->status;
-        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who) || chain_push(&t, ej, stored)) {
+        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who) || chain_push(&t, ej, stored) ||
+            track_periods(&t, ev.ts)) {
             if (errbuf && errsz)
                 snprintf(errbuf, errsz, "event %zu (seq %" PRIu64 ", %s) does not apply", i + 1,
                          ev.seq, proto_event_name(ev.name));
@@ -1037,6 +1542,7 @@ char *transcript_render_source(const struct room *initial, const struct transcri
             goto fail;
         }
         json_decref(ej);
+        t.last_ts = ev.ts;
         if (f == TRANSCRIPT_MD)
             md_event(&t, was, &ev, &who);
         else if (f == TRANSCRIPT_CSV)
@@ -1046,10 +1552,14 @@ char *transcript_render_source(const struct room *initial, const struct transcri
             goto oom;
     }
 
+    if (t.nperiods && !t.periods[t.nperiods - 1].ended && t.last_ts < t.periods[t.nperiods - 1].started_at)
+        t.last_ts = t.periods[t.nperiods - 1].started_at;
     if (f == TRANSCRIPT_MD) {
         md_tail(&t);
+        md_balance(&t);
         md_chain(&t);
     } else if (f == TRANSCRIPT_CSV) {
+        csv_balance(&t);
         csv_chain(&t);
     } else if (put_json(&t, src) != 0) {
         goto oom;
@@ -1069,6 +1579,7 @@ done:
     free(t.out.p);
     free(t.floors);
     free(t.hash);
+    free(t.periods);
     room_destroy(t.r);
     return result;
 }

@@ -91,7 +91,7 @@ function parseCsv(text) {
   return rows;
 }
 
-test('transcript csv: a header and one row per event', async () => {
+test('transcript csv: a header and one row per event, then the summary rows', async () => {
   const { mt, events } = await shortMeeting(server);
   const res = await transcript(server, mt.room.id, 'csv');
   assert.equal(res.status, 200, res.text);
@@ -100,6 +100,10 @@ test('transcript csv: a header and one row per event', async () => {
   // (the attendance, the chain: section 9.5, 9.6) have no seq.
   const all = parseCsv(res.text);
   const rows = all.filter((r, i) => i === 0 || r[0] !== '');
+  // version 1.1: item, region and category summaries are among those
+  const summary = all.filter((r) => /^(item|region|category)_summary$/.test(r[2]));
+  assert.ok(summary.some((r) => r[2] === 'item_summary'), res.text);
+  assert.ok(summary.every((r) => r[0] === ''), 'summary rows have no seq');
   assert.equal(rows.length, events.length + 1, res.text);
   assert.ok(all.some((r) => r[2] === 'chain'), 'no chain row');
   const header = rows[0].map((h) => h.toLowerCase());

@@ -230,3 +230,50 @@ test('schedule, timed agenda, item start and regions survive a restart', async (
   assert.equal(w.room.agenda_item_started_at, started);
   await stopChecked(s2);
 });
+
+test('the record: planned against actual per item, who spoke, turns and time per region and category', async () => {
+  const s = await server();
+  const body = spec();
+  await createRoom(s, body);
+  const chair = (await enter(s, body.id, 'moderator', 'chair')).c;
+  const ke = (await enter(s, body.id, 'delegate', 'ke', { delegation: 'Kenya', category: 'member_state', region: 'African States' })).c;
+  const ngo = (await enter(s, body.id, 'delegate', 'ngo', { delegation: 'Global NGO', category: 'civil_society', region: 'African States' })).c;
+  const fr = (await enter(s, body.id, 'delegate', 'fr', { delegation: 'France', category: 'member_state', region: 'Western European and other States' })).c;
+  await ok(ke, { type: 'request_floor' });
+  await ok(fr, { type: 'request_floor' });
+  await ok(chair, { type: 'set_status', status: 'open' });
+  await ok(chair, { type: 'grant' });
+  await ok(ke, { type: 'yield' });
+  await ok(chair, { type: 'grant' });
+  await ok(fr, { type: 'yield' });
+  await ok(chair, { type: 'set_agenda_item', item: 'q2' });
+  await ok(ngo, { type: 'request_floor' });
+  await ok(chair, { type: 'grant' });
+  await ok(chair, { type: 'end_floor' });
+
+  const json = (await s.api('GET', `/api/rooms/${body.id}/transcript?format=json`)).json;
+  assert.deepEqual(json.agenda.map((i) => [i.id, i.planned_s, i.reserved, i.speakers.map((p) => p.sub)]),
+    [['q1', 1800, false, ['ke', 'fr']], ['q2', 1800, false, ['ngo']], ['usg', 900, true, []]]);
+  assert.ok(json.agenda[0].actual_ms >= 0 && json.agenda[0].periods[0].ended_at !== null);
+  assert.equal(json.agenda[1].ongoing, true);
+  assert.equal(json.agenda[2].actual_ms, null);
+  assert.deepEqual(json.agenda[0].regions.map((r) => [r.region, r.turns]),
+    [['African States', 1], ['Western European and other States', 1]]);
+  assert.deepEqual(json.regions.map((r) => [r.region, r.turns]),
+    [['African States', 2], ['Western European and other States', 1]]);
+  assert.deepEqual(json.categories.map((r) => [r.category, r.turns]), [['member_state', 2], ['civil_society', 1]]);
+  const spoken = json.regions.reduce((a, r) => a + r.spoken_ms, 0);
+  assert.equal(spoken, json.speakers.reduce((a, r) => a + r.spoken_ms, 0));
+  assert.deepEqual(json.schedule, body.schedule);
+
+  const md = (await s.api('GET', `/api/rooms/${body.id}/transcript?format=md`)).text;
+  assert.match(md, /## Agenda items: planned and actual/);
+  assert.match(md, /\| First guiding question \(`q1`\) \| 30:00 \| \d+:\d\d \| Kenya \(1, \d+:\d\d\); France \(1, \d+:\d\d\) \|/);
+  assert.match(md, /\| Conclusions of the Under-Secretary-General \(`usg`, reserved\) \| 15:00 \| not taken up \| — \|/);
+  assert.match(md, /\| African States \| all items \| 2 \| \d+:\d\d \|/);
+  assert.match(md, /\| Civil society \| q2 \| 1 \| \d+:\d\d \|/);
+  const csv = (await s.api('GET', `/api/rooms/${body.id}/transcript?format=csv`)).text;
+  assert.match(csv, /\r\n,[^,]*,item_summary,,,,,item=q1 planned_s=1800 actual_s=\d+ reserved=no speakers=ke;fr\r\n/);
+  assert.match(csv, /\r\n,,region_summary,,,,,item=\* region=African States turns=2 spoken_ms=\d+\r\n/);
+  for (const c of [chair, ke, ngo, fr]) c.close();
+});

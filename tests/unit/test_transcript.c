@@ -275,8 +275,23 @@ static void test_csv(struct meeting *m)
                  "\"chat: Merci, Madame la Présidente\"\r\n");
     CHECK_HAS(s, "\r\n13,2026-07-01T10:06:00.000Z,agenda_item_set,chair-1,,,,item=q2\r\n");
     CHECK_HAS(s, "\r\n17,2026-07-01T10:10:00.000Z,status_changed,chair-1,,,,status=closed\r\n");
-    /* 17 events + header, each line ended by CRLF (one more inside row 11) */
-    CHECK_INT(count(s, "\r\n"), 18);
+    /* the summary rows after the events: per item, then per region and per
+     * category on each item and on all ("*") */
+    CHECK_HAS(s, "\r\n,2026-07-01T09:59:00.000Z,item_summary,,,,,item=q1 planned_s=none "
+                 "actual_s=420 reserved=no speakers=fr;de;ngo,\r\n"
+                 ",2026-07-01T10:06:00.000Z,item_summary,,,,,item=q2 planned_s=none "
+                 "actual_s=240 reserved=no speakers=fr,\r\n"
+                 ",,region_summary,,,,,item=q1 region=none turns=3 spoken_ms=250000,\r\n"
+                 ",,region_summary,,,,,item=q2 region=none turns=1 spoken_ms=40000,\r\n"
+                 ",,region_summary,,,,,item=* region=none turns=4 spoken_ms=290000,\r\n"
+                 ",,category_summary,,,,,item=q1 category=member_state turns=2 spoken_ms=180000,\r\n"
+                 ",,category_summary,,,,,item=q1 category=civil_society turns=1 spoken_ms=70000,\r\n"
+                 ",,category_summary,,,,,item=q2 category=member_state turns=1 spoken_ms=40000,\r\n"
+                 ",,category_summary,,,,,item=* category=member_state turns=3 spoken_ms=220000,\r\n"
+                 ",,category_summary,,,,,item=* category=civil_society turns=1 spoken_ms=70000,\r\n");
+    /* 17 events + header + 10 summary rows, each line ended by CRLF (one
+     * more inside row 11) */
+    CHECK_INT(count(s, "\r\n"), 29); /* and the chain row */
     CHECK_INT(s[len - 1], '\n');
     free(s);
 }
@@ -368,9 +383,10 @@ static void test_json(struct meeting *m)
     json_t *floors = json_object_get(j, "floors");
     CHECK_INT(json_array_size(floors), 4);
     char *f1 = json_dumps(json_array_get(floors, 1), JSON_COMPACT | JSON_SORT_KEYS);
-    CHECK_STR(f1, "{\"delegation\":\"Germany\",\"ended_at\":1782900190000,\"kind\":\"speech\","
-                  "\"name\":\"Eva Berg\",\"reason\":\"superseded\",\"spoken_ms\":30000,"
-                  "\"started_at\":1782900160000,\"sub\":\"de\"}");
+    CHECK_STR(f1, "{\"agenda_item\":\"q1\",\"category\":\"member_state\","
+                  "\"delegation\":\"Germany\",\"ended_at\":1782900190000,\"kind\":\"speech\","
+                  "\"name\":\"Eva Berg\",\"reason\":\"superseded\",\"region\":null,"
+                  "\"spoken_ms\":30000,\"started_at\":1782900160000,\"sub\":\"de\"}");
     free(f1);
     CHECK_STR(json_string_value(json_object_get(json_array_get(floors, 2), "kind")),
               "point_of_order");
@@ -426,10 +442,16 @@ static void test_edges(struct meeting *m)
     free(s);
     s = transcript_render(m->initial, none, TRANSCRIPT_CSV, &len, err, sizeof err);
     {
-        char h0[CHAIN_HEX_BUF], want[400];
+        /* no event: the header, the items (q1 current since the creation),
+         * then the chain */
+        char h0[CHAIN_HEX_BUF], want[800];
         chain_h0("closing-discussion", "ep", h0);
         snprintf(want, sizeof want,
                  "seq,time_utc,event,actor,sub,name,delegation,detail,hash\r\n"
+                 ",2026-07-01T09:59:00.000Z,item_summary,,,,,item=q1 planned_s=none actual_s=0 "
+                 "ongoing reserved=no speakers=,\r\n"
+                 ",,item_summary,,,,,item=q2 planned_s=none actual_s=none reserved=no "
+                 "speakers=,\r\n"
                  ",,chain,,,,,epoch=ep last_seq=0,%s\r\n", h0);
         CHECK_STR(s, want);
     }
@@ -479,6 +501,201 @@ static void test_edges(struct meeting *m)
     CHECK_INT(m->initial->queue_len, 0);
 }
 
+/* ---- version 1.1: planned and actual per item, regions, categories ---- */
+
+/* A scheduled meeting with a timed agenda and a reserved closing item:
+ *   09:55 Kenya asks for the floor before the meeting
+ *   10:00 the Chair opens: q1 (planned 30:00) starts
+ *   Kenya 3:00, France 2:00, Global NGO 1:00 on q1
+ *   10:40 q2 (planned 30:00): UNODC 3:00, Kenya 1:00
+ *   11:00 the closing item (15:00, reserved); 11:10 the meeting closes */
+static void hold_timed_meeting(struct meeting *m)
+{
+    char err[200];
+    struct room_actor chair = actor("chair-1", "Ana Chair", "", PROTO_CAT_NONE,
+                                    PROTO_ROLE_MODERATOR);
+    struct room_actor ke = actor("ke", "Wanjiru Kamau", "Kenya", PROTO_CAT_MEMBER_STATE,
+                                 PROTO_ROLE_DELEGATE);
+    struct room_actor fr = actor("fr", "Jean Dupont", "France", PROTO_CAT_MEMBER_STATE,
+                                 PROTO_ROLE_DELEGATE);
+    struct room_actor ngo = actor("ngo", "Sam Lee", "Global NGO", PROTO_CAT_CIVIL_SOCIETY,
+                                  PROTO_ROLE_DELEGATE);
+    struct room_actor un = actor("unodc", "Kim Park", "UNODC", PROTO_CAT_UN_ENTITY,
+                                 PROTO_ROLE_DELEGATE);
+    snprintf(ke.region, sizeof ke.region, "African States");
+    snprintf(ngo.region, sizeof ngo.region, "African States");
+    snprintf(fr.region, sizeof fr.region, "Western European and other States");
+    json_t *spec = json_loads(
+        "{\"id\":\"closing-discussion\",\"title\":\"Closing discussion\",\"status\":\"scheduled\","
+        "\"schedule\":{\"starts_at\":1782900000000,\"ends_at\":1782907200000,"
+        "\"time_zone\":\"America/New_York\"},"
+        "\"agenda\":[{\"id\":\"q1\",\"title\":\"First\",\"planned_s\":1800},"
+        "{\"id\":\"q2\",\"title\":\"Second\",\"planned_s\":1800},"
+        "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,\"reserved\":true}]}",
+        0, NULL);
+    m->initial = room_create(spec, "ep", T0 - 3600000, err, sizeof err);
+    json_decref(spec);
+    CHECK(m->initial != NULL);
+    m->r = room_clone(m->initial);
+    m->events = json_array();
+    room_participant_seen(m->r, &chair);
+    room_participant_seen(m->r, &ke);
+    room_participant_seen(m->r, &fr);
+    room_participant_seen(m->r, &ngo);
+    room_participant_seen(m->r, &un);
+    struct proto_cmd st = cmd(PROTO_CMD_SET_STATUS), ai = cmd(PROTO_CMD_SET_AGENDA_ITEM);
+    act(m, &ke, req(PROTO_KIND_SPEECH), AT(-5, 0));
+    st.status = PROTO_STATUS_OPEN;
+    act(m, &chair, st, AT(0, 0));
+    act(m, &fr, req(PROTO_KIND_SPEECH), AT(0, 5));
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(0, 10));
+    act(m, &ke, cmd(PROTO_CMD_YIELD), AT(3, 10));
+    act(m, &ngo, req(PROTO_KIND_SPEECH), AT(3, 15));
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(3, 20));
+    act(m, &fr, cmd(PROTO_CMD_YIELD), AT(5, 20));
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(5, 30));
+    act(m, &chair, cmd(PROTO_CMD_END_FLOOR), AT(6, 30));
+    snprintf(ai.item, sizeof ai.item, "q2");
+    act(m, &chair, ai, AT(40, 0));
+    act(m, &un, req(PROTO_KIND_SPEECH), AT(41, 0));
+    act(m, &ke, req(PROTO_KIND_SPEECH), AT(41, 5));
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(41, 10));
+    act(m, &un, cmd(PROTO_CMD_YIELD), AT(44, 10));
+    act(m, &chair, cmd(PROTO_CMD_GRANT), AT(44, 20));
+    act(m, &ke, cmd(PROTO_CMD_YIELD), AT(45, 20));
+    snprintf(ai.item, sizeof ai.item, "usg");
+    act(m, &chair, ai, AT(60, 0));
+    st.status = PROTO_STATUS_CLOSED;
+    act(m, &chair, st, AT(70, 0));
+}
+
+static void test_balance(void)
+{
+    struct meeting m;
+    size_t len;
+    memset(&m, 0, sizeof m);
+    hold_timed_meeting(&m);
+
+    char *s = render(&m, TRANSCRIPT_JSON, &len);
+    json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+    CHECK(j != NULL);
+    json_t *agenda = json_object_get(j, "agenda");
+    CHECK_INT(json_array_size(agenda), 3);
+    char *a0 = json_dumps(json_array_get(agenda, 0), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(a0, "{\"actual_ms\":2400000,\"categories\":[{\"category\":\"member_state\","
+                  "\"spoken_ms\":300000,\"turns\":2},{\"category\":\"civil_society\","
+                  "\"spoken_ms\":60000,\"turns\":1}],\"id\":\"q1\",\"ongoing\":false,"
+                  "\"periods\":[{\"ended_at\":1782902400000,\"started_at\":1782900000000}],"
+                  "\"planned_s\":1800,\"regions\":[{\"region\":\"African States\","
+                  "\"spoken_ms\":240000,\"turns\":2},{\"region\":\"Western European and other "
+                  "States\",\"spoken_ms\":120000,\"turns\":1}],\"reserved\":false,"
+                  "\"speakers\":[{\"category\":\"member_state\",\"delegation\":\"Kenya\","
+                  "\"name\":\"Wanjiru Kamau\",\"region\":\"African States\",\"spoken_ms\":180000,"
+                  "\"sub\":\"ke\",\"turns\":1},{\"category\":\"member_state\",\"delegation\":"
+                  "\"France\",\"name\":\"Jean Dupont\",\"region\":\"Western European and other "
+                  "States\",\"spoken_ms\":120000,\"sub\":\"fr\",\"turns\":1},{\"category\":"
+                  "\"civil_society\",\"delegation\":\"Global NGO\",\"name\":\"Sam Lee\","
+                  "\"region\":\"African States\",\"spoken_ms\":60000,\"sub\":\"ngo\",\"turns\":1}],"
+                  "\"title\":\"First\"}");
+    free(a0);
+    json_t *q2 = json_array_get(agenda, 1);
+    CHECK_INT(json_integer_value(json_object_get(q2, "actual_ms")), 1200000);
+    char *r2 = json_dumps(json_object_get(q2, "regions"), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(r2, "[{\"region\":null,\"spoken_ms\":180000,\"turns\":1},"
+                  "{\"region\":\"African States\",\"spoken_ms\":60000,\"turns\":1}]");
+    free(r2);
+    json_t *usg = json_array_get(agenda, 2);
+    CHECK(json_is_true(json_object_get(usg, "reserved")));
+    CHECK_INT(json_integer_value(json_object_get(usg, "planned_s")), 900);
+    CHECK_INT(json_integer_value(json_object_get(usg, "actual_ms")), 600000);
+    CHECK_INT(json_array_size(json_object_get(usg, "speakers")), 0);
+    char *tr = json_dumps(json_object_get(j, "regions"), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(tr, "[{\"region\":\"African States\",\"spoken_ms\":300000,\"turns\":3},"
+                  "{\"region\":\"Western European and other States\",\"spoken_ms\":120000,"
+                  "\"turns\":1},{\"region\":null,\"spoken_ms\":180000,\"turns\":1}]");
+    free(tr);
+    char *tc = json_dumps(json_object_get(j, "categories"), JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(tc, "[{\"category\":\"member_state\",\"spoken_ms\":360000,\"turns\":3},"
+                  "{\"category\":\"civil_society\",\"spoken_ms\":60000,\"turns\":1},"
+                  "{\"category\":\"un_entity\",\"spoken_ms\":180000,\"turns\":1}]");
+    free(tc);
+    CHECK_STR(json_string_value(json_object_get(json_object_get(j, "schedule"), "time_zone")),
+              "America/New_York");
+    json_t *f0 = json_array_get(json_object_get(j, "floors"), 0);
+    CHECK_STR(json_string_value(json_object_get(f0, "region")), "African States");
+    CHECK_STR(json_string_value(json_object_get(f0, "agenda_item")), "q1");
+    json_decref(j);
+    free(s);
+
+    s = render(&m, TRANSCRIPT_MD, &len);
+    CHECK_HAS(s, "1. First (`q1`, planned 30:00)\n2. Second (`q2`, planned 30:00)\n"
+                 "3. Conclusions (`usg`, planned 15:00, reserved)\n\n"
+                 "Scheduled from 10:00:00 to 12:00:00 UTC on 1 July 2026 (meeting time zone "
+                 "America/New_York).\n");
+    CHECK_HAS(s, "- **10:00:00** The meeting opened.\n");
+    CHECK_HAS(s, "\n## Agenda items: planned and actual\n\n"
+                 "| Item | Planned | Actual | Speakers |\n"
+                 "| --- | ---: | ---: | --- |\n"
+                 "| First (`q1`) | 30:00 | 40:00 | Kenya (1, 3:00); France (1, 2:00); "
+                 "Global NGO (1, 1:00) |\n"
+                 "| Second (`q2`) | 30:00 | 20:00 | UNODC (1, 3:00); Kenya (1, 1:00) |\n"
+                 "| Conclusions (`usg`, reserved) | 15:00 | 10:00 | — |\n");
+    CHECK_HAS(s, "\n## Turns and speaking time by region\n\n"
+                 "| Region | Agenda item | Turns | Speaking time |\n"
+                 "| --- | --- | ---: | ---: |\n"
+                 "| African States | q1 | 2 | 4:00 |\n"
+                 "| Western European and other States | q1 | 1 | 2:00 |\n"
+                 "| (no region) | q2 | 1 | 3:00 |\n"
+                 "| African States | q2 | 1 | 1:00 |\n"
+                 "| African States | all items | 3 | 5:00 |\n"
+                 "| Western European and other States | all items | 1 | 2:00 |\n"
+                 "| (no region) | all items | 1 | 3:00 |\n");
+    CHECK_HAS(s, "\n## Turns and speaking time by category\n\n"
+                 "| Category | Agenda item | Turns | Speaking time |\n"
+                 "| --- | --- | ---: | ---: |\n"
+                 "| Member States | q1 | 2 | 5:00 |\n"
+                 "| Civil society | q1 | 1 | 1:00 |\n"
+                 "| UN entities | q2 | 1 | 3:00 |\n"
+                 "| Member States | q2 | 1 | 1:00 |\n"
+                 "| Member States | all items | 3 | 6:00 |\n"
+                 "| Civil society | all items | 1 | 1:00 |\n"
+                 "| UN entities | all items | 1 | 3:00 |\n");
+    free(s);
+
+    s = render(&m, TRANSCRIPT_CSV, &len);
+    CHECK_HAS(s, "\r\n,2026-07-01T10:00:00.000Z,item_summary,,,,,item=q1 planned_s=1800 "
+                 "actual_s=2400 reserved=no speakers=ke;fr;ngo,\r\n");
+    CHECK_HAS(s, "\r\n,2026-07-01T11:00:00.000Z,item_summary,,,,,item=usg planned_s=900 "
+                 "actual_s=600 reserved=yes speakers=,\r\n");
+    CHECK_HAS(s, "\r\n,,region_summary,,,,,item=q1 region=African States turns=2 "
+                 "spoken_ms=240000,\r\n");
+    CHECK_HAS(s, "\r\n,,region_summary,,,,,item=* region=none turns=1 spoken_ms=180000,\r\n");
+    CHECK_HAS(s, "\r\n,,category_summary,,,,,item=* category=un_entity turns=1 "
+                 "spoken_ms=180000,\r\n");
+    free(s);
+
+    /* the meeting still running: the current item is "ongoing" up to the
+     * last event */
+    json_t *part = json_array();
+    for (size_t i = 0; i + 1 < json_array_size(m.events); i++)
+        json_array_append(part, json_array_get(m.events, i));
+    char err[200];
+    s = transcript_render(m.initial, part, TRANSCRIPT_JSON, &len, err, sizeof err);
+    j = s ? json_loads(s, 0, NULL) : NULL;
+    usg = json_array_get(json_object_get(j, "agenda"), 2);
+    CHECK(json_is_true(json_object_get(usg, "ongoing")));
+    CHECK_INT(json_integer_value(json_object_get(usg, "actual_ms")), 0);
+    CHECK(json_is_null(json_object_get(json_array_get(json_object_get(usg, "periods"), 0),
+                                       "ended_at")));
+    json_decref(j);
+    free(s);
+    json_decref(part);
+
+    room_destroy(m.initial);
+    room_destroy(m.r);
+    json_decref(m.events);
+}
+
 int main(void)
 {
     struct meeting m;
@@ -488,6 +705,7 @@ int main(void)
     test_md(&m);
     test_json(&m);
     test_edges(&m);
+    test_balance();
     room_destroy(m.initial);
     room_destroy(m.r);
     json_decref(m.events);
