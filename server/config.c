@@ -30,6 +30,12 @@
 #ifndef ROSTRUM_WEB_DIR_INSTALLED
 #define ROSTRUM_WEB_DIR_INSTALLED "/usr/local/share/rostrum/web"
 #endif
+/* The installed web files relative to the installed program's directory
+ * (bindir to datadir/rostrum/web), or "" when either is outside the
+ * prefix. */
+#ifndef ROSTRUM_WEB_DIR_FROM_BIN
+#define ROSTRUM_WEB_DIR_FROM_BIN "../share/rostrum/web"
+#endif
 
 static const char usage[] =
     "Usage: rostrum-server [OPTIONS]\n"
@@ -43,10 +49,12 @@ static const char usage[] =
     "  --redis-password-file PATH  the Redis password (AUTH); wins over one in the URL\n"
     "  --secret-file PATH       HS256 keys for tokens; every node needs the same: one\n"
     "                           secret, or lines 'KID SECRET' (the first signs) (env\n"
-    "                           ROSTRUM_SECRET holds one secret itself; default: a random\n"
-    "                           secret, kept in --data-dir when given)\n"
-    "  --admin-key-file PATH    bearer key for /api (env ROSTRUM_ADMIN_KEY holds the key\n"
-    "                           itself; default: none, the admin API answers 404)\n"
+    "                           ROSTRUM_SECRET_FILE; ROSTRUM_SECRET holds one secret\n"
+    "                           itself; default: a random secret, kept in --data-dir\n"
+    "                           when given)\n"
+    "  --admin-key-file PATH    bearer key for /api (env ROSTRUM_ADMIN_KEY_FILE;\n"
+    "                           ROSTRUM_ADMIN_KEY holds the key itself; default: none,\n"
+    "                           the admin API answers 404)\n"
     "  --record-key-file PATH   Ed25519 private key (PEM) that signs meeting records;\n"
     "                           its public key is served at /api/record-key (default:\n"
     "                           records are not signed)\n"
@@ -58,9 +66,11 @@ static const char usage[] =
     "                           ROSTRUM_NODE_ID; default HOSTNAME-PID)\n"
     "  --demo                   create the room closing-discussion if missing and print\n"
     "                           one invite URL per role (and an admin key if none given)\n"
-    "  --web-root PATH          the browser client's files (default: found from the\n"
-    "                           source tree or the install prefix)\n"
-    "  --public-url URL         base of invite URLs (default http(s)://LISTEN)\n"
+    "  --web-root PATH          the browser client's files (default: the installed ones\n"
+    "                           next to this program, PREFIX/share/rostrum/web, else\n"
+    "                           the source tree's clients/web)\n"
+    "  --public-url URL         base of invite URLs (env ROSTRUM_PUBLIC_URL; default\n"
+    "                           from the request's Host)\n"
     "  --max-frame BYTES        largest incoming WebSocket message (default 16384)\n"
     "  --send-queue-frames N    frames queued per connection before it is cut as too\n"
     "                           slow, close 1008 (default 4096)\n"
@@ -72,6 +82,8 @@ static const char usage[] =
     "  --max-rooms N            rooms this node holds (default 1000)\n"
     "  --max-room-connections N joined connections per room on this node (default\n"
     "                           50000)\n"
+    ;
+static const char usage_limits[] =
     "  --max-conns-per-ip N     WebSockets per client address (default 2000; 0: none)\n"
     "  --join-rate N            new WebSockets per second per client address, bursts\n"
     "                           of twice that (default 500; 0: no limit)\n"
@@ -90,7 +102,7 @@ static const char usage[] =
     "  --max-text-chars N       characters of a message, at most the protocol's 2000\n"
     "                           (default 2000)\n"
     ;
-/* Two strings: C11 compilers need only take 4095 characters in one. */
+/* Three strings: C11 compilers need only take 4095 characters in one. */
 static const char usage2[] =
     "  --audit-log PATH         append one JSON line per admin API call and moderator\n"
     "                           command (reopened on SIGHUP)\n"
@@ -292,6 +304,29 @@ static int dir_exists(const char *p)
 {
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+/* The web client's files: those installed with this program (found from
+ * where the program is, so that a relocated or --destdir install serves
+ * its own copy), else the source tree's (a build-tree program), else the
+ * prefix's. Returns a new string or NULL. */
+static char *find_web_root(void)
+{
+    char exe[PATH_MAX], cand[PATH_MAX + 64];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0 && ROSTRUM_WEB_DIR_FROM_BIN[0]) {
+        exe[n] = '\0';
+        char *slash = strrchr(exe, '/');
+        if (slash) {
+            *slash = '\0';
+            snprintf(cand, sizeof cand, "%s/%s/index.html", exe, ROSTRUM_WEB_DIR_FROM_BIN);
+            if (access(cand, R_OK) == 0) {
+                cand[strlen(cand) - strlen("/index.html")] = '\0';
+                return realpath(cand, NULL);
+            }
+        }
+    }
+    return strdup(dir_exists(ROSTRUM_WEB_DIR_SOURCE) ? ROSTRUM_WEB_DIR_SOURCE : ROSTRUM_WEB_DIR_INSTALLED);
 }
 
 /* The secret: flag, environment, data dir, or a fresh random one (kept in
@@ -552,8 +587,16 @@ int config_parse(struct config *c, int argc, char **argv)
     bool proxy_flag = false;
     size_t n;
     set_str(&redis_arg, getenv("ROSTRUM_REDIS") && *getenv("ROSTRUM_REDIS") ? getenv("ROSTRUM_REDIS") : NULL);
-    set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR"));
-    set_str(&c->node_id, getenv("ROSTRUM_NODE_ID"));
+    set_str(&c->data_dir, getenv("ROSTRUM_DATA_DIR") && *getenv("ROSTRUM_DATA_DIR") ? getenv("ROSTRUM_DATA_DIR") : NULL);
+    set_str(&c->node_id, getenv("ROSTRUM_NODE_ID") && *getenv("ROSTRUM_NODE_ID") ? getenv("ROSTRUM_NODE_ID") : NULL);
+    /* Paths of the secret files may come from the environment too (a
+     * systemd EnvironmentFile), the flags win. Empty means unset. */
+    if (getenv("ROSTRUM_SECRET_FILE") && *getenv("ROSTRUM_SECRET_FILE"))
+        set_str(&c->secret_file, getenv("ROSTRUM_SECRET_FILE"));
+    if (getenv("ROSTRUM_ADMIN_KEY_FILE") && *getenv("ROSTRUM_ADMIN_KEY_FILE"))
+        set_str(&c->admin_key_file, getenv("ROSTRUM_ADMIN_KEY_FILE"));
+    if (getenv("ROSTRUM_PUBLIC_URL") && *getenv("ROSTRUM_PUBLIC_URL"))
+        set_str(&c->public_url, getenv("ROSTRUM_PUBLIC_URL"));
     set_str(&c->tls_cert, getenv("ROSTRUM_TLS_CERT"));
     set_str(&c->tls_key, getenv("ROSTRUM_TLS_KEY"));
 
@@ -684,6 +727,7 @@ int config_parse(struct config *c, int argc, char **argv)
             break;
         case OPT_HELP:
             fputs(usage, stdout);
+            fputs(usage_limits, stdout);
             fputs(usage2, stdout);
             rc = 1;
             goto fail;
@@ -770,8 +814,9 @@ int config_parse(struct config *c, int argc, char **argv)
         c->node_id = strdup(buf);
     }
     if (!c->web_root)
-        c->web_root = strdup(dir_exists(ROSTRUM_WEB_DIR_SOURCE) ? ROSTRUM_WEB_DIR_SOURCE
-                                                                 : ROSTRUM_WEB_DIR_INSTALLED);
+        c->web_root = find_web_root();
+    if (!c->web_root)
+        goto fail;
     rc = 0;
 fail:
     if (redis_arg)
