@@ -324,8 +324,11 @@ static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, s
     case PROTO_CMD_UPDATE_SETTINGS: {
         json_t *v = field(obj, "settings");
         if (!json_is_object(v))
+            /* Name the whole form: a client that sent the settings at the
+             * top level learns where they go. */
             return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
-                          "field 'settings' must be an object");
+                          "field 'settings' must be an object: "
+                          "{\"type\":\"update_settings\",\"settings\":{\"speech_s\":120,...}}");
         c->settings = json_incref(v);
         return PROTO_OK;
     }

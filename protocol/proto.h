@@ -207,7 +207,9 @@ struct proto_cmd {
  * failure returns PROTO_ERR_BAD_REQUEST or PROTO_ERR_UNKNOWN_TYPE (or
  * TOO_LARGE for an over-long text), writes a human message into
  * msg[0..msgsz) and, when the frame had a usable "id", copies it into
- * out->id so that the error reply can carry it. Never reads past len.
+ * out->id so that the error reply can carry it, and out->type when the
+ * type was read (the arguments were wrong; PROTO_CMD_JOIN, 0, otherwise),
+ * so that permission can be checked before arguments. Never reads past len.
  * Always call proto_cmd_clear(out) afterwards, on success and failure. */
 enum proto_err proto_cmd_decode(const char *buf, size_t len, struct proto_cmd *out,
                                 char *msg, size_t msgsz);

@@ -1163,8 +1163,13 @@ static enum proto_err cmd_request_floor(struct decide_ctx *x)
                       "the speakers list is closed; replies and points of order are still "
                       "accepted");
     if (c->kind == PROTO_KIND_REPLY) {
+        /* Pending or granted on this item; withdrawn and removed requests
+         * give the right back. (replies_used counts the granted ones.) */
         const struct room_member *m = room_member_find(r, x->a->sub);
-        if ((m ? m->replies_used : 0) >= r->settings.replies_per_item)
+        int used = m ? m->replies_used : 0;
+        for (size_t i = 0; i < r->queue_len; i++)
+            used += r->queue[i].kind == PROTO_KIND_REPLY && strcmp(r->queue[i].sub, x->a->sub) == 0;
+        if (used >= r->settings.replies_per_item)
             return refuse(x, PROTO_ERR_QUOTA_EXCEEDED,
                           "you have used your %d right(s) of reply on this agenda item",
                           r->settings.replies_per_item);
@@ -1227,15 +1232,17 @@ static enum proto_err cmd_say(struct decide_ctx *x)
 }
 
 /* grant: the head of the queue, a request by id, or a participant by sub.
- * Granting by sub gives the floor directly (kind speech, request_id null)
- * and leaves the queue alone, even when that participant has requests
- * queued: predictable for the chair, who can remove them if meant. */
+ * By sub, that participant's first request in the queue is granted (and
+ * leaves the queue, like any granted request: a later grant of the head
+ * must not give them the floor again); with none waiting, the floor is
+ * given directly (kind speech, request_id null). */
 static enum proto_err cmd_grant(struct decide_ctx *x)
 {
     const struct room *r = x->r;
     const struct proto_cmd *c = x->c;
     struct room_floor f;
     enum proto_err e;
+    long i = -1;
 
     memset(&f, 0, sizeof f);
     f.active = true;
@@ -1245,18 +1252,25 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
         const struct room_member *m = target(x);
         if (!m || member_role(m) == PROTO_ROLE_OBSERVER)
             return refuse(x, PROTO_ERR_NOT_FOUND, "no delegate or moderator %s", c->sub);
-        copy_str(f.sub, sizeof f.sub, m->sub);
-        copy_str(f.name, sizeof f.name, m->name);
-        copy_str(f.delegation, sizeof f.delegation, m->delegation);
-        f.category = m->category;
-        copy_str(f.region, sizeof f.region, m->region);
-        f.kind = PROTO_KIND_SPEECH;
+        for (size_t k = 0; k < r->queue_len && i < 0; k++)
+            if (strcmp(r->queue[k].sub, m->sub) == 0)
+                i = (long)k;
+        if (i < 0) {
+            copy_str(f.sub, sizeof f.sub, m->sub);
+            copy_str(f.name, sizeof f.name, m->name);
+            copy_str(f.delegation, sizeof f.delegation, m->delegation);
+            f.category = m->category;
+            copy_str(f.region, sizeof f.region, m->region);
+            f.kind = PROTO_KIND_SPEECH;
+        }
     } else {
-        long i = c->has_request_id ? queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
+        i = c->has_request_id ? queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
         if (i < 0)
             return c->has_request_id
                        ? refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", c->request_id)
                        : refuse(x, PROTO_ERR_NOT_FOUND, "the speakers list is empty");
+    }
+    if (i >= 0) {
         const struct room_request *q = &r->queue[i];
         copy_str(f.sub, sizeof f.sub, q->sub);
         copy_str(f.name, sizeof f.name, q->name);
@@ -1455,7 +1469,8 @@ static enum proto_err cmd_update_settings(struct decide_ctx *x)
     struct room_settings s = x->r->settings;
     char why[160] = "";
     if (!x->c->settings)
-        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'settings' is required");
+        return refuse(x, PROTO_ERR_BAD_REQUEST,
+                      "field 'settings' is required: {\"settings\":{...}}");
     if (!room_settings_patch(&s, (const json_t *)x->c->settings, why, sizeof why))
         return refuse(x, PROTO_ERR_BAD_REQUEST, "%s", why);
     /* A form saved without changes is done; it commits nothing. */
@@ -1546,6 +1561,24 @@ static const struct cmd_rule {
     [PROTO_CMD_SET_AGENDA] = {PROTO_ROLE_MODERATOR, cmd_set_agenda},
 };
 
+enum proto_err room_may_send(const struct room *r, const struct room_actor *a,
+                             enum proto_cmd_type type, char *errbuf, size_t errsz)
+{
+    struct decide_ctx x = {.errbuf = errbuf, .errsz = errsz};
+    enum proto_role role = room_effective_role(r, a);
+    if ((unsigned)type >= PROTO_CMD__COUNT || !cmd_rules[type].fn)
+        return PROTO_OK; /* not a room command: the caller says what it is */
+    if (type == PROTO_CMD_PING)
+        return PROTO_OK;
+    if (room_is_removed(r, a->sub))
+        return refuse(&x, PROTO_ERR_FORBIDDEN, "you were removed from this room");
+    if (role < cmd_rules[type].min_role)
+        return role == PROTO_ROLE_OBSERVER
+                   ? refuse(&x, PROTO_ERR_FORBIDDEN, "observers can only follow the meeting")
+                   : refuse(&x, PROTO_ERR_FORBIDDEN, "%s is for moderators", proto_cmd_name(type));
+    return PROTO_OK;
+}
+
 enum proto_err room_decide(const struct room *r, const struct room_actor *a,
                            const struct proto_cmd *c, int64_t now_ms, struct room_events *out,
                            char *errbuf, size_t errsz)
@@ -1576,17 +1609,8 @@ enum proto_err room_decide(const struct room *r, const struct room_actor *a,
         goto fail;
     }
     x.role = room_effective_role(r, a);
-    if (room_is_removed(r, a->sub)) {
-        err = refuse(&x, PROTO_ERR_FORBIDDEN, "you were removed from this room");
+    if ((err = room_may_send(r, a, c->type, errbuf, errsz)))
         goto fail;
-    }
-    if (x.role < rule->min_role) {
-        err = x.role == PROTO_ROLE_OBSERVER
-                  ? refuse(&x, PROTO_ERR_FORBIDDEN, "observers can only follow the meeting")
-                  : refuse(&x, PROTO_ERR_FORBIDDEN, "%s is for moderators",
-                           proto_cmd_name(c->type));
-        goto fail;
-    }
     if (r->status == PROTO_STATUS_SUSPENDED && x.role != PROTO_ROLE_MODERATOR) {
         err = refuse(&x, PROTO_ERR_ROOM_NOT_OPEN, "the meeting is suspended");
         goto fail;
@@ -1680,7 +1704,7 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
         queue_index(r, q.id) >= 0 || queue_reserve(r, r->queue_len + 1))
         return -1;
     m = member_ensure(r, q.sub, q.name, q.delegation, q.category);
-    if (!m || (q.kind == PROTO_KIND_REPLY && m->replies_used >= ROOM_MAX_COUNT))
+    if (!m)
         return -1;
     /* Ids are never reused: remember the highest number seen (a stored id
      * beyond the bound is refused rather than wrapped). */
@@ -1693,8 +1717,6 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
             return -1;
     }
     queue_insert(r, insert_pos(r, &q), &q);
-    if (q.kind == PROTO_KIND_REPLY)
-        m->replies_used++;
     if (n >= r->next_request)
         r->next_request = n + 1;
     return 0;
@@ -1743,10 +1765,15 @@ static int ap_floor_granted(struct room *r, const struct room_event *ev)
     }
     /* The member must exist when the floor ends (stats); create it now so
      * that floor_ended cannot fail for lack of memory. */
-    if (!member_ensure(r, f.sub, f.name, f.delegation, f.category))
+    struct room_member *m = member_ensure(r, f.sub, f.name, f.delegation, f.category);
+    if (!m || (f.kind == PROTO_KIND_REPLY && m->replies_used >= ROOM_MAX_COUNT))
         return -1;
     if (i >= 0)
         queue_erase(r, (size_t)i);
+    /* A right of reply is used when it is granted (the quota adds the
+     * pending ones). */
+    if (f.kind == PROTO_KIND_REPLY)
+        m->replies_used++;
     r->floor = f;
     return 0;
 }

@@ -207,6 +207,13 @@ json_t *room_schedule_json(const struct room_schedule *s);
 
 /* ---- decide and apply ---- */
 
+/* Whether a's role lets it send a command of this type at all (removed
+ * people and too low a role get PROTO_ERR_FORBIDDEN with a reason in
+ * errbuf). Checked before the arguments: a command the role may not send
+ * is forbidden whatever its arguments (contract section 5). */
+enum proto_err room_may_send(const struct room *r, const struct room_actor *a,
+                             enum proto_cmd_type type, char *errbuf, size_t errsz);
+
 /* Decides a client command. Returns PROTO_OK with the events to commit in
  * *out (out->n may be 0, e.g. for ping), or an error code with a human
  * reason in errbuf and out->n == 0. Checks, in this order: room closed

@@ -235,6 +235,47 @@ test('grant: by request_id and by sub; not_found for an empty queue or an unknow
   mt.close();
 });
 
+test('grant by sub: that person\'s first waiting request is granted and leaves the queue', async () => {
+  const mt = await meeting({}, [['fr', {}], ['de', {}]]);
+  const a = (await mt.ok(mt.d.fr, { type: 'request_floor' })).events.at(-1).data.request;
+  const b = (await mt.ok(mt.d.de, { type: 'request_floor' })).events.at(-1).data.request;
+  const c = (await mt.ok(mt.d.de, { type: 'request_floor', kind: 'point_of_order' })).events.at(-1).data.request;
+  // The queue is [c (point of order), a, b]; de's first request is c.
+  assert.deepEqual((await mt.queue()).map((r) => r.id), [c.id, a.id, b.id]);
+  let g = await mt.ok(mt.m, { type: 'grant', sub: 'de' });
+  let f = g.events.at(-1).data.floor;
+  assert.equal(f.sub, 'de');
+  assert.equal(f.request_id, c.id);
+  assert.equal(f.kind, 'point_of_order');
+  assert.deepEqual(g.events.at(-1).state.queue.map((r) => r.id), [a.id, b.id]);
+  g = await mt.ok(mt.m, { type: 'grant', sub: 'de' });
+  f = g.events.at(-1).data.floor;
+  assert.equal(f.request_id, b.id);
+  assert.deepEqual(g.events.at(-1).state.queue.map((r) => r.id), [a.id]);
+  // The next grant of the head goes to the next person, not de again.
+  g = await mt.ok(mt.m, { type: 'grant' });
+  assert.equal(g.events.at(-1).data.floor.sub, 'fr');
+  assert.deepEqual(await mt.queue(), []);
+  await mt.refused(mt.m, { type: 'grant' }, 'not_found');
+  mt.checkSeqs();
+  mt.close();
+});
+
+test('replies_per_item counts replies pending or granted: withdrawn and removed ones give the right back', async () => {
+  const mt = await meeting({ replies_per_item: 1 });
+  for (let i = 0; i < 3; i++) {
+    const r = (await mt.ok(mt.d.fr, { type: 'request_floor', kind: 'reply' })).events.at(-1).data.request;
+    await mt.ok(mt.d.fr, { type: 'withdraw', request_id: r.id });
+  }
+  const r = (await mt.ok(mt.d.fr, { type: 'request_floor', kind: 'reply' })).events.at(-1).data.request;
+  await mt.ok(mt.m, { type: 'remove_request', request_id: r.id });
+  await mt.ok(mt.d.fr, { type: 'request_floor', kind: 'reply' });
+  await mt.ok(mt.m, { type: 'grant', sub: 'fr' });
+  await mt.ok(mt.d.fr, { type: 'yield' });
+  await mt.refused(mt.d.fr, { type: 'request_floor', kind: 'reply' }, 'quota_exceeded');
+  mt.close();
+});
+
 test('grant while someone holds the floor: floor_ended superseded, then floor_granted', async () => {
   const mt = await meeting({});
   await mt.ok(mt.d.fr, { type: 'request_floor' });

@@ -968,6 +968,9 @@ static void test_decode_args(void)
     ERR("{\"type\":\"update_settings\",\"settings\":\"speech_s=60\"}", PROTO_ERR_BAD_REQUEST, "settings");
     ERR("{\"type\":\"update_settings\",\"settings\":5}", PROTO_ERR_BAD_REQUEST, "settings");
     ERR("{\"type\":\"update_settings\",\"speech_s\":60}", PROTO_ERR_BAD_REQUEST, "settings");
+    /* the message names the form the command takes */
+    ERR("{\"type\":\"update_settings\",\"speech_s\":60}", PROTO_ERR_BAD_REQUEST, NULL);
+    CHECK(strstr(msg, "{\"type\":\"update_settings\",\"settings\":{") != NULL);
     CHECK(cmd.settings == NULL);
     proto_cmd_clear(&cmd);
 

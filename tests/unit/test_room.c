@@ -529,6 +529,36 @@ static void test_matrix_open(void)
     CHECK_INT(MATRIX_N, PROTO_CMD__COUNT - 2); /* every command but join and ping */
 }
 
+/* Permission before arguments: room_may_send says forbidden for what the
+ * role may not send (the session asks it when the arguments are bad). */
+static void test_may_send(void)
+{
+    struct world w;
+    char msg[200];
+    matrix_world(&w);
+    for (size_t i = 0; i < MATRIX_N; i++) {
+        const struct matrix_row *m = &matrix[i];
+        CHECK_INT(room_may_send(w.r, &OBS, m->type, msg, sizeof msg), PROTO_ERR_FORBIDDEN);
+        CHECK_STR(msg, "observers can only follow the meeting");
+        bool mod_only = m->del == PROTO_ERR_FORBIDDEN && m->type != PROTO_CMD_YIELD;
+        CHECK_INT(room_may_send(w.r, &DE, m->type, msg, sizeof msg),
+                  mod_only ? PROTO_ERR_FORBIDDEN : PROTO_OK);
+        CHECK_INT(room_may_send(w.r, &MOD, m->type, msg, sizeof msg), PROTO_OK);
+    }
+    CHECK_INT(room_may_send(w.r, &OBS, PROTO_CMD_PING, msg, sizeof msg), PROTO_OK);
+    CHECK_INT(room_may_send(w.r, &DE, PROTO_CMD_GRANT, msg, sizeof msg), PROTO_ERR_FORBIDDEN);
+    CHECK_STR(msg, "grant is for moderators");
+    /* a removed person may send nothing but ping; set_role counts */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "fr"), PROTO_OK, "participant_removed");
+    CHECK_INT(room_may_send(w.r, &FR, PROTO_CMD_SAY, msg, sizeof msg), PROTO_ERR_FORBIDDEN);
+    CHECK_STR(msg, "you were removed from this room");
+    struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, "de");
+    sr.role = PROTO_ROLE_OBSERVER;
+    EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+    CHECK_INT(room_may_send(w.r, &DE, PROTO_CMD_REQUEST_FLOOR, msg, sizeof msg), PROTO_ERR_FORBIDDEN);
+    world_free(&w);
+}
+
 static void test_matrix_suspended(void)
 {
     struct world w;
@@ -710,18 +740,36 @@ static void test_reply_quota(void)
 {
     struct world w;
     world_init(&w, NULL);
-    for (int i = 0; i < 2; i++) {
+    /* withdrawn replies give the right back (the quota is 2) */
+    for (int i = 0; i < 3; i++) {
         EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
         EXPECT(&w, &FR, cmd_id(PROTO_CMD_WITHDRAW, w.r->queue[0].id), PROTO_OK,
                "request_withdrawn");
     }
-    /* withdrawn replies still count */
-    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
-    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
-    /* a granted reply counts too */
+    /* a granted reply counts (r4), and so does a pending one (r5) */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r4 */
     EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
-    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
-    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_REMOVE_REQUEST, "r4"), PROTO_OK, "request_removed");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r5 */
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r5"), PROTO_OK, "floor_granted");
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
+    CHECK_INT(room_member_find(w.r, "fr")->replies_used, 2);
+    /* pending counts: one granted and one waiting use up the two */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r6 */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r6"), PROTO_OK, "floor_ended,floor_granted");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r7 */
+    struct world w2;
+    world_init(&w2, "{\"replies_per_item\":1}");
+    EXPECT(&w2, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w2, &DE, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_OK, "request_withdrawn");
+    EXPECT(&w2, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    EXPECT(&w2, &MOD, cmd_id(PROTO_CMD_GRANT, "r2"), PROTO_OK, "floor_granted");
+    EXPECT(&w2, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
+    world_free(&w2);
+    /* a removed request gives the right back too */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_REMOVE_REQUEST, "r7"), PROTO_OK, "request_removed");
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested"); /* r8 */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r8"), PROTO_OK, "floor_ended,floor_granted");
     EXPECT(&w, &DE, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_ERR_QUOTA_EXCEEDED, "");
     /* the count resets with the agenda item */
     struct proto_cmd c = cmd(PROTO_CMD_SET_AGENDA_ITEM);
@@ -879,15 +927,30 @@ static void test_grant(void)
     CHECK_INT(w.r->floor.limit_s, 60);
     CHECK_STR(queue_ids(w.r), "");
 
-    /* by sub: directly, speech, request_id null, queue left alone */
-    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested");
+    /* by sub with nothing waiting: directly, speech, request_id null */
     w.now = T0 + 41000;
     EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
     CHECK_JSON(data(&w, 1), "{\"floor\":{\"delegation\":\"Global NGO\",\"elapsed_ms\":0,"
                             "\"kind\":\"speech\",\"limit_s\":180,\"name\":\"Sam Lee\","
                             "\"paused\":false,\"region\":null,\"request_id\":null,\"started_at\":1783000041000,"
                             "\"sub\":\"ngo\",\"time_up\":false}}");
-    CHECK_STR(queue_ids(w.r), "r3");
+    /* by sub with requests waiting: their first one in the queue is
+     * granted and leaves it, so the next grant of the head goes on */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");       /* r3 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");        /* r4 */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r5 */
+    CHECK_STR(queue_ids(w.r), "r5,r3,r4");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_JSON(json_object_get(json_object_get(data(&w, 1), "floor"), "request_id"), "\"r5\"");
+    CHECK_INT(w.r->floor.kind, PROTO_KIND_POINT_OF_ORDER);
+    CHECK_STR(queue_ids(w.r), "r3,r4");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "ngo"), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_JSON(json_object_get(json_object_get(data(&w, 1), "floor"), "request_id"), "\"r3\"");
+    CHECK_STR(queue_ids(w.r), "r4");
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_ended,floor_granted");
+    CHECK_STR(w.r->floor.sub, "fr");
+    CHECK_STR(queue_ids(w.r), "");
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_POINT_OF_ORDER, NULL), PROTO_OK, "floor_requested"); /* r6 */
     /* a moderator may be given the floor; observers and unknowns not */
     EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "chair-2"), PROTO_OK, "floor_ended,floor_granted");
     CHECK_JSON(json_object_get(json_object_get(data(&w, 1), "floor"), "delegation"), "null");
@@ -895,16 +958,16 @@ static void test_grant(void)
     EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "nobody"), PROTO_ERR_NOT_FOUND, "");
     struct proto_cmd both = cmd_sub(PROTO_CMD_GRANT, "fr");
     both.has_request_id = true;
-    snprintf(both.request_id, sizeof both.request_id, "r3");
+    snprintf(both.request_id, sizeof both.request_id, "r6");
     EXPECT(&w, &MOD, both, PROTO_ERR_BAD_REQUEST, "");
     /* point of order limit */
-    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r3"), PROTO_OK, "floor_ended,floor_granted");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r6"), PROTO_OK, "floor_ended,floor_granted");
     CHECK_INT(w.r->floor.limit_s, 60);
     CHECK_INT(w.r->floor.kind, PROTO_KIND_POINT_OF_ORDER);
-    /* stats: fr 30 s, de 10 s, ngo 0 (turn counted), chair-2 0 */
-    CHECK_INT(room_member_find(w.r, "fr")->turns, 1);
+    /* stats: fr 30 s + 0, de 10 s, ngo three turns of 0, chair-2 0 */
+    CHECK_INT(room_member_find(w.r, "fr")->turns, 2);
     CHECK_INT(room_member_find(w.r, "de")->spoken_ms, 10000);
-    CHECK_INT(room_member_find(w.r, "ngo")->turns, 1);
+    CHECK_INT(room_member_find(w.r, "ngo")->turns, 3);
     CHECK_INT(room_member_find(w.r, "chair-2")->turns, 1);
     world_free(&w);
 
@@ -2113,6 +2176,7 @@ int main(void)
     test_create();
     test_settings_patch();
     test_matrix_open();
+    test_may_send();
     test_matrix_suspended();
     test_matrix_closed();
     test_if_seq();
