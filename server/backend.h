@@ -143,16 +143,23 @@ struct backend_ops {
 
 struct backend {
     const struct backend_ops *ops;
+    /* Set by the hub it serves (hub_create), before the backend's first
+     * callback: a backend calls its sink only from the loop or from its
+     * own operations, never from its creation. */
     struct backend_sink sink;
 };
 
+struct loop;
+
 /* The embedded backend. data_dir may be NULL (nothing survives a restart).
  * Returns a new backend (backend_destroy()) or NULL with a message logged. */
-struct backend *backend_memory_create(const char *data_dir, const struct backend_sink *sink);
+struct backend *backend_memory_create(const char *data_dir);
 /* The Redis backend for url (redis://HOST:PORT[/DB]); node names this
- * process. Connects in the background. Returns a new backend or NULL with
- * a message logged (bad URL). */
-struct backend *backend_redis_create(const char *url, const char *node, const struct backend_sink *sink);
+ * process. Its two connections run on loop (borrowed; it must outlive the
+ * backend's connections: destroy the backend before the loop, or the loop
+ * first, which drops them). Connects in the background. Returns a new
+ * backend or NULL with a message logged (bad URL). */
+struct backend *backend_redis_create(const char *url, const char *node, const struct loop *loop);
 /* The credentials sent (AUTH [user] password) first on every connection
  * and reconnection of both Redis connections; user and password may be
  * NULL (no AUTH). Copied; a change applies from the next connection. A

@@ -421,13 +421,12 @@ static const struct backend_ops mem_ops = {
     .tick = mem_tick,
 };
 
-struct backend *backend_memory_create(const char *data_dir, const struct backend_sink *sink)
+struct backend *backend_memory_create(const char *data_dir)
 {
     struct mem_backend *m = calloc(1, sizeof *m);
     if (!m)
         return NULL;
     m->base.ops = &mem_ops;
-    m->base.sink = *sink;
     if (data_dir) {
         char path[PATH_MAX];
         if (mkdir(data_dir, 0700) != 0 && errno != EEXIST) {

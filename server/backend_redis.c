@@ -5,8 +5,9 @@
  * Two connections on the server's event loop: one for commands, one
  * subscribed to the channels of the rooms this node watches (plain
  * SUBSCRIBE; hiredis 0.14 has no sharded pub/sub). Each hiredis socket is
- * dup()'ed and adopted by the loop as a raw descriptor (net_watch_*): the
- * loop and hiredis each close their own copy.
+ * dup()'ed and watched by the loop handed to backend_redis_create (loop.h,
+ * the way hiredis' own adapters attach to a loop): the loop and hiredis
+ * each close their own copy.
  *
  * Layout (one hash tag per room so that Redis Cluster keeps a room on one
  * slot):
@@ -53,7 +54,7 @@
 #include "backend.h"
 #include "eventlog.h"
 #include "log.h"
-#include "net.h"
+#include "loop.h"
 
 #define COMMAND_TIMEOUT_MS 3000
 #define PROBE_MS 3000
@@ -119,7 +120,7 @@ struct redis_backend;
 struct rconn {
     struct redis_backend *b;
     redisAsyncContext *ac;
-    struct net_watch *w;
+    struct loop_watch *w;
     bool want_write;
     bool connected;
     const char *name;
@@ -138,6 +139,7 @@ struct rroom {
 
 struct redis_backend {
     struct backend base;
+    const struct loop *loop;
     char host[256];
     int port, db;
     char *user, *password;    /* AUTH on every connection; NULL: none */
@@ -220,19 +222,27 @@ static bool deliver(struct redis_backend *b, struct rroom *r, const struct backe
 
 /* ---- the hiredis adapter on the server's loop ---- */
 
-static void ad_add_read(void *p) { net_watch_read(((struct rconn *)p)->w, 1); }
-static void ad_del_read(void *p) { net_watch_read(((struct rconn *)p)->w, 0); }
+static void ad_add_read(void *p)
+{
+    struct rconn *c = p;
+    c->b->loop->want_read(c->w, true);
+}
+static void ad_del_read(void *p)
+{
+    struct rconn *c = p;
+    c->b->loop->want_read(c->w, false);
+}
 static void ad_add_write(void *p)
 {
     struct rconn *c = p;
     c->want_write = true;
-    net_watch_write(c->w);
+    c->b->loop->want_write(c->w);
 }
 static void ad_del_write(void *p) { ((struct rconn *)p)->want_write = false; }
 static void ad_cleanup(void *p)
 {
     struct rconn *c = p;
-    net_watch_remove(c->w);
+    c->b->loop->unwatch(c->w);
     c->w = NULL;
     c->want_write = false;
 }
@@ -250,7 +260,7 @@ static void on_writable(void *arg)
     if (c->ac && c->want_write) {
         redisAsyncHandleWrite(c->ac);
         if (c->ac && c->want_write)
-            net_watch_write(c->w);
+            c->b->loop->want_write(c->w);
     }
 }
 
@@ -306,7 +316,7 @@ static int connect_one(struct redis_backend *b, struct rconn *c)
         return -1;
     }
     int fd = dup(ac->c.fd);
-    c->w = fd >= 0 ? net_watch_add(fd, on_readable, on_writable, on_hangup, c) : NULL;
+    c->w = fd >= 0 ? b->loop->watch(b->loop->impl, fd, on_readable, on_writable, on_hangup, c) : NULL;
     if (!c->w) {
         redisAsyncFree(ac);
         return -1;
@@ -1593,13 +1603,13 @@ static const struct backend_ops redis_ops = {
     .tick = r_tick,
 };
 
-struct backend *backend_redis_create(const char *url, const char *node, const struct backend_sink *sink)
+struct backend *backend_redis_create(const char *url, const char *node, const struct loop *loop)
 {
     struct redis_backend *b = calloc(1, sizeof *b);
     if (!b)
         return NULL;
     b->base.ops = &redis_ops;
-    b->base.sink = *sink;
+    b->loop = loop;
     b->cmd.b = b->sub.b = b;
     b->cmd.name = "command";
     b->sub.name = "subscriber";

@@ -27,13 +27,13 @@
 
 #include "audit.h"
 #include "backend.h"
+#include "clock.h"
 #include "config.h"
 #include "deltalog.h"
 #include "eventlog.h"
 #include "frame.h"
 #include "log.h"
 #include "metrics.h"
-#include "net.h"
 #include "room.h"
 #include "tzdb.h"
 #include "session.h"
@@ -623,7 +623,7 @@ done:
 static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room_events *evs,
                              char *err, size_t errsz)
 {
-    int64_t now = net_now_ms();
+    int64_t now = clock_now_ms();
     switch (c->kind) {
     case CMD_CLIENT: {
         enum proto_err e = room_decide(hr->state, &c->s->actor, &c->cmd, now, evs, err, errsz);
@@ -802,6 +802,15 @@ void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     if (cmd->agenda)
         json_incref((json_t *)cmd->agenda);
     enqueue(h, hr, c);
+}
+
+enum proto_err hub_may_send(struct hub *h, const struct session *s, enum proto_cmd_type type,
+                            char *msg, size_t msgsz)
+{
+    (void)h;
+    if (!s->room || !s->room->state)
+        return PROTO_OK;
+    return room_may_send(s->room->state, &s->actor, type, msg, msgsz);
 }
 
 /* ---- sessions ---- */
@@ -1181,7 +1190,7 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
 {
     struct proto_claims claims;
     const char *why = "invalid token";
-    int64_t now = net_now_ms();
+    int64_t now = clock_now_ms();
     if (proto_jwt_verify_ring(h->cfg->keys, cmd->token, now / 1000, &claims, &why) != PROTO_OK) {
         refuse_join(s, PROTO_ERR_UNAUTHORIZED, why, PROTO_CLOSE_UNAUTHORIZED);
         return;
@@ -1470,7 +1479,7 @@ void hub_room_create(struct hub *h, const json_t *spec,
 {
     char epoch[16], err[200] = "invalid room";
     random_epoch(epoch, sizeof epoch);
-    struct room *r = room_create(spec, epoch, net_now_ms(), err, sizeof err);
+    struct room *r = room_create(spec, epoch, clock_now_ms(), err, sizeof err);
     if (!r) {
         cb(arg, 400, NULL, err);
         return;
@@ -1686,30 +1695,22 @@ static void loaded(void *arg, struct room *initial, struct room *current)
         room_destroy(current);
 }
 
-struct hub *hub_create(const struct config *cfg)
+struct hub *hub_create(const struct config *cfg, struct backend *b)
 {
     struct hub *h = calloc(1, sizeof *h);
     if (!h)
         return NULL;
     h->cfg = cfg;
-    struct backend_sink sink = {
+    h->backend = b;
+    h->shared = cfg->redis_url != NULL;
+    b->sink = (struct backend_sink){
         .arg = h,
         .on_events = hub_on_events,
         .on_presence = hub_on_presence,
         .on_reset = hub_on_reset,
         .on_reconnect = hub_on_reconnect,
     };
-    if (cfg->redis_url) {
-        h->shared = true;
-        h->backend = backend_redis_create(cfg->redis_url, cfg->node_id, &sink);
-        if (h->backend)
-            backend_redis_auth(h->backend, cfg->redis_user, cfg->redis_password);
-    } else {
-        h->backend = backend_memory_create(cfg->data_dir, &sink);
-    }
-    if (!h->backend)
-        goto fail;
-    if (h->backend->ops->load(h->backend, loaded, h) < 0)
+    if (b->ops->load(b, loaded, h) < 0)
         goto fail;
     return h;
 fail:
@@ -1730,6 +1731,5 @@ void hub_destroy(struct hub *h)
     while (h->n_rooms)
         remove_room(h, h->rooms[h->n_rooms - 1]);
     free(h->rooms);
-    backend_destroy(h->backend);
     free(h);
 }

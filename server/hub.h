@@ -21,13 +21,16 @@
 
 #include "proto.h"
 
+struct backend;
 struct config;
 struct hub;
 struct session;
 
-/* Creates the hub and its backend (memory, or Redis with cfg->redis_url).
- * Returns NULL with a message logged. cfg is borrowed for the hub's life. */
-struct hub *hub_create(const struct config *cfg);
+/* Creates the hub on backend b (memory or Redis, made by main): the hub
+ * becomes b's sink and takes every room b loads. Returns NULL with a
+ * message logged. cfg and b are borrowed for the hub's life (b is
+ * destroyed after the hub). */
+struct hub *hub_create(const struct config *cfg, struct backend *b);
 void hub_destroy(struct hub *h); /* NULL is a no-op */
 
 /* Session life cycle (called by session.c). */
@@ -36,6 +39,12 @@ void hub_session_closed(struct hub *h, struct session *s);
 /* cmd is borrowed for the call (copied when it must wait). */
 void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd);
 void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd);
+/* Whether joined session s may send commands of this type at all, on the
+ * room as this node has it now (room_may_send): PROTO_OK or
+ * PROTO_ERR_FORBIDDEN with a reason in msg. For frames whose arguments are
+ * bad: permission is checked first. */
+enum proto_err hub_may_send(struct hub *h, const struct session *s, enum proto_cmd_type type,
+                            char *msg, size_t msgsz);
 
 /* Timers: join timeouts, floor clocks, observer counts, the backend's.
  * Call every 100 ms. */

@@ -1,8 +1,15 @@
 /*
  * rostrum-server: parses the configuration, raises the open-files limit,
- * creates the hub (rooms and backend) and the network loop, runs --demo,
- * prints "rostrum listening on URL" once connections are accepted, and
- * runs until SIGTERM/SIGINT, which drain (close 1001) and exit 0.
+ * and wires the modules, each given what it uses:
+ *
+ *   net      the loop and the listening socket (nothing served yet)
+ *   backend  memory, or Redis on net's loop (net_loop())
+ *   hub      the rooms, on the backend (it becomes the backend's sink)
+ *   net_start(net, hub): sessions, /api and the tick go to the hub
+ *
+ * then runs --demo, prints "rostrum listening on URL" once connections are
+ * accepted, and runs until SIGTERM/SIGINT, which drain (close 1001) and
+ * exit 0. Teardown goes the other way.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +20,7 @@
 
 #include "api.h"
 #include "audit.h"
+#include "backend.h"
 #include "config.h"
 #include "hub.h"
 #include "log.h"
@@ -117,6 +125,7 @@ int main(int argc, char **argv)
     struct config cfg;
     struct hub *hub = NULL;
     struct net *net = NULL;
+    struct backend *backend = NULL;
     int rc = config_parse(&cfg, argc, argv);
     if (rc != 0)
         return rc > 0 ? 0 : 2;
@@ -125,14 +134,24 @@ int main(int argc, char **argv)
     raise_nofile();
     if (cfg.audit_log && audit_setup(cfg.audit_log, cfg.node_id) != 0)
         goto done;
-    hub = hub_create(&cfg);
-    if (!hub)
-        goto done;
-    net = net_create(&cfg, hub);
+    net = net_create(&cfg);
     if (!net)
+        goto done;
+    if (cfg.redis_url) {
+        backend = backend_redis_create(cfg.redis_url, cfg.node_id, net_loop(net));
+        if (backend)
+            backend_redis_auth(backend, cfg.redis_user, cfg.redis_password);
+    } else {
+        backend = backend_memory_create(cfg.data_dir);
+    }
+    if (!backend)
+        goto done;
+    hub = hub_create(&cfg, backend);
+    if (!hub)
         goto done;
     struct reload_ctx rctx = {&cfg, hub};
     net_on_reload(net, reload, &rctx);
+    net_start(net, hub);
     /* With Redis, say we listen once the backend answers (or after 5 s,
      * with /healthz saying 503 until it does). */
     if (cfg.redis_url && !net_wait(net, backend_ready, hub, 5000))
@@ -148,8 +167,11 @@ int main(int argc, char **argv)
     rc = net_run(net);
     log_info("stopped");
 done:
+    /* The loop first: closing it drops the Redis connections (and no
+     * callback reaches the hub or the backend after). */
     net_destroy(net);
     hub_destroy(hub);
+    backend_destroy(backend);
     audit_shutdown();
     config_free(&cfg);
     return rc;

@@ -28,18 +28,19 @@
 #include <strings.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <libwebsockets.h>
 
 #include "api.h"
+#include "clock.h"
 #include "config.h"
 #include "frame.h"
 #include "hub.h"
 #include "iplimit.h"
 #include "log.h"
+#include "loop.h"
 #include "metrics.h"
 #include "realip.h"
 #include "session.h"
@@ -66,9 +67,9 @@ struct net {
     struct session_limits lim;
     void (*on_reload)(void *arg); /* SIGHUP, besides the certificate */
     void *reload_arg;
+    struct loop loop;         /* net_loop(): the watches of foreign descriptors */
 };
 
-static struct net *the_net;
 static volatile sig_atomic_t stop_requested;
 static volatile sig_atomic_t reload_requested;
 
@@ -111,21 +112,22 @@ struct http_wait {
 static enum realip_kind client_of(struct lws *wsi, char out[REALIP_ADDR_MAX], char *peer,
                                   size_t peer_len);
 
-int64_t net_now_ms(void)
+/* Which net a connection belongs to (lws keeps it as the context's user). */
+static struct net *net_of(struct lws *wsi)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+    return lws_context_user(lws_get_context(wsi));
 }
 
-void net_conn_want_write(struct net_conn *c)
+/* ---- what sessions may do with their connection (session.h) ---- */
+
+static void conn_want_write(void *conn)
 {
-    lws_callback_on_writable((struct lws *)c);
+    lws_callback_on_writable(conn);
 }
 
-void net_conn_kill_after(struct net_conn *c, int secs)
+static void conn_close_after(void *conn, int secs)
 {
-    lws_set_timeout((struct lws *)c, PENDING_TIMEOUT_USER_OK, secs);
+    lws_set_timeout(conn, PENDING_TIMEOUT_USER_OK, secs);
 }
 
 void net_on_reload(struct net *n, void (*fn)(void *arg), void *arg)
@@ -133,17 +135,18 @@ void net_on_reload(struct net *n, void (*fn)(void *arg), void *arg)
     n->on_reload = fn;
     n->reload_arg = arg;
 }
+static const struct session_conn_ops conn_ops = {conn_want_write, conn_close_after};
 
 const char *net_base_url(const struct net *n)
 {
     return n->base_url;
 }
 
-void net_stop(void)
+/* Safe from a signal handler: the 100 ms tick wakes the loop, which then
+ * sees the flag (no global pointer to the context needed). */
+static void net_stop(void)
 {
     stop_requested = 1;
-    if (the_net && the_net->ctx)
-        lws_cancel_service(the_net->ctx);
 }
 
 /* ---- HTTP ---- */
@@ -220,7 +223,7 @@ static int serve_static(struct lws *wsi, struct http_pss *p)
         return http_simple(wsi, p, 404, "no such file");
     if (strcmp(path, "/") == 0)
         path = "/index.html";
-    snprintf(file, sizeof file, "%s%s", the_net->cfg->web_root, path);
+    snprintf(file, sizeof file, "%s%s", net_of(wsi)->cfg->web_root, path);
     struct stat st;
     if (stat(file, &st) != 0 || !S_ISREG(st.st_mode))
         return http_simple(wsi, p, 404, "no such file");
@@ -264,7 +267,7 @@ static int handle_api(struct lws *wsi, struct http_pss *p)
         return -1;
     w->wsi = wsi;
     p->wait = w;
-    api_handle(the_net->hub, the_net->cfg, &req, api_done, w);
+    api_handle(net_of(wsi)->hub, net_of(wsi)->cfg, &req, api_done, w);
     return 0;
 }
 
@@ -277,16 +280,74 @@ static void http_pss_reset(struct http_pss *p)
     memset(p, 0, sizeof *p);
 }
 
+/* Answers a refused WebSocket upgrade with an HTTP/1.1 status and a
+ * reason, then closes. (lws_return_http_status() answers HTTP/1.0 at this
+ * stage, which some client libraries cannot read, and lws itself drops an
+ * upgrade offering only subprotocols it does not know without a word.) */
+static int refuse_upgrade(struct lws *wsi, int status, const char *why)
+{
+    unsigned char buf[LWS_PRE + 512];
+    char *t = (char *)buf + LWS_PRE;
+    const char *text = status == 400   ? "Bad Request"
+                       : status == 403 ? "Forbidden"
+                       : status == 404 ? "Not Found"
+                       : status == 429 ? "Too Many Requests"
+                                       : "Error";
+    int n = snprintf(t, sizeof buf - LWS_PRE,
+                     "HTTP/1.1 %d %s\r\ncontent-type: text/plain; charset=utf-8\r\n"
+                     "content-length: %zu\r\ncache-control: no-store\r\nconnection: close\r\n\r\n%s",
+                     status, text, strlen(why), why);
+    if (n > 0 && (size_t)n < sizeof buf - LWS_PRE)
+        lws_write(wsi, (unsigned char *)t, (size_t)n, LWS_WRITE_RAW);
+    return -1;
+}
+
+/* True when the comma-separated Sec-WebSocket-Protocol offer names
+ * rostrum.v1. */
+static bool offers_rostrum(struct lws *wsi)
+{
+    char offer[256] = "";
+    if (lws_hdr_copy(wsi, offer, sizeof offer, WSI_TOKEN_PROTOCOL) <= 0)
+        return false;
+    for (char *tok = offer; *tok;) {
+        tok += strspn(tok, " ,");
+        size_t l = strcspn(tok, " ,");
+        if (l == strlen("rostrum.v1") && strncmp(tok, "rostrum.v1", l) == 0)
+            return true;
+        tok += l;
+    }
+    return false;
+}
+
+static bool origin_allowed(const struct net *net, struct lws *wsi);
+
+/* Every refusal of a WebSocket upgrade, before lws picks a subprotocol:
+ * another path (404), rostrum.v1 not offered (400), a foreign Origin
+ * (403). The per-address limits (429) come in ws_cb's filter, next to the
+ * connection's accounting. */
+static int check_upgrade(struct net *net, struct lws *wsi)
+{
+    char uri[64] = "";
+    if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0)
+        return refuse_upgrade(wsi, 404, "the WebSocket endpoint is /ws");
+    if (!offers_rostrum(wsi))
+        return refuse_upgrade(wsi, 400, "WebSocket subprotocol rostrum.v1 required");
+    if (!origin_allowed(net, wsi))
+        return refuse_upgrade(wsi, 403, "a page of another site may not open this WebSocket");
+    return 0;
+}
+
 static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct http_pss *p = user;
+    struct net *net = net_of(wsi);
     switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return check_upgrade(net, wsi);
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         /* A WebSocket upgrade that did not ask for rostrum.v1 lands on the
-         * default protocol: refuse it with a plain HTTP answer. */
-        lws_return_http_status(wsi, HTTP_STATUS_BAD_REQUEST,
-                               "WebSocket subprotocol rostrum.v1 required");
-        return 1;
+         * default protocol (check_upgrade has refused it already). */
+        return refuse_upgrade(wsi, 400, "WebSocket subprotocol rostrum.v1 required");
     case LWS_CALLBACK_HTTP: {
         char *uri = NULL;
         int ulen = 0;
@@ -309,15 +370,15 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             char peer[64] = "";
             client_of(wsi, p->remote, peer, sizeof peer);
         }
-        if (the_net->cfg->public_url) {
-            snprintf(p->base, sizeof p->base, "%s", the_net->cfg->public_url);
+        if (net->cfg->public_url) {
+            snprintf(p->base, sizeof p->base, "%s", net->cfg->public_url);
         } else {
             char host[256] = "";
             if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) > 0 &&
                 strspn(host, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") == strlen(host))
-                snprintf(p->base, sizeof p->base, "%s://%s", the_net->cfg->tls_cert ? "https" : "http", host);
+                snprintf(p->base, sizeof p->base, "%s://%s", net->cfg->tls_cert ? "https" : "http", host);
             else
-                snprintf(p->base, sizeof p->base, "%s", the_net->base_url);
+                snprintf(p->base, sizeof p->base, "%s", net->base_url);
         }
         if (!api_owns_path(p->path)) {
             if (strcmp(p->method, "GET") != 0)
@@ -326,7 +387,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         }
         char cl[32] = "";
         if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 && atol(cl) > 0) {
-            if ((size_t)atol(cl) > the_net->cfg->max_body)
+            if ((size_t)atol(cl) > net->cfg->max_body)
                 return http_simple(wsi, p, 413, "the body is larger than --max-body");
             return 0; /* wait for the body */
         }
@@ -337,7 +398,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
         return handle_api(wsi, p);
     }
     case LWS_CALLBACK_HTTP_BODY:
-        if (p->too_big || p->body_len + len > the_net->cfg->max_body) {
+        if (p->too_big || p->body_len + len > net->cfg->max_body) {
             p->too_big = true;
             return 0;
         }
@@ -368,7 +429,7 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             return -1;
         size_t left = p->out_len - p->out_sent;
         size_t n = left < WRITE_CHUNK ? left : WRITE_CHUNK;
-        unsigned char *b = the_net->wbuf + LWS_PRE;
+        unsigned char *b = net->wbuf + LWS_PRE;
         if (n)
             memcpy(b, p->out + p->out_sent, n);
         bool last = p->out_sent + n >= p->out_len;
@@ -399,24 +460,25 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 
 /* ---- watched descriptors (the Redis connections) ---- */
 
-struct net_watch {
+struct loop_watch {
     struct lws *wsi;          /* NULL once lws closed it */
-    net_watch_cb on_read, on_write, on_close;
+    loop_cb on_read, on_write, on_close;
     void *arg;
     bool removed;             /* the owner let go; free on close */
 };
 
 struct raw_pss {
-    struct net_watch *w;
+    struct loop_watch *w;
 };
 
-static struct net_watch *adopting;
+static struct loop_watch *adopting;
 
-struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_write,
-                                net_watch_cb on_close, void *arg)
+static struct loop_watch *watch_add(void *impl, int fd, loop_cb on_read, loop_cb on_write,
+                                    loop_cb on_close, void *arg)
 {
-    struct net_watch *w = calloc(1, sizeof *w);
-    if (!w || !the_net || !the_net->vh) {
+    struct net *net = impl;
+    struct loop_watch *w = calloc(1, sizeof *w);
+    if (!w || !net->vh) {
         free(w);
         close(fd);
         return NULL;
@@ -428,7 +490,7 @@ struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_wr
     lws_sock_file_fd_type u;
     u.filefd = fd;
     adopting = w;
-    w->wsi = lws_adopt_descriptor_vhost(the_net->vh, LWS_ADOPT_RAW_FILE_DESC, u, "rostrum-raw", NULL);
+    w->wsi = lws_adopt_descriptor_vhost(net->vh, LWS_ADOPT_RAW_FILE_DESC, u, "rostrum-raw", NULL);
     adopting = NULL;
     if (!w->wsi) {
         free(w);
@@ -437,19 +499,19 @@ struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_wr
     return w;
 }
 
-void net_watch_read(struct net_watch *w, int on)
+static void watch_read(struct loop_watch *w, bool on)
 {
     if (w && w->wsi)
         lws_rx_flow_control(w->wsi, on ? 1 : 0);
 }
 
-void net_watch_write(struct net_watch *w)
+static void watch_write(struct loop_watch *w)
 {
     if (w && w->wsi)
         lws_callback_on_writable(w->wsi);
 }
 
-void net_watch_remove(struct net_watch *w)
+static void watch_remove(struct loop_watch *w)
 {
     if (!w)
         return;
@@ -462,10 +524,15 @@ void net_watch_remove(struct net_watch *w)
     lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
+const struct loop *net_loop(struct net *n)
+{
+    return &n->loop;
+}
+
 static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct raw_pss *p = user;
-    struct net_watch *w = p ? p->w : NULL;
+    struct loop_watch *w = p ? p->w : NULL;
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION:
         return 1; /* not a WebSocket subprotocol */
@@ -536,34 +603,35 @@ static enum realip_kind client_of(struct lws *wsi, char out[REALIP_ADDR_MAX], ch
             xff[used++] = ',';
     }
     xff[used] = '\0';
-    return realip_client(the_net->trusted, peer, any ? xff : NULL, out);
+    return realip_client(net_of(wsi)->trusted, peer, any ? xff : NULL, out);
 }
 
 /* One log line per second at most: a flood must not flood the log too. */
-static void log_refusal(const char *client, const char *peer, enum iplimit_verdict v)
+static void log_refusal(struct net *net, const char *client, const char *peer,
+                        enum iplimit_verdict v)
 {
-    int64_t now = net_now_ms();
-    if (now - the_net->last_refusal_log < 1000) {
-        the_net->refusals_unlogged++;
+    int64_t now = clock_now_ms();
+    if (now - net->last_refusal_log < 1000) {
+        net->refusals_unlogged++;
         return;
     }
-    the_net->last_refusal_log = now;
+    net->last_refusal_log = now;
     char more[64] = "";
-    if (the_net->refusals_unlogged)
+    if (net->refusals_unlogged)
         snprintf(more, sizeof more, " (and %llu refusals not logged before)",
-                 (unsigned long long)the_net->refusals_unlogged);
+                 (unsigned long long)net->refusals_unlogged);
     log_warn("refused a WebSocket from %s%s%s: %s%s", client, strcmp(client, peer) ? " via " : "",
              strcmp(client, peer) ? peer : "",
              v == IPLIMIT_TOO_MANY ? "too many connections from that address" : "too many new connections",
              more);
-    the_net->refusals_unlogged = 0;
+    net->refusals_unlogged = 0;
 }
 
 /* The Origin a browser sends with the upgrade: the server's own page
  * (Origin's host equals Host), a listed --allowed-origin, or none at all (a
  * program, not a page). A page of another site must not ride a delegate's
  * browser into a room. */
-static bool origin_allowed(struct lws *wsi)
+static bool origin_allowed(const struct net *net, struct lws *wsi)
 {
     char origin[256] = "", host[256] = "";
     if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) <= 0)
@@ -575,7 +643,7 @@ static bool origin_allowed(struct lws *wsi)
     const char *ohost = sep ? sep + 3 : origin;
     if (host[0] && strcasecmp(ohost, host) == 0)
         return true;
-    const char *list = the_net->cfg->allowed_origins;
+    const char *list = net->cfg->allowed_origins;
     size_t ol = strlen(origin);
     while (list && *list) {
         size_t n = strcspn(list, ",");
@@ -593,34 +661,26 @@ static bool origin_allowed(struct lws *wsi)
 static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in, size_t len)
 {
     struct ws_pss *p = user;
+    struct net *net = net_of(wsi);
     switch (reason) {
     case LWS_CALLBACK_FILTER_PROTOCOL_CONNECTION: {
-        char uri[64] = "";
-        if (lws_hdr_copy(wsi, uri, sizeof uri, WSI_TOKEN_GET_URI) < 0 || strcmp(uri, "/ws") != 0) {
-            lws_return_http_status(wsi, HTTP_STATUS_NOT_FOUND, "the WebSocket endpoint is /ws");
-            return 1;
-        }
-        if (!origin_allowed(wsi)) {
-            lws_return_http_status(wsi, HTTP_STATUS_FORBIDDEN,
-                                   "a page of another site may not open this WebSocket");
-            return 1;
-        }
+        if (check_upgrade(net, wsi) != 0)
+            return -1;
         char ip[REALIP_ADDR_MAX], peer[64] = "";
         if (client_of(wsi, ip, peer, sizeof peer) == REALIP_TRUSTED)
             return 0; /* a trusted proxy that names no client: global limits only */
-        enum iplimit_verdict v = iplimit_admit(the_net->ipl, ip, net_now_ms());
-        metrics.client_addresses = iplimit_size(the_net->ipl);
+        enum iplimit_verdict v = iplimit_admit(net->ipl, ip, clock_now_ms());
+        metrics.client_addresses = iplimit_size(net->ipl);
         if (v != IPLIMIT_OK) {
             metrics.closes[PROTO_CLOSE_RATE]++;
             if (v == IPLIMIT_TOO_MANY)
                 metrics.upgrades_too_many++;
             else
                 metrics.upgrades_too_fast++;
-            log_refusal(ip, peer, v);
-            lws_return_http_status(wsi, 429, v == IPLIMIT_TOO_MANY
-                                                 ? "too many connections from your address"
-                                                 : "too many new connections from your address; slow down");
-            return 1;
+            log_refusal(net, ip, peer, v);
+            return refuse_upgrade(wsi, 429, v == IPLIMIT_TOO_MANY
+                                                ? "too many connections from your address"
+                                                : "too many new connections from your address; slow down");
         }
         return 0;
     }
@@ -630,10 +690,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         char peer[64] = "";
         memset(p, 0, sizeof *p);
         p->kind = client_of(wsi, p->ip, peer, sizeof peer);
-        p->s = session_create(the_net->hub, (struct net_conn *)wsi, &the_net->lim, net_now_ms());
+        p->s = session_create(net->hub, wsi, &conn_ops, &net->lim, clock_now_ms());
         if (!p->s) {
             if (p->kind != REALIP_TRUSTED)
-                iplimit_release(the_net->ipl, p->ip);
+                iplimit_release(net->ipl, p->ip);
             return -1;
         }
         snprintf(p->s->remote, sizeof p->s->remote, "%s", p->ip);
@@ -658,7 +718,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             p->rx_binary = lws_frame_is_binary(wsi);
         }
         size_t total = p->rx_len + len + lws_remaining_packet_payload(wsi);
-        if (total > the_net->cfg->max_frame) {
+        if (total > net->cfg->max_frame) {
             /* Refused before it is buffered; the rest of it is dropped. */
             p->rx_len = 0;
             session_close(p->s, PROTO_CLOSE_TOO_BIG, "frame too big", false);
@@ -691,7 +751,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         if (!p->s)
             return -1;
         bool more = false;
-        unsigned char *b = the_net->wbuf + LWS_PRE;
+        unsigned char *b = net->wbuf + LWS_PRE;
         size_t n = session_fill(p->s, b, WRITE_CHUNK, &more);
         if (n > 0) {
             if (lws_write(wsi, b, n, LWS_WRITE_RAW) < (int)n)
@@ -728,7 +788,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
              * read (and drop) until the peer closes. Closing at once with
              * unread input would reset the connection and could lose the
              * close frame. The session's kill timer bounds the wait. */
-            unsigned char *f = the_net->wbuf + LWS_PRE;
+            unsigned char *f = net->wbuf + LWS_PRE;
             size_t rl = strlen(why) > 120 ? 120 : strlen(why);
             f[0] = 0x88;
             f[1] = (unsigned char)(2 + rl);
@@ -747,7 +807,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
     case LWS_CALLBACK_CLOSED:
         if (p) {
             if (p->s && p->kind != REALIP_TRUSTED)
-                iplimit_release(the_net->ipl, p->ip);
+                iplimit_release(net->ipl, p->ip);
             if (p->s && p->kind == REALIP_FORWARDED)
                 metrics.conns_forwarded--;
             else if (p->s && p->kind == REALIP_TRUSTED)
@@ -805,7 +865,7 @@ static void reload_tls(struct net *n)
 static void tick(lws_sorted_usec_list_t *sul)
 {
     struct net *n = lws_container_of(sul, struct net, tick);
-    int64_t now = net_now_ms();
+    int64_t now = clock_now_ms();
     if (reload_requested) {
         reload_requested = 0;
         if (n->cfg->tls_cert)
@@ -831,13 +891,14 @@ static void on_signal(int sig)
     net_stop();
 }
 
-struct net *net_create(const struct config *cfg, struct hub *hub)
+struct net *net_create(const struct config *cfg)
 {
     struct net *n = calloc(1, sizeof *n);
     if (!n)
         return NULL;
     n->cfg = cfg;
-    n->hub = hub;
+    n->loop = (struct loop){.impl = n, .watch = watch_add, .want_read = watch_read,
+                            .want_write = watch_write, .unwatch = watch_remove};
     n->lim.queue_frames = cfg->queue_frames;
     n->lim.queue_bytes = cfg->queue_bytes;
     n->lim.rate = cfg->command_rate;
@@ -851,7 +912,6 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
         log_error("--trusted-proxy: %s", err);
     if (!n->wbuf || !n->ipl || !n->trusted)
         goto fail;
-    the_net = n;
     lws_set_log_level(cfg->log_level <= 0 ? (LLL_ERR | LLL_WARN | LLL_NOTICE) : LLL_ERR, NULL);
 
     struct lws_context_creation_info info;
@@ -859,6 +919,7 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     info.port = cfg->listen_port;
     info.iface = cfg->listen_host;
     info.protocols = protocols;
+    info.user = n; /* net_of() */
     info.gid = (gid_t)-1;
     info.uid = (uid_t)-1;
     info.max_http_header_data = 4096;
@@ -889,7 +950,6 @@ struct net *net_create(const struct config *cfg, struct hub *hub)
     snprintf(n->base_url, sizeof n->base_url, "%s://%s%s%s:%d", cfg->tls_cert ? "https" : "http",
              strchr(cfg->listen_host, ':') ? "[" : "", cfg->listen_host,
              strchr(cfg->listen_host, ':') ? "]" : "", port);
-    lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
     signal(SIGTERM, on_signal);
     signal(SIGINT, on_signal);
     signal(SIGHUP, on_signal);
@@ -900,10 +960,16 @@ fail:
     return NULL;
 }
 
+void net_start(struct net *n, struct hub *hub)
+{
+    n->hub = hub;
+    lws_sul_schedule(n->ctx, 0, &n->tick, tick, TICK_US);
+}
+
 int net_wait(struct net *n, int (*ready)(void *arg), void *arg, int ms)
 {
-    int64_t until = net_now_ms() + ms;
-    while (!ready(arg) && !stop_requested && net_now_ms() < until)
+    int64_t until = clock_now_ms() + ms;
+    while (!ready(arg) && !stop_requested && clock_now_ms() < until)
         if (lws_service(n->ctx, 0) < 0)
             break;
     return ready(arg);
@@ -915,13 +981,13 @@ int net_run(struct net *n)
         if (lws_service(n->ctx, 0) < 0)
             break;
     log_info("stopping: draining %zu connections", hub_drain(n->hub));
-    int64_t until = net_now_ms() + DRAIN_MS;
-    while (metrics.connections > 0 && net_now_ms() < until)
+    int64_t until = clock_now_ms() + DRAIN_MS;
+    while (metrics.connections > 0 && clock_now_ms() < until)
         if (lws_service(n->ctx, 0) < 0)
             break;
     /* A last moment for what the closes sent to the backend (presence). */
-    until = net_now_ms() + 200;
-    while (net_now_ms() < until)
+    until = clock_now_ms() + 200;
+    while (clock_now_ms() < until)
         if (lws_service(n->ctx, 0) < 0)
             break;
     return 0;
@@ -936,7 +1002,5 @@ void net_destroy(struct net *n)
     free(n->wbuf);
     iplimit_destroy(n->ipl);
     realip_destroy(n->trusted);
-    if (the_net == n)
-        the_net = NULL;
     free(n);
 }

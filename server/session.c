@@ -15,10 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "frame.h"
 #include "hub.h"
 #include "metrics.h"
-#include "net.h"
 
 struct session_slot {
     char *txt;      /* NULL until the reply is known */
@@ -28,13 +28,14 @@ struct session_slot {
 #define RATE_ABUSE_REFUSALS 100
 #define RATE_ABUSE_WINDOW_MS 10000
 
-struct session *session_create(struct hub *hub, struct net_conn *conn,
+struct session *session_create(struct hub *hub, void *conn, const struct session_conn_ops *conn_ops,
                                const struct session_limits *lim, int64_t now_ms)
 {
     struct session *s = calloc(1, sizeof *s);
     if (!s)
         return NULL;
     s->conn = conn;
+    s->conn_ops = conn_ops;
     s->hub = hub;
     s->state = SESSION_NEW;
     s->created_ms = now_ms;
@@ -90,9 +91,9 @@ void session_close(struct session *s, int code, const char *reason, bool flush)
         metrics.closes[code]++;
     if (!flush)
         drop_queue(s);
-    net_conn_want_write(s->conn);
+    s->conn_ops->want_write(s->conn);
     /* A peer that stopped reading never becomes writeable: do not wait. */
-    net_conn_kill_after(s->conn, 5);
+    s->conn_ops->close_after(s->conn, 5);
 }
 
 void session_send(struct session *s, struct frame *f)
@@ -124,7 +125,7 @@ void session_send(struct session *s, struct frame *f)
     metrics.frames_out++;
     metrics.bytes_out += f->len;
     if (s->q_len == 1)
-        net_conn_want_write(s->conn);
+        s->conn_ops->want_write(s->conn);
 }
 
 void session_send_text(struct session *s, const char *json, size_t len)
@@ -274,7 +275,7 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
     struct proto_cmd cmd;
     char msg[160] = "";
     metrics.frames_in++;
-    s->last_rx_ms = net_now_ms();
+    s->last_rx_ms = clock_now_ms();
     if (s->state == SESSION_CLOSING)
         return;
     if (s->state == SESSION_NEW) {
@@ -299,23 +300,38 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
         return;
     }
     enum proto_err e = proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
+    /* Permission before arguments (contract section 5): a command the role
+     * may not send is forbidden whatever its arguments, and then it is
+     * refused like any forbidden command (rate limited, not a bad frame).
+     * A frame whose type was not read leaves cmd.type at join, no room
+     * command. */
+    bool forbidden = false;
     if (e != PROTO_OK) {
-        if (e == PROTO_ERR_TOO_LARGE)
-            session_send_error(s, cmd.id, e, msg);
-        else
-            bad_frame(s, cmd.id, e, msg);
-        proto_cmd_clear(&cmd);
-        return;
+        forbidden = e != PROTO_ERR_UNKNOWN_TYPE && cmd.type != PROTO_CMD_JOIN &&
+                    s->state == SESSION_JOINED &&
+                    hub_may_send(s->hub, s, cmd.type, msg, sizeof msg) != PROTO_OK;
+        if (!forbidden) {
+            if (e == PROTO_ERR_TOO_LARGE)
+                session_send_error(s, cmd.id, e, msg);
+            else
+                bad_frame(s, cmd.id, e, msg);
+            proto_cmd_clear(&cmd);
+            return;
+        }
     }
     s->bad_frames = 0;
-    int64_t now = net_now_ms();
-    if (cmd.text && s->lim->max_text_chars < PROTO_MAX_TEXT_CHARS &&
+    int64_t now = clock_now_ms();
+    if (!forbidden && cmd.text && s->lim->max_text_chars < PROTO_MAX_TEXT_CHARS &&
         proto_utf8_chars(cmd.text, strlen(cmd.text)) > s->lim->max_text_chars) {
-        snprintf(msg, sizeof msg, "field 'text' must be at most %ld characters on this server",
-                 s->lim->max_text_chars);
-        session_send_error(s, cmd.id, PROTO_ERR_TOO_LARGE, msg);
-        proto_cmd_clear(&cmd);
-        return;
+        forbidden = s->state == SESSION_JOINED &&
+                    hub_may_send(s->hub, s, cmd.type, msg, sizeof msg) != PROTO_OK;
+        if (!forbidden) {
+            snprintf(msg, sizeof msg, "field 'text' must be at most %ld characters on this server",
+                     s->lim->max_text_chars);
+            session_send_error(s, cmd.id, PROTO_ERR_TOO_LARGE, msg);
+            proto_cmd_clear(&cmd);
+            return;
+        }
     }
     if (!rate_take(s, now)) {
         session_send_error(s, cmd.id, PROTO_ERR_RATE_LIMITED, NULL);
@@ -325,7 +341,10 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
         proto_cmd_clear(&cmd);
         return;
     }
-    if (s->state == SESSION_JOINING) {
+    if (forbidden) {
+        session_send_error(s, cmd.id, PROTO_ERR_FORBIDDEN, msg);
+        metrics.commands[cmd.type][PROTO_ERR_FORBIDDEN]++;
+    } else if (s->state == SESSION_JOINING) {
         session_send_error(s, cmd.id, PROTO_ERR_BAD_REQUEST, "the join is still being answered");
     } else if (cmd.type == PROTO_CMD_JOIN) {
         session_send_error(s, cmd.id, PROTO_ERR_BAD_REQUEST, "already joined");

@@ -21,7 +21,18 @@
 struct frame;
 struct hub;
 struct hub_room;
-struct net_conn;
+
+/* What a session may ask of its connection (net implements it; conn is
+ * net's opaque handle). Everything else goes the other way: net calls
+ * session_on_message(), session_fill() and session_close_due(). */
+struct session_conn_ops {
+    /* Asks for a WRITEABLE turn, in which net calls session_fill(). */
+    void (*want_write)(void *conn);
+    /* Closes the connection by force after secs seconds if it has not
+     * closed by then (a consumer that stopped reading never becomes
+     * writeable). */
+    void (*close_after)(void *conn, int secs);
+};
 
 /* What one connection may do (from the configuration; borrowed for the
  * session's life). */
@@ -39,7 +50,8 @@ enum session_state {
 };
 
 struct session {
-    struct net_conn *conn;       /* borrowed; valid for the session's life */
+    void *conn;                  /* net's; valid for the session's life */
+    const struct session_conn_ops *conn_ops; /* borrowed */
     struct hub *hub;
     enum session_state state;
     int64_t created_ms;
@@ -79,8 +91,9 @@ struct session {
     struct session *u_prev, *u_next;
 };
 
-/* Returns a new session (session_destroy()) or NULL. lim is borrowed. */
-struct session *session_create(struct hub *hub, struct net_conn *conn,
+/* Returns a new session (session_destroy()) or NULL. conn_ops and lim
+ * are borrowed. */
+struct session *session_create(struct hub *hub, void *conn, const struct session_conn_ops *conn_ops,
                                const struct session_limits *lim, int64_t now_ms);
 /* Leaves the room (presence) and frees everything. NULL is a no-op. */
 void session_destroy(struct session *s);

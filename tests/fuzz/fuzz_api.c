@@ -169,6 +169,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         left -= n + 4;
         p = sep + 4;
     }
-    hub_destroy(h);
+    fuzz_server_hub_destroy(h);
     return 0;
 }

@@ -167,10 +167,10 @@ static void each_room(void *arg, struct room *initial, struct room *current)
 
 static void load_with_backend(const struct replay *copy)
 {
-    struct backend_sink sink = {.on_events = on_events};
-    struct backend *b = backend_memory_create(dir, &sink);
+    struct backend *b = backend_memory_create(dir);
     struct loaded l = {0};
     FUZZ_CHECK(b, "backend_memory_create(%s) failed", dir);
+    b->sink = (struct backend_sink){.on_events = on_events};
     int n = b->ops->load(b, each_room, &l);
     FUZZ_CHECK(n == l.rooms && n <= 1, "load returned %d for %d rooms", n, l.rooms);
     FUZZ_CHECK(!l.current == !copy->current,

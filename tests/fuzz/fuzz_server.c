@@ -1,64 +1,45 @@
 /*
  * fuzz_server.c: the server without libwebsockets (fuzz_server.h).
  *
- * The functions below stand in for net.c. They are what hub.c, session.c
- * and backend_redis.c call on the network layer; none of them has anything
- * to do here (there are no sockets, and the Redis backend is never
- * created), except the clock, which the target drives.
+ * What stands in for net.c and clock.c: a clock the target drives, and the
+ * sessions' two-call connection interface, which has nothing to do here
+ * (there are no sockets). main.c's wiring is done by fuzz_server_hub():
+ * a memory backend, and a hub on it.
  */
 #include "fuzz_server.h"
 
 #include <string.h>
 
+#include "backend.h"
+#include "clock.h"
 #include "config.h"
 #include "hub.h"
-#include "net.h"
+#include "session.h"
 
 static int64_t clock_ms = FUZZ_NOW_MS;
 static char conns[64];
+static struct backend *backend; /* of the hub fuzz_server_hub() made */
 
-int64_t net_now_ms(void)
+/* Stands in for clock.c: the target drives time. */
+int64_t clock_now_ms(void)
 {
     return clock_ms;
 }
 
-void net_conn_want_write(struct net_conn *c)
+/* The connection interface of net.c: nothing to do without sockets (the
+ * target drains the sessions itself). */
+static void conn_want_write(void *conn)
 {
-    (void)c;
+    (void)conn;
 }
 
-void net_conn_kill_after(struct net_conn *c, int secs)
+static void conn_close_after(void *conn, int secs)
 {
-    (void)c;
+    (void)conn;
     (void)secs;
 }
 
-struct net_watch *net_watch_add(int fd, net_watch_cb on_read, net_watch_cb on_write,
-                                net_watch_cb on_close, void *arg)
-{
-    (void)fd;
-    (void)on_read;
-    (void)on_write;
-    (void)on_close;
-    (void)arg;
-    return NULL;
-}
-
-void net_watch_read(struct net_watch *w, int on)
-{
-    (void)w;
-    (void)on;
-}
-
-void net_watch_write(struct net_watch *w)
-{
-    (void)w;
-}
-
-void net_watch_remove(struct net_watch *w)
-{
-    (void)w;
-}
+const struct session_conn_ops fuzz_server_conn_ops = {conn_want_write, conn_close_after};
 
 void fuzz_server_set_clock(int64_t now_ms)
 {
@@ -70,9 +51,9 @@ int64_t fuzz_server_clock(void)
     return clock_ms;
 }
 
-struct net_conn *fuzz_server_conn(unsigned i)
+void *fuzz_server_conn(unsigned i)
 {
-    return (struct net_conn *)(void *)&conns[i % sizeof conns];
+    return &conns[i % sizeof conns];
 }
 
 const struct config *fuzz_server_config(void)
@@ -105,7 +86,10 @@ static void created(void *arg, int status, const json_t *out, const char *msg)
 struct hub *fuzz_server_hub(void)
 {
     clock_ms = FUZZ_NOW_MS;
-    struct hub *h = hub_create(fuzz_server_config());
+    FUZZ_CHECK(!backend, "the previous hub was not destroyed");
+    backend = backend_memory_create(NULL);
+    FUZZ_CHECK(backend, "backend_memory_create failed");
+    struct hub *h = hub_create(fuzz_server_config(), backend);
     FUZZ_CHECK(h, "hub_create failed");
     json_t *spec = json_loads(FUZZ_ROOM_SPEC, 0, NULL);
     bool done = false;
@@ -113,6 +97,13 @@ struct hub *fuzz_server_hub(void)
     FUZZ_CHECK(done, "the memory backend did not answer at once");
     json_decref(spec);
     return h;
+}
+
+void fuzz_server_hub_destroy(struct hub *h)
+{
+    hub_destroy(h);
+    backend_destroy(backend);
+    backend = NULL;
 }
 
 size_t fuzz_server_check_frames(const unsigned char *buf, size_t len,

@@ -140,7 +140,7 @@ static void connect_slot(struct hub *h, unsigned k)
     lim.rate = cfg->command_rate;
     lim.burst = cfg->command_burst;
     lim.max_text_chars = cfg->max_text_chars;
-    slots[k].s = session_create(h, fuzz_server_conn(k), &lim, fuzz_server_clock());
+    slots[k].s = session_create(h, fuzz_server_conn(k), &fuzz_server_conn_ops, &lim, fuzz_server_clock());
     FUZZ_CHECK(slots[k].s, "session_create failed");
 }
 
@@ -219,6 +219,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     for (unsigned k = 0; k < SLOTS; k++)
         disconnect(k);
-    hub_destroy(h);
+    fuzz_server_hub_destroy(h);
     return 0;
 }

@@ -211,6 +211,41 @@ test('delegates: forbidden for every moderator command', async () => {
   mt.close();
 });
 
+// Malformed arguments: what the role may not send is refused with
+// forbidden before its arguments are looked at (contract section 5); a
+// moderator sending the same gets bad_request.
+const MALFORMED_CHAIR = [
+  { type: 'grant', request_id: 5 }, { type: 'extend', seconds: 0 }, { type: 'move', request_id: 'r1' },
+  { type: 'set_status', status: 'OPEN' }, { type: 'update_settings', speech_s: 60 }, { type: 'announce', text: '' },
+  { type: 'mute' }, { type: 'set_role', sub: 'de', role: 'moderator' },
+];
+
+test('permission before arguments: forbidden for a command the role may not send, whatever its arguments', async () => {
+  const mt = await meeting({});
+  const o = await mt.join('observer', 'obs');
+  const at = mt.m.mark();
+  for (const cmd of MALFORMED_CHAIR) {
+    const r = await mt.refused(mt.d.fr, cmd, 'forbidden');
+    assert.match(r.reply.message, /is for moderators/);
+    await mt.refused(o.c, cmd, 'forbidden');
+    const m = await mt.refused(mt.m, cmd, 'bad_request');
+    if (cmd.type === 'update_settings') assert.match(m.reply.message, /\{"type":"update_settings","settings":\{/);
+    await sleep(150); // stay under the rate limit
+  }
+  // Observers, for the participant commands too.
+  for (const cmd of [{ type: 'request_floor', kind: 'bogus' }, { type: 'say' }, { type: 'withdraw' }]) {
+    const r = await mt.refused(o.c, cmd, 'forbidden');
+    assert.match(r.reply.message, /observers can only follow/);
+    await mt.refused(mt.d.fr, cmd, 'bad_request');
+  }
+  // A say over the server's length limit from an observer: forbidden too.
+  await mt.refused(o.c, { type: 'say', text: 'x'.repeat(2001) }, 'forbidden');
+  await mt.refused(mt.d.fr, { type: 'say', text: 'x'.repeat(2001) }, 'too_large');
+  await mt.m.sync();
+  assert.deepEqual(mt.m.eventsSince(at), [], 'a refused command changed the room');
+  mt.close();
+});
+
 test('set_agenda_item: agenda_item_set; not_found for an unknown item', async () => {
   const mt = await meeting({});
   let ev = (await mt.ok(mt.m, { type: 'set_agenda_item', item: 'q2' })).events.at(-1);

@@ -2,6 +2,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import http from 'node:http';
+import net from 'node:net';
 import {
   startServer, newRoom, enter, act, Client, firstFrameClose, sleep,
   stopChecked,
@@ -308,6 +309,42 @@ test('a connection without the rostrum.v1 subprotocol is refused', async () => {
   await c.opened;
   assert.equal(c.ws.protocol, 'rostrum.v1');
   c.close();
+});
+
+// The status line a refused upgrade is answered with, read off a raw
+// socket: every refusal is an HTTP/1.1 response with a status (contract
+// section 5), never a bare closed socket nor HTTP/1.0.
+function refusalLine(path, extra) {
+  return new Promise((resolve, reject) => {
+    const u = new URL(server.http);
+    const sock = net.connect(Number(u.port), u.hostname, () => {
+      sock.write(`GET ${path} HTTP/1.1\r\nHost: ${u.host}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
+        'Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n' + extra + '\r\n');
+    });
+    let data = '';
+    sock.setTimeout(5000, () => { sock.destroy(); resolve(data); });
+    sock.on('data', (d) => { data += d; });
+    sock.on('end', () => resolve(data));
+    sock.on('error', reject);
+  });
+}
+
+test('every refused upgrade gets an HTTP/1.1 status with a reason, then the socket closes', async () => {
+  const cases = [
+    ['/ws', '', 400],
+    ['/ws', 'Sec-WebSocket-Protocol: rostrum.v2\r\n', 400],
+    ['/ws', 'Sec-WebSocket-Protocol: chat, superchat\r\n', 400],
+    ['/elsewhere', 'Sec-WebSocket-Protocol: rostrum.v1\r\n', 404],
+    ['/ws', 'Sec-WebSocket-Protocol: rostrum.v1\r\nOrigin: https://evil.example\r\n', 403],
+  ];
+  for (const [path, extra, status] of cases) {
+    const text = await refusalLine(path, extra);
+    const [head, body] = text.split('\r\n\r\n');
+    assert.match(head, new RegExp(`^HTTP/1\\.1 ${status} `), `${path} ${extra}: ${JSON.stringify(text)}`);
+    const len = Number(/content-length: (\d+)/i.exec(head)[1]);
+    assert.equal(Buffer.byteLength(body), len);
+    assert.ok(len > 0, 'a reason in the body');
+  }
 });
 
 test('no join within 10 s closes with 4408', async () => {
