@@ -1718,12 +1718,6 @@ fail:
     return NULL;
 }
 
-void hub_reload(struct hub *h)
-{
-    if (h->shared)
-        backend_redis_auth(h->backend, h->cfg->redis_user, h->cfg->redis_password);
-}
-
 void hub_destroy(struct hub *h)
 {
     if (!h)

@@ -52,9 +52,6 @@ void hub_tick(struct hub *h, int64_t now_ms);
 /* Marks every connection for closing with 1001 (drain). Returns the
  * number of connections marked. */
 size_t hub_drain(struct hub *h);
-/* After SIGHUP reread the configuration's files: hands the (maybe new)
- * Redis credentials to the backend for its next connection. */
-void hub_reload(struct hub *h);
 /* 1 while the backend is reachable. */
 int hub_backend_up(struct hub *h);
 

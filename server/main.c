@@ -105,7 +105,7 @@ static int backend_ready(void *arg)
 
 struct reload_ctx {
     struct config *cfg;
-    struct hub *hub;
+    struct backend *backend;
 };
 
 /* SIGHUP (on the loop, after net reloaded the certificate): the keys and
@@ -116,7 +116,9 @@ static void reload(void *arg)
 {
     struct reload_ctx *r = arg;
     config_reload(r->cfg);
-    hub_reload(r->hub);
+    /* The backend is main's (the hub only uses it). */
+    if (r->cfg->redis_url)
+        backend_redis_auth(r->backend, r->cfg->redis_user, r->cfg->redis_password);
     audit_reopen();
 }
 
@@ -149,7 +151,7 @@ int main(int argc, char **argv)
     hub = hub_create(&cfg, backend);
     if (!hub)
         goto done;
-    struct reload_ctx rctx = {&cfg, hub};
+    struct reload_ctx rctx = {&cfg, backend};
     net_on_reload(net, reload, &rctx);
     net_start(net, hub);
     /* With Redis, say we listen once the backend answers (or after 5 s,
