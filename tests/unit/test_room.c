@@ -1903,6 +1903,8 @@ static void test_set_agenda(void)
     world_init(&w, NULL);
     struct proto_cmd c = cmd(PROTO_CMD_SET_AGENDA);
     EXPECT(&w, &FR, cmd_req(PROTO_KIND_REPLY, NULL), PROTO_OK, "floor_requested");
+    /* a right of reply is used when granted (contract section 5) */
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
     c.agenda = json_loads("[{\"id\":\"q1\",\"title\":\"First question\",\"planned_s\":1800},"
                           "{\"id\":\"q3\",\"title\":\"Third\",\"planned_s\":1200},"
                           "{\"id\":\"usg\",\"title\":\"Conclusions\",\"planned_s\":900,"
