@@ -2,7 +2,9 @@
 # what is stale. Sourced, not run.
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-BUILD_PACKAGES="libwebsockets-dev libjansson-dev libhiredis-dev libssl-dev meson ninja-build pkg-config gcc"
+# tzdata: the zone database schedules are checked against (contract 9.1);
+# Debian marks it required, but slim images may lack it.
+BUILD_PACKAGES="libwebsockets-dev libjansson-dev libhiredis-dev libssl-dev meson ninja-build pkg-config gcc tzdata"
 
 as_root() {
     if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi

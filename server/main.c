@@ -48,31 +48,53 @@ static void demo_created(void *arg, int status, const json_t *out, const char *m
         log_error("--demo: cannot create the room (%d %s)", status, msg ? msg : "");
 }
 
+/* The seed meeting's slot (contract 9.1): two hours from the next full
+ * half hour, New York time, as the 2020 meeting was (11:30-13:30); three
+ * guiding questions of 30 minutes and the Under-Secretary-General's
+ * conclusions (15 minutes), reserved so that the list never eats them. */
+#define DEMO_HALF_HOUR_MS (30 * 60 * 1000)
+
 static int demo(struct hub *h, const struct config *cfg, const char *base)
 {
     static const char spec_text[] =
         "{\"id\":\"" DEMO_ROOM "\","
         "\"title\":\"Interactive Closing Discussion: Member States' Counter-Terrorism Priorities "
         "in the Post COVID-19 Environment\","
+        "\"status\":\"scheduled\","
         "\"agenda\":["
-        "{\"id\":\"q1\",\"title\":\"What are Member States' counter-terrorism needs and priorities "
-        "during the on-going and post-pandemic environments?\"},"
-        "{\"id\":\"q2\",\"title\":\"What are the synergies and complementarities between the response "
-        "to and recovery from COVID-19 and the counter-terrorism agenda?\"},"
-        "{\"id\":\"q3\",\"title\":\"How can we strengthen political support for international "
-        "counter-terrorism cooperation and capacity-building, including through the UN and its "
-        "partners?\"}]}";
+        "{\"id\":\"q1\",\"planned_s\":1800,\"title\":\"What are Member States' counter-terrorism "
+        "needs and priorities during the on-going and post-pandemic environments?\"},"
+        "{\"id\":\"q2\",\"planned_s\":1800,\"title\":\"What are the synergies and complementarities "
+        "between the response to and recovery from COVID-19 and the counter-terrorism agenda?\"},"
+        "{\"id\":\"q3\",\"planned_s\":1800,\"title\":\"How can we strengthen political support for "
+        "international counter-terrorism cooperation and capacity-building, including through the UN "
+        "and its partners?\"},"
+        "{\"id\":\"usg\",\"planned_s\":900,\"reserved\":true,"
+        "\"title\":\"Conclusions of the Under-Secretary-General\"}]}";
     static const struct {
         const char *label, *sub, *name, *delegation;
         enum proto_role role;
         enum proto_category category;
+        const char *region; /* contract 9.3: the chair's Regional balance */
     } people[] = {
-        {"moderator", "chair", "Chair", NULL, PROTO_ROLE_MODERATOR, PROTO_CAT_NONE},
-        {"delegate", "france", "Delegate of France", "France", PROTO_ROLE_DELEGATE, PROTO_CAT_MEMBER_STATE},
-        {"observer", "observer-1", "Observer", NULL, PROTO_ROLE_OBSERVER, PROTO_CAT_NONE},
+        {"moderator", "chair", "Chair", NULL, PROTO_ROLE_MODERATOR, PROTO_CAT_NONE, NULL},
+        {"delegate", "france", "Delegate of France", "France", PROTO_ROLE_DELEGATE,
+         PROTO_CAT_MEMBER_STATE, "Western European and other States"},
+        {"delegate", "kenya", "Delegate of Kenya", "Kenya", PROTO_ROLE_DELEGATE,
+         PROTO_CAT_MEMBER_STATE, "African States"},
+        {"observer", "observer-1", "Observer", NULL, PROTO_ROLE_OBSERVER, PROTO_CAT_NONE, NULL},
     };
     json_error_t jerr;
     json_t *spec = json_loads(spec_text, 0, &jerr);
+    /* the slot: from the next full half hour (server clock), two hours */
+    int64_t starts = (net_now_ms() / DEMO_HALF_HOUR_MS + 1) * DEMO_HALF_HOUR_MS;
+    if (spec && json_object_set_new(spec, "schedule",
+                                    json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)starts,
+                                              "ends_at", (json_int_t)(starts + 4 * DEMO_HALF_HOUR_MS),
+                                              "time_zone", "America/New_York"))) {
+        json_decref(spec);
+        spec = NULL;
+    }
     static int st; /* written by demo_created, maybe after this returns */
     st = spec ? 0 : 500;
     if (spec)
@@ -87,10 +109,15 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
     printf("Demo room '%s' is ready. Invite links (valid 7 days):\n", DEMO_ROOM);
     for (size_t i = 0; i < sizeof people / sizeof people[0]; i++) {
         char *tok = api_mint(cfg, DEMO_ROOM, people[i].sub, people[i].name, people[i].role,
-                             people[i].delegation, people[i].category, NULL, 7 * 24 * 3600, NULL);
+                             people[i].delegation, people[i].category, people[i].region,
+                             7 * 24 * 3600, NULL);
         if (!tok)
             return -1;
-        printf("  %-9s %s/#t=%s\n", people[i].label, base, tok);
+        if (people[i].region)
+            printf("  %-9s %s/#t=%s   (%s, %s)\n", people[i].label, base, tok,
+                   people[i].delegation, people[i].region);
+        else
+            printf("  %-9s %s/#t=%s\n", people[i].label, base, tok);
         free(tok);
     }
     if (cfg->admin_key_generated)

@@ -170,8 +170,22 @@ test('--demo prints one invite URL per role and creates closing-discussion', asy
   assert.equal(res.status, 200, res.text);
   assert.equal(res.json.id, 'closing-discussion');
   assert.match(res.json.title, /counter-terrorism/i, 'the title of the 2020 Virtual Counter-Terrorism Week closing discussion');
-  assert.equal(res.json.agenda.length, 3);
   for (const item of res.json.agenda) assert.ok(item.id && item.title, JSON.stringify(item));
+  // the seed meeting (contract 9.1): three 30-minute questions and the
+  // reserved conclusions, in a two-hour slot from the next full half hour,
+  // New York time, not yet open
+  assert.deepEqual(res.json.agenda.map((i) => [i.id, i.planned_s, !!i.reserved]),
+    [['q1', 1800, false], ['q2', 1800, false], ['q3', 1800, false], ['usg', 900, true]]);
+  assert.equal(res.json.agenda[3].title, 'Conclusions of the Under-Secretary-General');
+  assert.equal(res.json.status, 'scheduled');
+  const sc = res.json.schedule;
+  assert.equal(sc.time_zone, 'America/New_York');
+  assert.equal(sc.starts_at % (30 * 60 * 1000), 0);
+  assert.ok(sc.starts_at > Date.now() - 5000 && sc.starts_at <= Date.now() + 30 * 60 * 1000, JSON.stringify(sc));
+  assert.equal(sc.ends_at - sc.starts_at, 2 * 3600 * 1000);
+  // the invites carry regions
+  assert.ok(roles.some((c) => c.region === 'African States'), JSON.stringify(roles));
+  assert.ok(roles.some((c) => c.region === 'Western European and other States'), JSON.stringify(roles));
 
   // Each invite works.
   for (const tk of tokens.slice(0, 3)) {

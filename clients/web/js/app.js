@@ -10,6 +10,8 @@ import { currentItem } from './agenda.js';
 import { EV, END, STATUS } from './names.js';
 import { statusLabel, roleLabel, who } from './format.js';
 import { showLanding, showFinal } from './landing.js';
+import { noteItemTimes } from './timing.js';
+import { createBalanceState, noteBalanceEvent, seedBalance } from './balance.js';
 
 const TOKEN_KEY = 'rostrum.token';
 const ERROR_SHOWN_MS = 20000;
@@ -97,6 +99,7 @@ function renderHeader() {
   else if (s.conn === 'connecting') { text = 'Connecting to the meeting…'; kind = 'info'; }
   else if (room && room.status === STATUS.SUSPENDED) { text = 'The meeting is suspended. Only the chair can act until it resumes.'; kind = 'warn'; }
   else if (room && room.status === STATUS.CLOSED) { text = 'The meeting is closed. Everything stays readable, nothing can be changed.'; kind = 'info'; }
+  else if (room && room.status === STATUS.SCHEDULED) { text = 'The meeting has not opened yet. You can join, chat and ask for the floor; the chair opens the meeting.'; kind = 'info'; }
   // The banner is the aria-live region for these (one place for the words,
   // so they are announced once and found once).
   if (banner.textContent !== text) banner.textContent = text;
@@ -136,15 +139,22 @@ function onWelcome(w) {
   const first = !s.room;
   s.errors.clear();
   applyWelcome(s, w);
+  // contract 9.1/9.3: item times and the chair's regional balance
+  noteItemTimes(s, null);
+  s.balance = createBalanceState();
+  if (s.you && s.you.role === 'moderator') seedBalance(s, sessionStorage.getItem(TOKEN_KEY)).then((ok) => { if (ok) render(); });
   if (outage && !first) announce('Connection restored.');
   outage = false;
   render();
 }
 
 function onEvent(ev) {
+  const floorBefore = s.room && s.room.floor;
   const r = applyEvent(s, ev);
   if (r === 'gap') { conn.reconnectNow(); return; }
   if (r !== 'applied' && r !== 'mismatch') return;
+  noteItemTimes(s, ev);
+  noteBalanceEvent(s, ev, floorBefore);
   // Refusals said before the meeting's status changed no longer hold.
   if (ev.name === EV.STATUS_CHANGED) s.errors.clear();
   narrate(ev);

@@ -6,10 +6,15 @@ import { CMD, KIND } from './names.js';
 import { kindLabel, languageLabel, LANGUAGES, ordinal } from './format.js';
 import { queue, holdsFloor } from './store.js';
 import { errorNode } from './errors.js';
+import { myTiming, aboutMin } from './timing.js';
 
 export function createDelegatePanel(ctx) {
   const heading = el('h2', { id: 'me-h', tabindex: '-1' }, 'Your participation');
   const status = el('p', { class: 'me-status', id: 'me-status', role: 'status', 'aria-live': 'polite' });
+  // contract 9.2: when they may speak, and a warning when the segment may
+  // end first (not live: it would speak every minute)
+  const eta = el('p', { class: 'me-eta', id: 'me-eta' });
+  const risk = el('p', { class: 'me-risk', id: 'me-risk', hidden: true });
 
   const yieldBtn = el('button', { type: 'button', class: 'btn btn-primary btn-wide', 'data-key': 'yield', 'aria-describedby': 'err-yield',
     onclick: () => ctx.act('yield', { type: CMD.YIELD }) }, 'Yield the floor');
@@ -36,7 +41,7 @@ export function createDelegatePanel(ctx) {
 
   const node = el('section', { class: 'card me', 'aria-labelledby': 'me-h', id: 'me' },
     el('div', { class: 'card-head' }, heading),
-    status, yieldBox,
+    status, eta, risk, yieldBox,
     el('div', { class: 'request-row', role: 'group', 'aria-label': 'Ask for the floor' }, speech, reply, poo),
     el('div', { class: 'field-inline' }, el('label', { for: 'req-lang' }, 'Language you will speak (optional)'), lang),
     errorNode('request'),
@@ -61,6 +66,7 @@ export function createDelegatePanel(ctx) {
     else { text = 'You are not on the speakers list.'; }
     if (text !== lastStatus) { status.textContent = text; lastStatus = text; }
     status.className = cls;
+    tick(s);
 
     const own = q.map((r, i) => ({ r, i })).filter(({ r }) => r.sub === me);
     mineEmpty.hidden = own.length > 0;
@@ -80,5 +86,18 @@ export function createDelegatePanel(ctx) {
     }), heading);
   }
 
-  return { node, update };
+  // The estimate moves with the clock: refreshed by the page's tick.
+  function tick(s) {
+    const t = myTiming(s);
+    const et = t ? `You may speak ${aboutMin(t.wait)}.` : '';
+    if (eta.textContent !== et) eta.textContent = et;
+    eta.hidden = !et;
+    const rt = t && t.atRisk
+      ? 'You may not be reached in this segment. You can keep your place (the chair may extend the time), withdraw, or ask the chair to take your statement in writing.'
+      : '';
+    if (risk.textContent !== rt) risk.textContent = rt;
+    risk.hidden = !rt;
+  }
+
+  return { node, update, tick };
 }

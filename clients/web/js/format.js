@@ -14,6 +14,7 @@ export function statusLabel(status) {
   switch (status) {
     case STATUS.SUSPENDED: return 'Suspended';
     case STATUS.CLOSED: return 'Closed';
+    case STATUS.SCHEDULED: return 'Scheduled';
     default: return 'In session';
   }
 }

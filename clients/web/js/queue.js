@@ -6,6 +6,8 @@ import { CMD } from './names.js';
 import { kindLabel, languageLabel, timeOfDay, isoTime, who } from './format.js';
 import { queue, isOnline } from './store.js';
 import { errorNode } from './errors.js';
+import { projection } from './timing.js';
+import { balanceAdvice } from './balance.js';
 
 export function createQueue(ctx, { chair }) {
   const heading = el('h2', { id: 'queue-h', tabindex: '-1' }, 'Speakers list');
@@ -29,7 +31,7 @@ export function createQueue(ctx, { chair }) {
     el('div', { class: 'card-head' }, heading, state, countNode),
     listCtl, list, empty);
 
-  function entry(s, r, i, n) {
+  function entry(s, r, i, n, marks) {
     const me = s.you && r.sub === s.you.sub;
     const online = isOnline(s, r.sub);
     const person = who(r);
@@ -39,6 +41,9 @@ export function createQueue(ctx, { chair }) {
       r.lang ? el('span', { class: 'tag tag-lang', title: languageLabel(r.lang) },
         el('span', { 'aria-hidden': 'true' }, String(r.lang).toUpperCase()), srOnly(`speaks ${languageLabel(r.lang)}`)) : null,
       me ? el('span', { class: 'tag tag-you' }, 'You') : null,
+      // the chair's marks (contract 9.2, 9.3): at risk, and the balance advice
+      marks.risk.has(r.id) ? el('span', { class: 'tag tag-risk' }, 'May not be reached') : null,
+      marks.advice === r.id ? el('span', { class: 'tag tag-advice', title: 'The first waiting speech of the region heard least on this item' }, 'Advice: regional balance') : null,
       Number.isFinite(r.at) ? el('time', { class: 'entry-time', datetime: isoTime(r.at) }, srOnly('requested at '), timeOfDay(r.at)) : null);
     let ctl = null;
     if (chair) {
@@ -75,10 +80,17 @@ export function createQueue(ctx, { chair }) {
     empty.hidden = q.length > 0;
     // Rebuild only when something shown changed: a rebuild between a
     // pointer's press and release would swallow the click.
-    const sig = JSON.stringify([q, q.map((r) => isOnline(s, r.sub)), q.map((r) => s.errors.get(`entry:${r.id}`) || ''), s.you && s.you.sub]);
+    const marks = { risk: new Set(), advice: null };
+    if (chair) {
+      const p = projection(s);
+      if (p) for (const it of p.queue) if (it.at_risk) marks.risk.add(it.id);
+      const adv = balanceAdvice(s);
+      marks.advice = adv ? adv.id : null;
+    }
+    const sig = JSON.stringify([q, q.map((r) => isOnline(s, r.sub)), q.map((r) => s.errors.get(`entry:${r.id}`) || ''), s.you && s.you.sub, [...marks.risk], marks.advice]);
     if (sig === lastSig) return;
     lastSig = sig;
-    replaceKeepFocus(list, q.map((r, i) => entry(s, r, i, q.length)), heading);
+    replaceKeepFocus(list, q.map((r, i) => entry(s, r, i, q.length, marks)), heading);
   }
   let lastSig = '';
 

@@ -10,6 +10,8 @@ import { createPeople } from './people.js';
 import { createAgenda } from './agenda.js';
 import { createFloorControls, createMeetingControls, createSettings, createStats, createRemoveDialog } from './chair.js';
 import { renderErrors } from './errors.js';
+import { createSchedulePanel, createSegment } from './timing.js';
+import { createBalance } from './balance.js';
 
 export function createRoomView(ctx, role) {
   const chair = role === 'moderator';
@@ -28,20 +30,24 @@ export function createRoomView(ctx, role) {
   const queue = createQueue(ctx, { chair });
   const discussion = createDiscussion(ctx, { role });
   const people = createPeople(ctx, { chair });
-  const agenda = createAgenda();
-  parts.push(...[me, queue, discussion, people, agenda].filter(Boolean));
+  const agenda = createAgenda(ctx);
+  // contract 9.1/9.2: before the meeting, its start; during it, the segment
+  const sched = createSchedulePanel(ctx);
+  const segment = createSegment(ctx, { chair });
+  parts.push(...[me, queue, discussion, people, agenda, sched, segment].filter(Boolean));
 
   // Chair: the agenda sits with the discussion (the left column is long with
   // the floor controls); others: under the speakers list.
-  const colA = el('div', { class: 'col col-a' }, floor.node, me && me.node, queue.node, chair ? null : agenda.node);
+  const colA = el('div', { class: 'col col-a' }, sched.node, floor.node, segment.node, me && me.node, queue.node, chair ? null : agenda.node);
   const colB = el('div', { class: 'col col-b' }, discussion.node, people.node, chair ? agenda.node : null);
   let colC = null;
   if (chair) {
     const meeting = createMeetingControls(ctx);
     const settings = createSettings(ctx);
     const stats = createStats();
-    parts.push(meeting, settings, stats);
-    colC = el('div', { class: 'col col-c' }, meeting.node, stats.node, settings.node);
+    const balance = createBalance(ctx);
+    parts.push(meeting, settings, stats, balance);
+    colC = el('div', { class: 'col col-c' }, meeting.node, balance.node, stats.node, settings.node);
   }
   const node = el('div', { class: `layout layout-${role}` }, colA, colB, colC, dialog && dialog.node);
 
@@ -53,6 +59,6 @@ export function createRoomView(ctx, role) {
       renderErrors(node, s);
       if (first) { first = false; discussion.scrollToEnd(); }
     },
-    tick(s) { floor.tick(s); },
+    tick(s) { floor.tick(s); sched.tick(s); segment.tick(s); if (me && me.tick) me.tick(s); },
   };
 }
