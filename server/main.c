@@ -21,6 +21,7 @@
 #include "api.h"
 #include "audit.h"
 #include "backend.h"
+#include "clock.h"
 #include "config.h"
 #include "hub.h"
 #include "log.h"
@@ -87,7 +88,7 @@ static int demo(struct hub *h, const struct config *cfg, const char *base)
     json_error_t jerr;
     json_t *spec = json_loads(spec_text, 0, &jerr);
     /* the slot: from the next full half hour (server clock), two hours */
-    int64_t starts = (net_now_ms() / DEMO_HALF_HOUR_MS + 1) * DEMO_HALF_HOUR_MS;
+    int64_t starts = (clock_now_ms() / DEMO_HALF_HOUR_MS + 1) * DEMO_HALF_HOUR_MS;
     if (spec && json_object_set_new(spec, "schedule",
                                     json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)starts,
                                               "ends_at", (json_int_t)(starts + 4 * DEMO_HALF_HOUR_MS),
