@@ -98,7 +98,8 @@
     X(STATUS_CHANGED, "status_changed", PROTO_PART_STATUS | PROTO_PART_ITEM_STARTED) \
     X(SETTINGS_CHANGED, "settings_changed", PROTO_PART_SETTINGS)                   \
     X(SCHEDULE_CHANGED, "schedule_changed", PROTO_PART_SCHEDULE)                   \
-    X(AGENDA_CHANGED, "agenda_changed", PROTO_PART_AGENDA)
+    X(AGENDA_CHANGED, "agenda_changed", PROTO_PART_AGENDA) \
+    X(TOKEN_REVOKED, "token_revoked", 0u)
 
 /* Close codes: X(ENUM, code, "reason"). */
 #define PROTO_CLOSES(X)                                     \

@@ -19,6 +19,7 @@
 #include "audit.h"
 #include "config.h"
 #include "hub.h"
+#include "revoke.h"
 #include "metrics.h"
 #include "recordkey.h"
 #include "transcript.h"
@@ -156,6 +157,8 @@ struct call {
     char id[PROTO_ROOM_BUF + 1];
     char sub[32];
     char remote[64];
+    char jti[PROTO_JTI_BUF];  /* revocations */
+    int64_t until_s;
     const char *who;  /* audit: "admin", "anonymous"; NULL: not an admin API call */
     /* the transcript asked for with a moderator's room token (section
      * 9.6): the token's sub, checked against the room once it is held */
@@ -321,6 +324,37 @@ static void closed_cb(void *arg, int status)
     finish(c);
 }
 
+static void revoked_cb(void *arg, int status)
+{
+    struct call *c = arg;
+    if (status == 200)
+        reply_json(&c->res, 201, json_pack("{s:s, s:I}", "jti", c->jti, "until", (json_int_t)c->until_s));
+    else if (status == 404)
+        reply_error(&c->res, 404, "not_found", "no such room");
+    else if (status == 503)
+        reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+    else
+        reply_error(&c->res, 500, "internal", "the revocation was not stored");
+    finish(c);
+}
+
+/* POST /api/rooms/{id}/revocations {"jti","until"?}: until defaults to
+ * the token's own exp when a connection here joined with it, else 30 days.
+ * Returns true when the call finishes later. */
+static bool revoke(struct call *c)
+{
+    int64_t now_s = (int64_t)time(NULL);
+    const char *jti = json_string_value(json_object_get(c->body, "jti"));
+    int64_t exp = jti && proto_valid_jti(jti) ? hub_room_token_exp(c->h, c->id, jti) : 0;
+    const char *why = revoke_body_parse(c->body, now_s, exp, c->jti, &c->until_s);
+    if (why) {
+        reply_error(&c->res, 400, "bad_request", why);
+        return false;
+    }
+    hub_room_revoke(c->h, c->id, c->jti, c->until_s, revoked_cb, c);
+    return true;
+}
+
 /* The room is held by this node (or does not exist): act on it. */
 static void room_found(void *arg, bool found)
 {
@@ -344,6 +378,15 @@ static void room_found(void *arg, bool found)
     } else if (c->moderator[0] && !hub_room_moderator_ok(c->h, c->id, c->moderator)) {
         reply_error(&c->res, 403, "forbidden",
                     "this token's holder is no longer a moderator of the room");
+    } else if (strcmp(c->sub, "revocations") == 0 && strcmp(c->method, "POST") == 0) {
+        if (revoke(c))
+            return;
+    } else if (strcmp(c->sub, "revocations") == 0) {
+        json_t *list = hub_room_revocations(c->h, c->id);
+        if (list)
+            reply_json(&c->res, 200, list);
+        else
+            reply_error(&c->res, 404, "not_found", "no such room");
     } else {
         transcript(c);
     }
@@ -412,7 +455,9 @@ static bool rooms_api(struct call *c)
     const char *want = c->sub[0] == '\0' ? (strcmp(c->method, "DELETE") == 0 ? "DELETE" : "GET")
                        : strcmp(c->sub, "tokens") == 0     ? "POST"
                        : strcmp(c->sub, "transcript") == 0 ? "GET"
-                                                           : NULL;
+                       : strcmp(c->sub, "revocations") == 0
+                           ? (strcmp(c->method, "POST") == 0 ? "POST" : "GET")
+                           : NULL;
     if (!want) {
         reply_error(&c->res, 404, "not_found", "no such endpoint");
         return false;
@@ -421,7 +466,7 @@ static bool rooms_api(struct call *c)
         reply_error(&c->res, 405, "bad_request", "method not allowed here");
         return false;
     }
-    if (strcmp(c->sub, "tokens") == 0 && !c->body) {
+    if ((strcmp(c->sub, "tokens") == 0 || strcmp(c->method, "POST") == 0) && !c->body) {
         reply_error(&c->res, 400, "bad_request", "a JSON body is required");
         return false;
     }

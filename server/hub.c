@@ -46,7 +46,7 @@
  * command only fails after this many others got through first. */
 #define COMMIT_TRIES 50
 
-enum cmd_kind { CMD_CLIENT, CMD_CLOCK, CMD_DISCONNECT, CMD_ADMIN_CLOSE };
+enum cmd_kind { CMD_CLIENT, CMD_CLOCK, CMD_DISCONNECT, CMD_ADMIN_CLOSE, CMD_ADMIN_REVOKE };
 
 /* A command waiting for its turn in a room (or in flight). */
 struct hub_cmd {
@@ -55,8 +55,10 @@ struct hub_cmd {
     struct session *s;        /* CLIENT; NULL once the session closed */
     struct proto_cmd cmd;     /* CLIENT: a copy that owns text, settings, schedule, agenda */
     char sub[PROTO_SUB_BUF];  /* DISCONNECT */
-    void (*done)(void *arg, int status); /* ADMIN_CLOSE */
+    void (*done)(void *arg, int status); /* ADMIN_CLOSE, ADMIN_REVOKE */
     void *arg;
+    char jti[PROTO_JTI_BUF];  /* ADMIN_REVOKE */
+    int64_t until_s;
     int tries;
     bool synced;              /* a refusal was checked against the store's seq */
 };
@@ -367,6 +369,14 @@ static void conn_id(const struct hub *h, const struct session *s, char *out, siz
 /* After an event is applied: its effects on connections and presence. */
 static void after_event(struct hub_room *hr, const struct room_event *ev)
 {
+    if (ev->name == PROTO_EV_TOKEN_REVOKED) {
+        /* On every node: the connections that joined with that token. */
+        const char *jti = json_string_value(json_object_get(ev->data, "jti"));
+        for (struct session *s = hr->conns; jti && s; s = s->next)
+            if (s->jti[0] && strcmp(s->jti, jti) == 0)
+                session_close(s, PROTO_CLOSE_UNAUTHORIZED, "token revoked", true);
+        return;
+    }
     const char *sub = json_string_value(json_object_get(ev->data, "sub"));
     if (!sub)
         return;
@@ -433,6 +443,38 @@ static void deltas_stop(struct hub_room *hr)
             session_close(s, PROTO_CLOSE_TRY_AGAIN, "join again", true);
 }
 
+/* What clients see of a stored event. A token_revoked event keeps its
+ * place in the seq order but goes out with empty data: the jti (and its
+ * until) is for the servers and the admin API, not for everyone in the
+ * room (docs/protocol.md "Revoking a token"). Returns a new text (free())
+ * for such an event, NULL for every other (send it as it is). */
+static bool contains(const char *hay, size_t len, const char *needle, size_t nl)
+{
+    for (size_t i = 0; i + nl <= len; i++)
+        if (hay[i] == needle[0] && memcmp(hay + i, needle, nl) == 0)
+            return true;
+    return false;
+}
+
+static char *public_text(const char *text, size_t len, size_t *outlen)
+{
+    static const char needle[] = "\"name\":\"token_revoked\"";
+    char *out = NULL;
+    /* Cheap first: jansson writes "name":"..." exactly so, and a string
+     * value cannot hold an unescaped quote. */
+    if (!contains(text, len, needle, sizeof needle - 1))
+        return NULL;
+    json_t *j = json_loadb(text, len, 0, NULL);
+    const char *name = json_string_value(json_object_get(j, "name"));
+    if (name && strcmp(name, "token_revoked") == 0 &&
+        json_object_set_new(j, "data", json_object()) == 0)
+        out = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+    json_decref(j);
+    if (out)
+        *outlen = strlen(out);
+    return out;
+}
+
 static void hub_on_events(void *arg, const char *room_id, const struct backend_event *ev, size_t n)
 {
     struct hub *h = arg;
@@ -479,7 +521,21 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
          * conclusions quote); unknown when the backend did not give it. */
         snprintf(hr->state->chain_head, sizeof hr->state->chain_head, "%s",
                  ev[i].hash ? ev[i].hash : "");
-        broadcast_event(hr, ev[i].json, ev[i].len, delta, dlen);
+        if (re.name == PROTO_EV_TOKEN_REVOKED) {
+            /* Both forms without the jti (public_text). */
+            size_t pl = 0, pdl = 0;
+            char *pub = public_text(ev[i].json, ev[i].len, &pl);
+            char *pdelta = delta ? public_text(delta, dlen, &pdl) : NULL;
+            if (pub)
+                broadcast_event(hr, pub, pl, pdelta, pdelta ? pdl : 0);
+            else
+                log_error("room %s: cannot encode event %llu for clients", room_id,
+                          (unsigned long long)ev[i].seq);
+            free(pub);
+            free(pdelta);
+        } else {
+            broadcast_event(hr, ev[i].json, ev[i].len, delta, dlen);
+        }
         after_event(hr, &re);
         room_event_clear(&re);
     }
@@ -506,8 +562,8 @@ static void audit_command(const struct hub_cmd *c, const char *outcome)
 
 static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
 {
-    if (c->kind == CMD_ADMIN_CLOSE && c->done)
-        c->done(c->arg, e == PROTO_ERR_UNAVAILABLE ? 503 : 200);
+    if ((c->kind == CMD_ADMIN_CLOSE || c->kind == CMD_ADMIN_REVOKE) && c->done)
+        c->done(c->arg, e == PROTO_ERR_UNAVAILABLE ? 503 : c->kind == CMD_ADMIN_CLOSE ? 200 : 500);
     if (c->kind != CMD_CLIENT || !c->s)
         return;
     audit_command(c, proto_err_code(e));
@@ -517,7 +573,7 @@ static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
 
 static void reply_ok(struct hub_cmd *c, uint64_t seq)
 {
-    if (c->kind == CMD_ADMIN_CLOSE && c->done)
+    if ((c->kind == CMD_ADMIN_CLOSE || c->kind == CMD_ADMIN_REVOKE) && c->done)
         c->done(c->arg, 200);
     if (c->kind != CMD_CLIENT || !c->s)
         return;
@@ -669,6 +725,9 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
         c->cmd.status = PROTO_STATUS_CLOSED;
         return room_decide(hr->state, &admin, &c->cmd, now, evs, err, errsz);
     }
+    case CMD_ADMIN_REVOKE:
+        room_decide_revoke(hr->state, c->jti, c->until_s, now, evs);
+        return evs->n == 1 ? PROTO_OK : PROTO_ERR_INTERNAL;
     }
     return PROTO_ERR_INTERNAL;
 }
@@ -947,6 +1006,8 @@ static void welcome_history(void *arg, enum backend_result r, const struct backe
         }
         ev = dev;
     }
+    /* The client's form of each event (public_text): a revocation's is
+     * shorter than its stored text, so the length counted here suffices. */
     for (size_t i = 0; i < n; i++)
         len += ev[i].len + 1;
     char *txt = malloc(len);
@@ -958,8 +1019,16 @@ static void welcome_history(void *arg, enum backend_result r, const struct backe
         for (size_t i = 0; i < n; i++) {
             if (i)
                 txt[o++] = ',';
-            memcpy(txt + o, ev[i].json, ev[i].len);
-            o += ev[i].len;
+            size_t pl = 0;
+            char *pub = public_text(ev[i].json, ev[i].len, &pl);
+            if (pub && pl <= ev[i].len) {
+                memcpy(txt + o, pub, pl);
+                o += pl;
+            } else {
+                memcpy(txt + o, ev[i].json, ev[i].len);
+                o += ev[i].len;
+            }
+            free(pub);
         }
         txt[o++] = ']';
         txt[o++] = '}';
@@ -984,6 +1053,10 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     struct room_actor *a = &s->actor;
     if (room_is_removed(hr->state, a->sub)) {
         refuse_join(s, PROTO_ERR_FORBIDDEN, "you were removed from this room", PROTO_CLOSE_REMOVED);
+        return;
+    }
+    if (room_is_revoked(hr->state, s->jti, net_now_ms())) {
+        refuse_join(s, PROTO_ERR_UNAUTHORIZED, "this token was revoked", PROTO_CLOSE_UNAUTHORIZED);
         return;
     }
     if (!h->backend->ops->available(h->backend)) {
@@ -1204,6 +1277,8 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
     snprintf(a->region, sizeof a->region, "%s", claims.region);
     a->role = claims.role;
     s->deltas = cmd->deltas;
+    snprintf(s->jti, sizeof s->jti, "%s", claims.jti);
+    s->token_exp = claims.exp;
 
     struct hub_room *hr = find_room(h, claims.room);
     /* A client resuming from a seq this node has not reached yet (it saw
@@ -1660,6 +1735,38 @@ static int log_get(void *arg, size_t i, const char **json, size_t *len, const ch
     *len = log->len[i];
     *hash = log->hash[i];
     return 0;
+}
+
+void hub_room_revoke(struct hub *h, const char *id, const char *jti, int64_t until_s,
+                     void (*cb)(void *arg, int status), void *arg)
+{
+    struct hub_room *hr = find_room(h, id);
+    struct hub_cmd *c = hr && hr->state ? cmd_new(CMD_ADMIN_REVOKE) : NULL;
+    if (!c) {
+        cb(arg, hr && hr->state ? 503 : 404);
+        return;
+    }
+    c->done = cb;
+    c->arg = arg;
+    snprintf(c->jti, sizeof c->jti, "%s", jti);
+    c->until_s = until_s;
+    enqueue(h, hr, c);
+}
+
+int64_t hub_room_token_exp(struct hub *h, const char *id, const char *jti)
+{
+    struct hub_room *hr = find_room(h, id);
+    int64_t exp = 0;
+    for (struct session *s = hr ? hr->conns : NULL; s; s = s->next)
+        if (strcmp(s->jti, jti) == 0 && s->token_exp > exp)
+            exp = s->token_exp;
+    return exp;
+}
+
+json_t *hub_room_revocations(struct hub *h, const char *id)
+{
+    struct hub_room *hr = find_room(h, id);
+    return hr && hr->state ? revoke_json(&hr->state->revoked, net_now_ms()) : NULL;
 }
 
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len)

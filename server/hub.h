@@ -74,6 +74,17 @@ void hub_rooms_list(struct hub *h, void (*cb)(void *arg, int status, const json_
 json_t *hub_room_get(struct hub *h, const char *id);
 /* Closes the room (status_changed closed): status 200, 404 or 503. */
 void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg);
+/* Revokes token id jti in room id until until_s (a token_revoked event:
+ * every node refuses the token and closes its connections with 4401).
+ * cb: 200, 404, 503 (backend unavailable) or 500. */
+void hub_room_revoke(struct hub *h, const char *id, const char *jti, int64_t until_s,
+                     void (*cb)(void *arg, int status), void *arg);
+/* The latest exp (Unix seconds) of the tokens with this jti that this
+ * node's connections in the room joined with; 0 when none. */
+int64_t hub_room_token_exp(struct hub *h, const char *id, const char *jti);
+/* The revocations in force: [{"jti","until"}], a new reference; NULL when
+ * the room is not held. */
+json_t *hub_room_revocations(struct hub *h, const char *id);
 /* True when sub may read room id's record as its moderator: a moderator
  * (token role, no set_role override) who was not removed. Only after
  * hub_room_ensure() found the room. */

@@ -778,6 +778,7 @@ void room_destroy(struct room *r)
     free(r->queue);
     free(r->members);
     free(r->title);
+    revoke_clear(&r->revoked);
     free(r);
 }
 
@@ -946,7 +947,10 @@ struct room *room_clone(const struct room *src)
     r->queue_len = r->queue_cap = 0;
     r->members = NULL;
     r->members_len = r->members_cap = 0;
+    memset(&r->revoked, 0, sizeof r->revoked);
     if (src->title && !(r->title = strdup(src->title)))
+        goto fail;
+    if (revoke_copy(&r->revoked, &src->revoked) != 0)
         goto fail;
     if (src->agenda_len) {
         r->agenda = calloc(src->agenda_len, sizeof *r->agenda);
@@ -1656,6 +1660,20 @@ void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events 
         push_event(out, now_ms, PROTO_EV_TIME_UP, "", json_pack("{s:s}", "sub", r->floor.sub));
 }
 
+void room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
+                        struct room_events *out)
+{
+    (void)r;
+    memset(out, 0, sizeof *out);
+    push_event(out, now_ms, PROTO_EV_TOKEN_REVOKED, "admin",
+               json_pack("{s:s, s:I}", "jti", jti, "until", (json_int_t)until_s));
+}
+
+bool room_is_revoked(const struct room *r, const char *jti, int64_t now_ms)
+{
+    return revoke_has(&r->revoked, jti, now_ms);
+}
+
 void room_decide_disconnect(const struct room *r, const char *sub, int64_t now_ms,
                             struct room_events *out)
 {
@@ -1970,7 +1988,13 @@ static int ap_settings_changed(struct room *r, const struct room_event *ev)
                : -1;
 }
 
+static int ap_token_revoked(struct room *r, const struct room_event *ev)
+{
+    return revoke_apply(&r->revoked, ev->data, ev->ts);
+}
+
 static int (*const apply_fns[PROTO_EV__COUNT])(struct room *r, const struct room_event *ev) = {
+    [PROTO_EV_TOKEN_REVOKED] = ap_token_revoked,
     [PROTO_EV_FLOOR_REQUESTED] = ap_floor_requested,
     [PROTO_EV_REQUEST_WITHDRAWN] = ap_request_gone,
     [PROTO_EV_REQUEST_REMOVED] = ap_request_gone,
@@ -2001,6 +2025,9 @@ int room_apply(struct room *r, const struct room_event *ev)
         !json_is_object(ev->data) || apply_fns[ev->name](r, ev))
         return -1;
     r->seq = ev->seq;
+    /* Expired revocations go at the event's time: the same on every node. */
+    if (r->revoked.n)
+        revoke_prune(&r->revoked, ev->ts);
     return 0;
 }
 
@@ -2113,6 +2140,12 @@ json_t *room_state_json(const struct room *r, bool directory)
     if (j && (json_object_set_new(j, "schedule", room_schedule_json(&r->schedule)) ||
               json_object_set_new(j, "agenda_item_started_at",
                                   room_part_json(r, PROTO_PART_ITEM_STARTED)))) {
+        json_decref(j);
+        j = NULL;
+    }
+    /* Only when there are some: a room that never revoked a token stores
+     * what it stored before version 1.3. */
+    if (j && r->revoked.n && json_object_set_new(j, "revoked", revoke_json(&r->revoked, 0))) {
         json_decref(j);
         j = NULL;
     }
@@ -2246,6 +2279,10 @@ struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
             errf(errbuf, errsz, "bad member %s", key);
             goto fail;
         }
+    }
+    if (revoke_from_json(&r->revoked, json_object_get(j, "revoked"))) {
+        errf(errbuf, errsz, "bad revoked list");
+        goto fail;
     }
     json_decref(spec);
     return r;

@@ -32,6 +32,7 @@
 
 #include "chain.h"
 #include "proto.h"
+#include "revoke.h"
 
 struct room_settings {
     int speech_s;            /* 1..7200, default 180 */
@@ -141,6 +142,7 @@ struct room {
      * this one (section 6; "" = none). Set by the backend that knows it,
      * not part of any JSON form: the record says the chain restarted. */
     char previous_epoch[PROTO_MAX_EPOCH + 1];
+    struct revoke_list revoked;   /* token ids refused (token_revoked events) */
 };
 
 /* Who acts: the connection's token claims. The room applies set_role
@@ -237,6 +239,13 @@ void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events 
 /* Decides what happens when participant sub's last connection drops: with
  * pause_on_disconnect and sub holding a running floor, timer_paused (actor
  * null). */
+/* The admin's revocation of token id jti until until_s (Unix seconds):
+ * one token_revoked event with actor "admin", in any status (a closed
+ * room's tokens still read it). */
+void room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
+                        struct room_events *out);
+/* True when a token with this jti ("": none) is revoked in r at now_ms. */
+bool room_is_revoked(const struct room *r, const char *jti, int64_t now_ms);
 void room_decide_disconnect(const struct room *r, const char *sub, int64_t now_ms,
                             struct room_events *out);
 

@@ -83,6 +83,8 @@ struct session {
     /* hub-owned fields */
     uint64_t serial;             /* this node's connection number (presence id) */
     struct room_actor actor;
+    char jti[PROTO_JTI_BUF];     /* the token's id ("" none): revocation */
+    int64_t token_exp;           /* the token's exp, Unix seconds */
     struct hub_room *room;
     struct session *prev, *next; /* the room's connections */
     bool is_observer;            /* counted in the room's observers */

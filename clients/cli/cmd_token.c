@@ -32,6 +32,7 @@ static const char usage[] =
     "                     [--invite --url URL]\n"
     "       rostrum token --api URL --admin-key-file FILE --room ROOM --sub SUB --name NAME\n"
     "                     --role ROLE [...]\n"
+    "       rostrum token revoke|revocations --api URL ... (see rostrum token revoke --help)\n"
     "Prints a join token (a JWT signed HS256) for one participant of one room.\n"
     "\n"
     "  --secret-file FILE      the server's token secret: the token is signed here,\n"
@@ -197,9 +198,127 @@ done:
     return rc;
 }
 
+static const char revoke_usage[] =
+    "Usage: rostrum token revoke --api URL --admin-key-file FILE --room ROOM --jti ID\n"
+    "                            [--until UNIX_SECONDS]\n"
+    "       rostrum token revocations --api URL --admin-key-file FILE --room ROOM\n"
+    "Revokes one token of a room by its id (jti): the server refuses it from then on\n"
+    "(close 4401) and closes the connections that joined with it, on every node and\n"
+    "across restarts, until --until (default: the token's own expiry when a node\n"
+    "knows it, else 30 days). 'revocations' lists those in force, one per line:\n"
+    "JTI UNTIL (ISO 8601, UTC).\n"
+    "\n"
+    "  --api URL, --admin-key-file FILE   the server and its admin key\n"
+    "  --room ROOM             room id\n"
+    "  --jti ID                the token's id, [A-Za-z0-9._-]{1,64} (the API's answer\n"
+    "                          to a token request carries it, and so does the token)\n"
+    "  --until UNIX_SECONDS    until when (a time in the future)\n"
+    "  --insecure, --ca-file FILE, --timeout SECONDS   as for `rostrum room`\n"
+    "\n" CLI_EXIT_HELP;
+
+static void print_until(int64_t until)
+{
+    time_t t = (time_t)until;
+    struct tm tm;
+    char buf[64];
+    if (gmtime_r(&t, &tm) && strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm))
+        printf("%s", buf);
+    else
+        printf("%lld", (long long)until);
+}
+
+/* rostrum token revoke|revocations ... */
+static int revoke_main(int argc, char **argv, bool list)
+{
+    struct token_args a = {.timeout_s = 10};
+    const char *until_s = NULL;
+    struct admin ad;
+    struct http_response res = {0};
+    char path[256];
+    json_t *body = NULL, *ans = NULL;
+    int opt, rc;
+    optind = 1;
+    opterr = 0;
+    while ((opt = getopt_long(argc, argv, "h", options, NULL)) != -1) {
+        switch (opt) {
+        case O_API: a.api = optarg; break;
+        case O_ADMIN: a.admin_file = optarg; break;
+        case O_ROOM: a.room = optarg; break;
+        case O_JTI: a.jti = optarg; break;
+        case O_UNTIL: until_s = optarg; break;
+        case O_INSECURE: a.insecure = true; break;
+        case O_CA: a.ca_file = optarg; break;
+        case O_TIMEOUT:
+            a.timeout_s = atoi(optarg);
+            if (a.timeout_s <= 0)
+                return bad("--timeout must be a positive number of seconds");
+            break;
+        case 'h':
+        case O_HELP: fputs(revoke_usage, stdout); return CLI_EXIT_OK;
+        default:
+            fprintf(stderr, "rostrum token: unknown or incomplete option '%s'\n", argv[optind - 1]);
+            fputs(revoke_usage, stderr);
+            return CLI_EXIT_USAGE;
+        }
+    }
+    if (optind < argc)
+        return bad("unexpected argument (every value is given with a flag)");
+    if (!a.api || !a.room || (!list && !a.jti))
+        return bad(list ? "revocations needs --api and --room" : "revoke needs --api, --room and --jti");
+    if (!proto_valid_room_id(a.room))
+        return bad("--room must match [a-z0-9][a-z0-9-]{0,63}");
+    if (a.jti && !proto_valid_jti(a.jti))
+        return bad("--jti must match [A-Za-z0-9._-]{1,64}");
+    long long until = 0;
+    if (until_s) {
+        char *end;
+        errno = 0;
+        until = strtoll(until_s, &end, 10);
+        if (errno || *end || end == until_s || until <= (long long)time(NULL))
+            return bad("--until must be Unix seconds in the future");
+    }
+    rc = admin_init(&ad, a.api, a.admin_file, a.insecure, a.ca_file, a.timeout_s);
+    if (rc != CLI_EXIT_OK)
+        return rc;
+    snprintf(path, sizeof path, "/api/rooms/%s/revocations", a.room);
+    if (!list) {
+        body = json_pack("{s:s}", "jti", a.jti);
+        if (until)
+            json_object_set_new(body, "until", json_integer(until));
+    }
+    rc = admin_call(&ad, list ? "GET" : "POST", path, body,
+                    list ? "cannot list the revocations" : "cannot revoke the token", &res);
+    if (rc != CLI_EXIT_OK)
+        goto done;
+    ans = json_loadb(res.body, res.len, 0, NULL);
+    if (list) {
+        size_t i;
+        json_t *e;
+        json_array_foreach(ans, i, e) {
+            printf("%s ", json_string_value(json_object_get(e, "jti")));
+            print_until((int64_t)json_integer_value(json_object_get(e, "until")));
+            printf("\n");
+        }
+    } else {
+        printf("revoked %s until ", a.jti);
+        print_until((int64_t)json_integer_value(json_object_get(ans, "until")));
+        printf("\n");
+    }
+done:
+    json_decref(ans);
+    json_decref(body);
+    http_response_free(&res);
+    admin_clear(&ad);
+    return rc;
+}
+
 int cmd_token_main(int argc, char **argv)
 {
     struct token_args a = {.ttl = TTL_DEFAULT_S, .timeout_s = 10};
+    if (argc > 1 && strcmp(argv[1], "revoke") == 0)
+        return revoke_main(argc - 1, argv + 1, false);
+    if (argc > 1 && strcmp(argv[1], "revocations") == 0)
+        return revoke_main(argc - 1, argv + 1, true);
     int opt;
     optind = 1;
     opterr = 0;

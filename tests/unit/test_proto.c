@@ -133,7 +133,7 @@ static void test_tables(void)
         "floor_granted", "floor_ended", "timer_paused", "timer_resumed", "time_extended",
         "time_up", "list_opened", "list_closed", "participant_muted", "participant_unmuted",
         "participant_removed", "role_changed", "message", "agenda_item_set", "status_changed",
-        "settings_changed", "schedule_changed", "agenda_changed"};
+        "settings_changed", "schedule_changed", "agenda_changed", "token_revoked"};
     CHECK_INT(PROTO_EV__COUNT, sizeof events / sizeof events[0]);
     for (int i = 0; i < PROTO_EV__COUNT; i++) {
         CHECK_STR(proto_event_name((enum proto_event)i), events[i]);

@@ -54,6 +54,7 @@ export const EVENTS = Object.freeze([
   "settings_changed",
   "schedule_changed",
   "agenda_changed",
+  "token_revoked",
 ]);
 
 export const ERRORS = Object.freeze({
