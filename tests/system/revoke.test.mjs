@@ -38,6 +38,7 @@ test('a revoked token: its connections closed with 4401, refused at join; the ot
   servers.push(s);
   const { id: room } = await newRoom(s);
   const watcher = await enter(s, room, 'observer', 'obs');
+  const deltaWatcher = await enter(s, room, 'observer', 'obs-d', {}, { deltas: true });
   const chair = await enter(s, room, 'moderator', 'chair');
   const t1 = await mint(s, room, 'd1', 'delegate', { ttl_s: 7200 });
   const t2 = await mint(s, room, 'd1'); // the same person, another invitation
@@ -64,6 +65,9 @@ test('a revoked token: its connections closed with 4401, refused at join; the ot
   assert.deepEqual(ev.data, {});
   assert.equal(ev.actor, 'admin');
   assert.deepEqual(ev.state, {});
+  const dev = await deltaWatcher.c.waitFor((m) => m.type === 'event' && m.name === 'token_revoked');
+  assert.equal(dev.seq, ev.seq);
+  assert.deepEqual(dev.data, {}, 'the delta form too');
 
   // Refused at join from now on.
   const again = await joinWith(s, t1.token);
@@ -77,7 +81,9 @@ test('a revoked token: its connections closed with 4401, refused at join; the ot
   const res = await enter(s, room, 'observer', 'late2', {}, { since: seqBefore, epoch: late.w.epoch });
   assert.equal(res.w.resumed, true);
   assert.deepEqual(res.w.events[0].data, {});
-  for (const c of [watcher.c, chair.c, b.c, late.c, res.c]) {
+  const resd = await enter(s, room, 'observer', 'late3', {}, { since: seqBefore, epoch: late.w.epoch, deltas: true });
+  assert.deepEqual(resd.w.events[0].data, {});
+  for (const c of [watcher.c, deltaWatcher.c, chair.c, b.c, late.c, res.c, resd.c]) {
     assert.ok(!JSON.stringify(c.log).includes(t1.jti), 'the jti reached a client');
   }
 
