@@ -10,9 +10,9 @@ let cl;
 before(async () => { cl = await startCluster(2); });
 after(async () => { await cl?.stop(); });
 
-const PARTICIPANT_KEYS = ['sub', 'name', 'role', 'delegation', 'category', 'online', 'connections', 'muted'].sort();
+const PARTICIPANT_KEYS = ['sub', 'name', 'role', 'delegation', 'category', 'region', 'online', 'connections', 'muted'].sort();
 const SETTINGS_KEYS = ['speech_s', 'reply_s', 'point_of_order_s', 'on_time_up', 'chat', 'list_open', 'queue_order',
-  'replies_per_item', 'pause_on_disconnect'].sort();
+  'replies_per_item', 'pause_on_disconnect', 'changeover_s'].sort();
 
 // A meeting: chair on n1, delegates fr (n2) and de (n1), observer on n2.
 async function meeting(settings = {}) {
@@ -58,7 +58,7 @@ test('join on either node: welcome shape, you, participants of both nodes, snaps
   const it = await enter(cl.nodes[0], mt.room.id, 'delegate', 'it', { delegation: 'Italy', category: 'member_state', name: 'Italia' });
   const w = it.w;
   assert.deepEqual(Object.keys(w).sort(), ['epoch', 'events', 'observers', 'participants', 'resumed', 'room', 'seq', 'type', 'you'].sort());
-  assert.deepEqual(w.you, { sub: 'it', name: 'Italia', role: 'delegate', delegation: 'Italy', category: 'member_state', online: true, connections: 1, muted: false });
+  assert.deepEqual(w.you, { sub: 'it', name: 'Italia', role: 'delegate', delegation: 'Italy', category: 'member_state', region: null, online: true, connections: 1, muted: false });
   for (const p of w.participants) assert.deepEqual(Object.keys(p).sort(), PARTICIPANT_KEYS);
   assert.deepEqual(w.participants.map((p) => p.sub).sort(), ['chair', 'de', 'fr', 'it']);
   for (const p of w.participants) assert.equal(p.online, true, `${p.sub} offline in ${JSON.stringify(w.participants)}`);
@@ -177,9 +177,55 @@ test('pause_on_disconnect: the holder\'s last connection (on n2) drops; the chai
   mt.close();
 }));
 
+// Contract 9.1 and 9.3 across nodes: a scheduled room, a schedule and an
+// agenda changed on one node, the region of a person who joined on the
+// other, and the item's start, the same everywhere.
+test('schedule, timed agenda, item start and regions agree on both nodes', withLogs(() => cl, async () => {
+  const [n1, n2] = cl.nodes;
+  const starts = Date.now() + 3600000;
+  const id = `sched-cl-${process.pid}`;
+  const made = await n1.api('POST', '/api/rooms', { id, title: 'Closing', status: 'scheduled',
+    schedule: { starts_at: starts, ends_at: starts + 7200000, time_zone: 'America/New_York' },
+    agenda: [{ id: 'q1', title: 'One', planned_s: 1800 }, { id: 'usg', title: 'Conclusions', planned_s: 900, reserved: true }] });
+  assert.equal(made.status, 201, made.text);
+  const chair = await enter(n1, id, 'moderator', 'chair');
+  const ke = await enter(n2, id, 'delegate', 'ke', { delegation: 'Kenya', region: 'African States' });
+  const r = await act(ke.c, { type: 'request_floor' });
+  assert.equal(r.reply.type, 'ack');
+  assert.equal(r.events[0].data.request.region, 'African States');
+  const g = await act(chair.c, { type: 'grant' });
+  assert.equal(g.reply.code, 'room_not_open');
+  const sched = { starts_at: starts, ends_at: starts + 5400000, time_zone: 'Europe/Vienna' };
+  assert.equal((await act(ke.c, { type: 'set_schedule', schedule: sched })).reply.code, 'forbidden');
+  const bad = await act(chair.c, { type: 'set_schedule', schedule: { ...sched, time_zone: 'Europe/Atlantis' } });
+  assert.equal(bad.reply.code, 'bad_request');
+  assert.match(bad.reply.message, /schedule\.time_zone/);
+  const s1 = await act(chair.c, { type: 'set_schedule', schedule: sched });
+  assert.equal(s1.reply.type, 'ack');
+  const open = await act(chair.c, { type: 'set_status', status: 'open' });
+  const started = open.events.find((e) => e.name === 'status_changed').state.agenda_item_started_at;
+  assert.equal(typeof started, 'number');
+  const gg = await act(chair.c, { type: 'grant' });
+  assert.equal(gg.reply.type, 'ack');
+  await waitSeq(ke.c, gg.reply.seq);
+  const floor = stateOf(ke.c, ke.w).floor;
+  assert.equal(floor && floor.region, 'African States');
+  for (const n of [n1, n2]) {
+    const snap = (await n.api('GET', `/api/rooms/${id}`)).json;
+    assert.deepEqual(snap.schedule, sched);
+    assert.equal(snap.agenda_item_started_at, started);
+    assert.equal(snap.agenda[1].reserved, true);
+    assert.equal(snap.participants.find((p) => p.sub === 'ke').region, 'African States');
+  }
+  const late = await enter(n1, id, 'observer', 'obs');
+  assert.equal(late.w.participants.find((p) => p.sub === 'ke').region, 'African States');
+  for (const x of [chair, ke, late]) x.c.close();
+}));
+
 test('the nodes drain on SIGTERM and exit 0 without a sanitizer report', withLogs(() => cl, async () => {
   const mt = await meeting();
   const closes = mt.all.map((x) => x.c.waitClose(10000));
   for (const n of cl.nodes) await stopChecked(n);
   for (const c of await Promise.all(closes)) assert.equal(c.code, 1001);
 }));
+
