@@ -1055,7 +1055,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
         refuse_join(s, PROTO_ERR_FORBIDDEN, "you were removed from this room", PROTO_CLOSE_REMOVED);
         return;
     }
-    if (room_is_revoked(hr->state, s->jti, net_now_ms())) {
+    if (room_is_revoked(hr->state, s->jti, clock_now_ms())) {
         refuse_join(s, PROTO_ERR_UNAUTHORIZED, "this token was revoked", PROTO_CLOSE_UNAUTHORIZED);
         return;
     }
@@ -1766,7 +1766,7 @@ int64_t hub_room_token_exp(struct hub *h, const char *id, const char *jti)
 json_t *hub_room_revocations(struct hub *h, const char *id)
 {
     struct hub_room *hr = find_room(h, id);
-    return hr && hr->state ? revoke_json(&hr->state->revoked, net_now_ms()) : NULL;
+    return hr && hr->state ? revoke_json(&hr->state->revoked, clock_now_ms()) : NULL;
 }
 
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len)
