@@ -314,7 +314,7 @@ static char *find_web_root(void)
 {
     char exe[PATH_MAX], cand[PATH_MAX + 64];
     ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0 && ROSTRUM_WEB_DIR_FROM_BIN[0]) {
+    if (n > 0 && ROSTRUM_WEB_DIR_FROM_BIN[0] != '\0') {
         exe[n] = '\0';
         char *slash = strrchr(exe, '/');
         if (slash) {

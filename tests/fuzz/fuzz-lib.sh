@@ -9,7 +9,7 @@
 
 FUZZ_DIR="$ROOT/tests/fuzz"
 FUZZ_BUILD=${ROSTRUM_FUZZ_BUILD:-$ROOT/build-fuzz}
-FUZZ_TARGETS="cmd jwt admin journal event session api realip record"
+FUZZ_TARGETS="cmd jwt admin journal event session api realip record keyring revoke"
 FUZZ_DICT="$FUZZ_DIR/corpus/rostrum.dict"
 
 # UBSan stops at its first report (the targets are also built with
