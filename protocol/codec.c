@@ -162,19 +162,20 @@ static enum proto_err get_sub(json_t *obj, bool required, struct proto_cmd *c, c
 
 /* text (say, announce): 1..2000 code points; jansson has already checked
  * that it is valid UTF-8 without NUL. */
-static enum proto_err get_text(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
+static enum proto_err get_text_max(json_t *obj, struct proto_cmd *c, long max, char *msg,
+                                   size_t msgsz)
 {
     const char *s;
     enum proto_err err = get_string(obj, "text", true, &s, msg, msgsz);
     if (err)
         return err;
     long n = proto_utf8_chars(s, strlen(s));
-    if (n > PROTO_MAX_TEXT_CHARS)
-        return refuse(msg, msgsz, PROTO_ERR_TOO_LARGE,
-                      "field 'text' must be at most %d characters", PROTO_MAX_TEXT_CHARS);
+    if (n > max)
+        return refuse(msg, msgsz, PROTO_ERR_TOO_LARGE, "field 'text' must be at most %ld characters",
+                      max);
     if (n < 1)
-        return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
-                      "field 'text' must be 1 to %d characters", PROTO_MAX_TEXT_CHARS);
+        return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST, "field 'text' must be 1 to %ld characters",
+                      max);
     c->text = strdup(s);
     if (!c->text)
         return refuse(msg, msgsz, PROTO_ERR_INTERNAL, "out of memory");
@@ -247,6 +248,34 @@ static enum proto_err decode_request_floor(json_t *obj, struct proto_cmd *c, cha
     return PROTO_OK;
 }
 
+static enum proto_err get_text(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
+{
+    return get_text_max(obj, c, PROTO_MAX_TEXT_CHARS, msg, msgsz);
+}
+
+bool proto_cmd_big_frame(enum proto_cmd_type t)
+{
+    return t == PROTO_CMD_DEPOSIT_STATEMENT || t == PROTO_CMD_PUBLISH_CONCLUSIONS;
+}
+
+/* deposit_statement {request_id, text (1..20000), lang?} */
+static enum proto_err decode_deposit(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
+{
+    const char *s;
+    enum proto_err err;
+    if ((err = get_request_id(obj, true, c, msg, msgsz)) ||
+        (err = get_text_max(obj, c, PROTO_MAX_STATEMENT_CHARS, msg, msgsz)) ||
+        (err = get_string(obj, "lang", false, &s, msg, msgsz)))
+        return err;
+    if (s) {
+        if (!valid_lang(s))
+            return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
+                          "field 'lang' must be 1 to %d characters [A-Za-z0-9-]", PROTO_MAX_LANG);
+        copy_bounded(c->lang, sizeof c->lang, s);
+    }
+    return PROTO_OK;
+}
+
 static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
 {
     const char *s;
@@ -261,7 +290,13 @@ static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, s
         return decode_request_floor(obj, c, msg, msgsz);
     case PROTO_CMD_WITHDRAW:
     case PROTO_CMD_REMOVE_REQUEST:
+    case PROTO_CMD_GET_STATEMENT:
+    case PROTO_CMD_ACCEPT_WRITTEN:
         return get_request_id(obj, true, c, msg, msgsz);
+    case PROTO_CMD_DEPOSIT_STATEMENT:
+        return decode_deposit(obj, c, msg, msgsz);
+    case PROTO_CMD_PUBLISH_CONCLUSIONS:
+        return get_text_max(obj, c, PROTO_MAX_STATEMENT_CHARS, msg, msgsz);
     case PROTO_CMD_SAY:
     case PROTO_CMD_ANNOUNCE:
         return get_text(obj, c, msg, msgsz);

@@ -20,6 +20,11 @@
 /* ---- limits (contract section 2 and 3) ---- */
 #define PROTO_MAX_FRAME_DEFAULT (16 * 1024) /* bytes, configurable */
 #define PROTO_MAX_TEXT_CHARS 2000           /* Unicode code points */
+/* A written statement or the conclusions (contract 9.4, 9.5), and the
+ * frames that carry them (deposit_statement, publish_conclusions only:
+ * every other frame keeps the configured maximum). */
+#define PROTO_MAX_STATEMENT_CHARS 20000
+#define PROTO_MAX_STATEMENT_FRAME (64 * 1024)
 #define PROTO_MAX_NAME_CHARS 80
 #define PROTO_MAX_ID_CHARS 64               /* command correlation id */
 #define PROTO_MAX_SUB 64
@@ -174,13 +179,15 @@ struct proto_cmd {
     enum proto_kind kind;     /* default SPEECH */
     char lang[PROTO_MAX_LANG + 1]; /* "" when absent */
 
-    /* withdraw, grant, move, remove_request */
+    /* withdraw, grant, move, remove_request, deposit_statement,
+     * get_statement, accept_written (lang: deposit_statement too) */
     char request_id[PROTO_MAX_REQUEST_ID + 1];
     bool has_request_id;
     /* grant, mute, unmute, remove, set_role */
     char sub[PROTO_SUB_BUF];
     bool has_sub;
-    /* say, announce: malloc'd, valid UTF-8, 1..2000 code points */
+    /* say, announce: malloc'd, valid UTF-8, 1..2000 code points;
+     * deposit_statement: 1..20000 code points, any line breaks */
     char *text;
     /* extend: 1..3600 */
     int seconds;
@@ -214,6 +221,10 @@ struct proto_cmd {
 enum proto_err proto_cmd_decode(const char *buf, size_t len, struct proto_cmd *out,
                                 char *msg, size_t msgsz);
 void proto_cmd_clear(struct proto_cmd *c);
+/* True for the commands whose frames may be up to
+ * PROTO_MAX_STATEMENT_FRAME bytes (they carry a statement or conclusions)
+ * whatever the configured maximum of other frames. */
+bool proto_cmd_big_frame(enum proto_cmd_type t);
 
 /* ---- small replies ----
  * Each returns a new NUL-terminated JSON string (malloc'd; free()) and

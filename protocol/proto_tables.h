@@ -59,7 +59,11 @@
     X(SET_STATUS, "set_status")           \
     X(UPDATE_SETTINGS, "update_settings") \
     X(SET_SCHEDULE, "set_schedule")       \
-    X(SET_AGENDA, "set_agenda")
+    X(SET_AGENDA, "set_agenda")           \
+    X(DEPOSIT_STATEMENT, "deposit_statement") \
+    X(GET_STATEMENT, "get_statement")     \
+    X(ACCEPT_WRITTEN, "accept_written")   \
+    X(PUBLISH_CONCLUSIONS, "publish_conclusions")
 
 /* Parts of the room snapshot that an event may replace (event "state"). */
 #define PROTO_PART_QUEUE (1u << 0)
@@ -98,8 +102,11 @@
     X(STATUS_CHANGED, "status_changed", PROTO_PART_STATUS | PROTO_PART_ITEM_STARTED) \
     X(SETTINGS_CHANGED, "settings_changed", PROTO_PART_SETTINGS)                   \
     X(SCHEDULE_CHANGED, "schedule_changed", PROTO_PART_SCHEDULE)                   \
-    X(AGENDA_CHANGED, "agenda_changed", PROTO_PART_AGENDA) \
-    X(TOKEN_REVOKED, "token_revoked", 0u)
+    X(AGENDA_CHANGED, "agenda_changed", PROTO_PART_AGENDA)                         \
+    X(TOKEN_REVOKED, "token_revoked", 0u)                                          \
+    X(STATEMENT_DEPOSITED, "statement_deposited", PROTO_PART_QUEUE)                \
+    X(STATEMENT_PUBLISHED, "statement_published", PROTO_PART_QUEUE)                \
+    X(CONCLUSIONS_PUBLISHED, "conclusions_published", 0u)
 
 /* Close codes: X(ENUM, code, "reason"). */
 #define PROTO_CLOSES(X)                                     \
@@ -115,9 +122,12 @@
     X(JOIN_TIMEOUT, 4408, "no join within 10 s")            \
     X(RATE, 4429, "rate limit exceeded")
 
-/* Roles, lowest privilege first. */
+/* Roles, lowest privilege first. An interpreter (contract 9.4) sees what
+ * an observer sees, is listed among the participants and reads written
+ * statements; every command a delegate may send is above it. */
 #define PROTO_ROLES(X)          \
     X(OBSERVER, "observer")     \
+    X(INTERPRETER, "interpreter") \
     X(DELEGATE, "delegate")     \
     X(MODERATOR, "moderator")
 

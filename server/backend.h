@@ -67,6 +67,22 @@ struct backend_sink {
     void (*on_reset)(void *arg, const char *room_id, struct room *current);
     /* The store became reachable again (resync what is not sequenced). */
     void (*on_reconnect)(void *arg);
+    /* A written statement kept apart from the log (contract 9.4):
+     * statement is {"text","lang","sub"} (borrowed). Delivered before the
+     * event that deposited it, and for every kept statement when a room is
+     * read again; may be NULL in a sink that does not hold rooms. */
+    void (*on_statement)(void *arg, const char *room_id, const char *request_id,
+                         const json_t *statement);
+};
+
+/* What a commit stores beside its events, apart from the log (contract
+ * 9.4): the text of a deposited statement, and the statements the events
+ * publish or discard (which the store may forget). */
+struct backend_stmts {
+    const char *request_id;        /* NULL: no statement to store */
+    const json_t *statement;       /* {"text","lang","sub"}, borrowed */
+    const char *const *drop;       /* request ids */
+    size_t ndrop;
 };
 
 typedef void (*backend_done_cb)(void *arg, enum backend_result r);
@@ -95,10 +111,12 @@ struct backend_ops {
     /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..).
      * state: the room's new sequenced state (room_state_json(r, false)),
      * borrowed, or NULL when the events changed no part of it (a store
-     * that keeps a snapshot keeps the one it has). */
+     * that keeps a snapshot keeps the one it has). st (borrowed, may be
+     * NULL): a statement stored with the events, atomically, and delivered
+     * (on_statement) before them. */
     void (*commit)(struct backend *b, const char *room_id, uint64_t expected_seq,
                    const struct backend_event *ev, size_t n, const json_t *state,
-                   backend_done_cb cb, void *arg);
+                   const struct backend_stmts *st, backend_done_cb cb, void *arg);
     /* Events with seq > since, at most limit of them (the newest when
      * limited). */
     void (*history)(struct backend *b, const char *room_id, uint64_t since, size_t limit,

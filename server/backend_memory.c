@@ -7,8 +7,11 @@
  *
  * Journal records: {"r":"room","state":S} first (the room as created),
  * then {"r":"event","event":E,"hash":H} per committed event (H: its chain
- * hash, section 9.6) and {"r":"seen","member":M} when the participant
- * directory changes.
+ * hash, section 9.6), {"r":"seen","member":M} when the participant
+ * directory changes, and {"r":"statement","request_id":ID,"statement":S}
+ * (a written statement, contract 9.4: S is {"text","lang","sub"}) right
+ * before the event that deposited it, in the same write. Statements are
+ * never in an event record: the log can be served, they cannot.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -135,6 +138,17 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
                      rp->path, (unsigned long long)rp->mr->log.seq);
         return 0;
     }
+    if (strcmp(kind, "statement") == 0) {
+        const json_t *st = json_object_get(rec, "statement");
+        if (room_statement_put(rp->current, json_string_value(json_object_get(rec, "request_id")),
+                               json_string_value(json_object_get(st, "sub")),
+                               json_string_value(json_object_get(st, "lang")),
+                               json_string_value(json_object_get(st, "text"))) != 0) {
+            *why = "bad statement record";
+            return -1;
+        }
+        return 0;
+    }
     if (strcmp(kind, "seen") == 0) {
         if (room_participant_seen_json(rp->current, json_object_get(rec, "member")) != 0) {
             *why = "bad member record";
@@ -239,7 +253,7 @@ done:
 
 static void mem_commit(struct backend *b, const char *room_id, uint64_t expected_seq,
                        const struct backend_event *ev, size_t n, const json_t *state,
-                       backend_done_cb cb, void *arg)
+                       const struct backend_stmts *st, backend_done_cb cb, void *arg)
 {
     (void)state; /* the memory backend rebuilds state by replaying its journal */
     struct mem_backend *m = (struct mem_backend *)b;
@@ -247,6 +261,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
     json_t **recs = NULL;
     char (*hash)[CHAIN_HEX_BUF] = NULL;
     struct backend_event *out = NULL;
+    size_t k = 0;
     enum backend_result res = BACKEND_UNAVAILABLE;
     if (!r) {
         res = BACKEND_NOT_FOUND;
@@ -256,10 +271,15 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         res = BACKEND_CONFLICT;
         goto done;
     }
-    recs = calloc(n, sizeof *recs);
+    /* one record more for a statement, written first */
+    k = st && st->request_id ? 1 : 0;
+    recs = calloc(n + 1, sizeof *recs);
     hash = calloc(n, sizeof *hash);
     out = calloc(n, sizeof *out);
     if (!recs || !hash || !out)
+        goto done;
+    if (k && !(recs[n] = json_pack("{s:s, s:s, s:O}", "r", "statement", "request_id",
+                                   st->request_id, "statement", st->statement)))
         goto done;
     /* Each event's chain hash, from the log's head: journaled with the
      * event and kept with it in memory. */
@@ -279,9 +299,21 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         out[i] = ev[i];
         out[i].hash = hash[i];
     }
-    if (r->journal && journal_append(r->journal, recs, n) != 0) {
-        log_error("room %s: journal append failed: %s", room_id, strerror(errno));
-        goto done;
+    if (r->journal) {
+        /* the statement, then the events, in one synced write */
+        json_t **order = calloc(n + 1, sizeof *order);
+        int rc = -1;
+        if (order) {
+            if (k)
+                order[0] = recs[n];
+            memcpy(order + k, recs, n * sizeof *recs);
+            rc = journal_append(r->journal, order, n + k);
+        }
+        free(order);
+        if (rc != 0) {
+            log_error("room %s: journal append failed: %s", room_id, strerror(errno));
+            goto done;
+        }
     }
     for (size_t i = 0; i < n; i++) {
         if (eventlog_push(&r->log, ev[i].json, ev[i].len, hash[i]) != 0) {
@@ -292,11 +324,13 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
             abort();
         }
     }
+    if (k && b->sink.on_statement)
+        b->sink.on_statement(b->sink.arg, room_id, st->request_id, st->statement);
     b->sink.on_events(b->sink.arg, room_id, out, n);
     res = BACKEND_OK;
 done:
     if (recs)
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i <= n; i++)
             json_decref(recs[i]);
     free(recs);
     free(hash);

@@ -75,11 +75,13 @@ static const char commit_lua[] =
     "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
     "local n, k, d = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])\n"
     "local base = 6 + 2 * n\n"
-    /* statements first: a node that reads the event must find its text */
+    /* statements first, and told to the other nodes before the event that
+     * deposits them: a node that applies the event has the text */
     "for i = 1, k do\n"
-    "  redis.call('HSET', KEYS[4], ARGV[base + 2 * i - 1], ARGV[base + 2 * i])\n"
+    "  redis.call('HSET', KEYS[4], ARGV[base + 3 * i - 2], ARGV[base + 3 * i - 1])\n"
+    "  redis.call('PUBLISH', KEYS[3], ARGV[base + 3 * i])\n"
     "end\n"
-    "for i = 1, d do redis.call('HDEL', KEYS[4], ARGV[base + 2 * k + i]) end\n"
+    "for i = 1, d do redis.call('HDEL', KEYS[4], ARGV[base + 3 * k + i]) end\n"
     "for i = 1, n do\n"
     "  seq = seq + 1\n"
     "  local h = ARGV[6 + n + i]\n"
@@ -488,6 +490,21 @@ static void filled(struct redis_backend *b, redisReply *reply, void *arg)
     free(x);
 }
 
+static json_t *statements_of(redisReply *r);
+
+static void fill_statements(struct redis_backend *b, redisReply *reply, void *arg)
+{
+    char *id = arg;
+    json_t *all = statements_of(reply);
+    const char *rid;
+    json_t *sv;
+    if (all && find(b, id) && b->base.sink.on_statement)
+        json_object_foreach(all, rid, sv)
+            b->base.sink.on_statement(b->base.sink.arg, id, rid, sv);
+    json_decref(all);
+    free(id);
+}
+
 /* Reads the events after the room's last kept one from its stream. */
 static void fill_then(struct redis_backend *b, struct rroom *r,
                       void (*then)(struct redis_backend *, struct rroom *, void *), void *arg)
@@ -505,6 +522,14 @@ static void fill_then(struct redis_backend *b, struct rroom *r,
     key(k, sizeof k, r->id, "log");
     snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->log.seq + 1);
     r->filling = true;
+    /* Statements deposited in the gap: read before its events (replies
+     * come in order), so that the events find their texts. */
+    char ks[200];
+    key(ks, sizeof ks, r->id, "statements");
+    const char *a0[] = {"HGETALL", ks};
+    char *id = strdup(r->id);
+    if (id)
+        command_v(b, fill_statements, id, 2, a0);
     const char *argv[] = {"XRANGE", k, from, "+"};
     command_v(b, filled, x, 4, argv);
 }
@@ -564,6 +589,15 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         const char *node = json_string_value(json_object_get(j, "node"));
         if (!node || strcmp(node, b->node) != 0)
             b->base.sink.on_presence(b->base.sink.arg, room->id, j);
+    } else if (type && strcmp(type, "statement") == 0) {
+        /* Another node's deposit, told before its event: kept by the hub
+         * apart from the log. This node's own (or one it read from the
+         * stream already) is older than what it holds: skipped. */
+        json_int_t s = json_integer_value(json_object_get(j, "seq"));
+        const char *rid = json_string_value(json_object_get(j, "request_id"));
+        if (rid && s > 0 && (uint64_t)s > room->log.seq && b->base.sink.on_statement)
+            b->base.sink.on_statement(b->base.sink.arg, room->id, rid,
+                                      json_object_get(j, "statement"));
     } else if (type && strcmp(type, "event") == 0) {
         struct backend_event ev = {0, msg, len, NULL};
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
@@ -748,6 +782,7 @@ struct open_ctx {
     json_t *state;     /* {"initial","epoch","previous_epoch"} */
     json_t *members;   /* array of directory entries */
     json_t *presence;  /* array of presence entries */
+    json_t *statements; /* request id -> {"text","lang","sub"} */
     struct backend_event *ev; /* the stream, borrowing log_reply's strings */
     long n_ev;
     redisReply *log_reply;
@@ -789,6 +824,33 @@ static void open_members(struct redis_backend *b, redisReply *r, void *arg)
         if (m)
             json_array_append_new(x->members, m);
     }
+}
+
+/* HGETALL of a room's statements into a new object (request id ->
+ * statement); NULL for a reply that is not a hash. */
+static json_t *statements_of(redisReply *r)
+{
+    json_t *o;
+    if (!r || r->type != REDIS_REPLY_ARRAY || !(o = json_object()))
+        return NULL;
+    for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        json_error_t err;
+        if (r->element[i]->type != REDIS_REPLY_STRING || r->element[i + 1]->type != REDIS_REPLY_STRING)
+            continue;
+        json_t *v = json_loadb(r->element[i + 1]->str, r->element[i + 1]->len, 0, &err);
+        if (v)
+            json_object_set_new(o, r->element[i]->str, v);
+    }
+    return o;
+}
+
+static void open_statements(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct open_ctx *x = arg;
+    (void)b;
+    x->statements = statements_of(r);
+    if (!x->statements)
+        x->failed = true;
 }
 
 /* The stream: parsed when the last reply is in (hiredis frees a reply
@@ -876,6 +938,15 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
     }
     snprintf(current->chain_head, sizeof current->chain_head, "%s",
              eventlog_hash(&rr->log, rr->log.seq));
+    /* the statements kept apart from the log (contract 9.4) */
+    const char *rid;
+    json_t *sv;
+    json_object_foreach(x->statements, rid, sv) {
+        if (room_statement_put(current, rid, json_string_value(json_object_get(sv, "sub")),
+                               json_string_value(json_object_get(sv, "lang")),
+                               json_string_value(json_object_get(sv, "text"))) != 0)
+            log_error("room %s: the statement of %s in redis does not read; left out", x->id, rid);
+    }
     size_t i;
     const json_t *mj;
     json_array_foreach(x->members, i, mj)
@@ -909,6 +980,7 @@ done:
     json_decref(x->state);
     json_decref(x->members);
     json_decref(x->presence);
+    json_decref(x->statements);
     free(x);
 }
 
@@ -940,6 +1012,10 @@ static void r_open(struct backend *base, const char *room_id,
     command_v(b, open_state, x, 5, a1);
     const char *a2[] = {"HGETALL", km};
     command_v(b, open_members, x, 2, a2);
+    char kst[200];
+    key(kst, sizeof kst, room_id, "statements");
+    const char *a2b[] = {"HGETALL", kst};
+    command_v(b, open_statements, x, 2, a2b);
     const char *a3[] = {"XRANGE", kl, "-", "+"};
     command_v(b, open_log, x, 4, a3);
     /* Connections of nodes that died expire first, so that a room nobody
@@ -964,6 +1040,8 @@ struct done_ctx {
     size_t n;
     struct backend_event ev[ROOM_MAX_EVENTS];
     char *texts[ROOM_MAX_EVENTS];
+    char stmt_request[PROTO_MAX_REQUEST_ID + 1]; /* "" = none */
+    json_t *stmt;                                /* {"text","lang","sub"} */
 };
 
 static void created(struct redis_backend *b, redisReply *r, void *arg)
@@ -1003,14 +1081,20 @@ static void r_create(struct backend *base, const struct room *initial, backend_d
     free(s);
 }
 
+static void done_free(struct done_ctx *x)
+{
+    for (size_t i = 0; i < x->n; i++)
+        free(x->texts[i]);
+    json_decref(x->stmt);
+    free(x);
+}
+
 static void conflict_filled(struct redis_backend *b, struct rroom *r, void *arg)
 {
     struct done_ctx *x = arg;
     (void)b, (void)r;
     x->cb(x->arg, BACKEND_CONFLICT);
-    for (size_t i = 0; i < x->n; i++)
-        free(x->texts[i]);
-    free(x);
+    done_free(x);
 }
 
 static void committed(struct redis_backend *b, redisReply *r, void *arg)
@@ -1023,7 +1107,9 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
         long long status = r->element[0]->integer;
         if (status == 1) {
             /* Delivered here before the answer, whatever the subscriber
-             * does: the ack must follow its events. */
+             * does: the ack must follow its events. The statement first. */
+            if (room && x->stmt && b->base.sink.on_statement)
+                b->base.sink.on_statement(b->base.sink.arg, room->id, x->stmt_request, x->stmt);
             if (room && !deliver(b, room, x->ev, x->n))
                 fill(b, room);
             res = BACKEND_OK;
@@ -1041,27 +1127,42 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
         }
     }
     x->cb(x->arg, res);
-    for (size_t i = 0; i < x->n; i++)
-        free(x->texts[i]);
-    free(x);
+    done_free(x);
 }
 
 static void r_commit(struct backend *base, const char *room_id, uint64_t expected_seq,
                      const struct backend_event *ev, size_t n, const json_t *state,
-                     backend_done_cb cb, void *arg)
+                     const struct backend_stmts *st, backend_done_cb cb, void *arg)
 {
     struct redis_backend *b = (struct redis_backend *)base;
     struct done_ctx *x = calloc(1, sizeof *x);
     struct rroom *room = find(b, room_id);
     char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
     char hash[ROOM_MAX_EVENTS][CHAIN_HEX_BUF];
-    const char *argv[12 + 2 * ROOM_MAX_EVENTS];
-    size_t lens[12 + 2 * ROOM_MAX_EVENTS];
+    char nset[4], ndrop[16];
+    const char *argv[16 + 3 * ROOM_MAX_EVENTS];
+    size_t lens[16 + 3 * ROOM_MAX_EVENTS];
     int argc = 0;
     /* The sequenced state only: the directory lives in the members hash. */
-    char *snap = NULL;
-    if (!x || n > ROOM_MAX_EVENTS || !b->up)
+    char *snap = NULL, *stmt_text = NULL, *stmt_msg = NULL;
+    size_t ndrops = st ? st->ndrop : 0;
+    if (!x || n > ROOM_MAX_EVENTS || ndrops > ROOM_MAX_EVENTS || !b->up)
         goto fail;
+    if (st && st->request_id) {
+        /* the stored value, and what the other nodes are told (with the
+         * seq of the event that deposits it: a node that already has that
+         * event, this one, ignores it) */
+        json_t *m = json_pack("{s:s, s:I, s:s, s:O}", "type", "statement", "seq",
+                              (json_int_t)(expected_seq + n), "request_id", st->request_id,
+                              "statement", st->statement);
+        stmt_text = json_dumps(st->statement, JSON_COMPACT);
+        stmt_msg = m ? json_dumps(m, JSON_COMPACT) : NULL;
+        json_decref(m);
+        if (!stmt_text || !stmt_msg)
+            goto fail;
+        snprintf(x->stmt_request, sizeof x->stmt_request, "%s", st->request_id);
+        x->stmt = json_incref((json_t *)st->statement);
+    }
     snap = state ? json_dumps(state, JSON_COMPACT) : strdup("");
     if (!snap)
         goto fail;
@@ -1112,8 +1213,10 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     argv[argc++] = deadline; /* ARGV[2] */
     argv[argc++] = snap;     /* ARGV[3] */
     argv[argc++] = nev;      /* ARGV[4] */
-    argv[argc++] = "0";      /* ARGV[5]: statements stored */
-    argv[argc++] = "0";      /* ARGV[6]: statements dropped */
+    snprintf(nset, sizeof nset, "%d", stmt_text ? 1 : 0);
+    snprintf(ndrop, sizeof ndrop, "%zu", ndrops);
+    argv[argc++] = nset;     /* ARGV[5]: statements stored */
+    argv[argc++] = ndrop;    /* ARGV[6]: statements dropped */
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     for (size_t i = 0; i < n; i++) {
@@ -1124,15 +1227,33 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         argv[argc] = hash[i];
         lens[argc++] = strlen(hash[i]);
     }
+    if (stmt_text) {
+        argv[argc] = st->request_id;
+        lens[argc++] = strlen(st->request_id);
+        argv[argc] = stmt_text;
+        lens[argc++] = strlen(stmt_text);
+        argv[argc] = stmt_msg;
+        lens[argc++] = strlen(stmt_msg);
+    }
+    for (size_t i = 0; i < ndrops; i++) {
+        argv[argc] = st->drop[i];
+        lens[argc++] = strlen(st->drop[i]);
+    }
     command(b, committed, x, argc, argv, lens);
     free(snap);
+    free(stmt_text);
+    free(stmt_msg);
     return;
 fail:
-    if (x)
+    if (x) {
         for (size_t i = 0; i < n && i < ROOM_MAX_EVENTS; i++)
             free(x->texts[i]);
+        json_decref(x->stmt);
+    }
     free(x);
     free(snap);
+    free(stmt_text);
+    free(stmt_msg);
     cb(arg, BACKEND_UNAVAILABLE);
 }
 

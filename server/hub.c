@@ -541,6 +541,22 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
     }
 }
 
+/* A statement a store kept apart from the log (contract 9.4). */
+static void hub_on_statement(void *arg, const char *room_id, const char *request_id,
+                             const json_t *stmt)
+{
+    struct hub *h = arg;
+    struct hub_room *hr = find_room(h, room_id);
+    if (!hr || !hr->state)
+        return;
+    if (room_statement_put(hr->state, request_id,
+                           json_string_value(json_object_get(stmt, "sub")),
+                           json_string_value(json_object_get(stmt, "lang")),
+                           json_string_value(json_object_get(stmt, "text"))) != 0)
+        log_error("room %s: a stored statement for %s does not read; left out", room_id,
+                  request_id);
+}
+
 /* ---- commands ---- */
 
 /* A moderator's command and its outcome in the audit log, before the
@@ -626,7 +642,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
 {
     struct backend_event bev[ROOM_MAX_EVENTS];
     char *texts[ROOM_MAX_EVENTS] = {0};
-    json_t *state = NULL;
+    json_t *state = NULL, *stmt = NULL;
     struct commit_ctx *x = calloc(1, sizeof *x);
     struct room *next = NULL;
     size_t n;
@@ -660,9 +676,22 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     x->hr = hr;
     x->c = c;
     x->last_seq = hr->state->seq + evs->n;
+    /* A deposited statement is stored beside the events, never in them
+     * (contract 9.4); published and discarded ones may be forgotten. */
+    const char *drop[ROOM_MAX_EVENTS];
+    struct backend_stmts st = {NULL, NULL, drop, evs->stmt_ndrop};
+    for (size_t i = 0; i < evs->stmt_ndrop && i < ROOM_MAX_EVENTS; i++)
+        drop[i] = evs->stmt_drop[i];
+    if (evs->stmt_text) {
+        if (!(stmt = room_statement_json(evs->stmt_text, evs->stmt_lang, evs->stmt_sub)))
+            goto fail;
+        st.request_id = evs->stmt_request;
+        st.statement = stmt;
+    }
     hr->inflight = c;
     metrics.events_committed += n;
-    h->backend->ops->commit(h->backend, hr->id, hr->state->seq, bev, n, state, commit_done, x);
+    h->backend->ops->commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done,
+                            x);
     x = NULL; /* commit_done frees it */
     goto done;
 fail:
@@ -673,6 +702,7 @@ done:
     for (size_t i = 0; i < ROOM_MAX_EVENTS; i++)
         free(texts[i]);
     json_decref(state);
+    json_decref(stmt);
     room_destroy(next);
 }
 
@@ -779,6 +809,34 @@ static bool sync_first(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
     return true;
 }
 
+/* get_statement (contract 9.4): answered with the statement itself, not
+ * an ack, from this node's copy; a refusal is first checked against the
+ * store like any other (the deposit may be on its way from another node).
+ * Returns false when c waits for that check (then it is not freed). The
+ * text goes only into this one reply: no log line, no metric label. */
+static bool read_statement(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
+{
+    const struct room_statement *st = NULL;
+    char err[200] = "";
+    enum proto_err e = room_statement_read(hr->state, &c->s->actor, &c->cmd, &st, err, sizeof err);
+    if (e != PROTO_OK && sync_first(h, hr, c))
+        return false;
+    if (e != PROTO_OK) {
+        reply_error(c, e, err);
+        return true;
+    }
+    size_t len = 0;
+    char *txt = room_statement_reply(st, c->cmd.id, &len);
+    if (!txt) {
+        reply_error(c, PROTO_ERR_INTERNAL, NULL);
+        return true;
+    }
+    metrics.commands[c->cmd.type][PROTO_OK]++;
+    session_reply(c->s, txt, len);
+    free(txt);
+    return true;
+}
+
 static void pump(struct hub *h, struct hub_room *hr)
 {
     if (hr->pumping)
@@ -796,6 +854,12 @@ static void pump(struct hub *h, struct hub_room *hr)
         }
         if (!h->backend->ops->available(h->backend)) {
             reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
+            cmd_free(c);
+            continue;
+        }
+        if (c->kind == CMD_CLIENT && c->cmd.type == PROTO_CMD_GET_STATEMENT) {
+            if (!read_statement(h, hr, c))
+                continue;
             cmd_free(c);
             continue;
         }
@@ -1816,6 +1880,7 @@ struct hub *hub_create(const struct config *cfg, struct backend *b)
         .on_presence = hub_on_presence,
         .on_reset = hub_on_reset,
         .on_reconnect = hub_on_reconnect,
+        .on_statement = hub_on_statement,
     };
     if (b->ops->load(b, loaded, h) < 0)
         goto fail;

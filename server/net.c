@@ -718,7 +718,13 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
             p->rx_binary = lws_frame_is_binary(wsi);
         }
         size_t total = p->rx_len + len + lws_remaining_packet_payload(wsi);
-        if (total > net->cfg->max_frame) {
+        /* A written statement (contract 9.4) may come in a frame of up to
+         * 64 KiB; the session refuses any other command above
+         * --max-frame once it sees its type. */
+        size_t limit = net->cfg->max_frame > PROTO_MAX_STATEMENT_FRAME
+                           ? net->cfg->max_frame
+                           : PROTO_MAX_STATEMENT_FRAME;
+        if (total > limit) {
             /* Refused before it is buffered; the rest of it is dropped. */
             p->rx_len = 0;
             session_close(p->s, PROTO_CLOSE_TOO_BIG, "frame too big", false);
@@ -904,6 +910,7 @@ struct net *net_create(const struct config *cfg)
     n->lim.rate = cfg->command_rate;
     n->lim.burst = cfg->command_burst;
     n->lim.max_text_chars = cfg->max_text_chars;
+    n->lim.max_frame = cfg->max_frame;
     n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
     n->ipl = iplimit_create(cfg->max_conns_per_ip, cfg->join_rate, cfg->join_rate * 2);
     char err[200];

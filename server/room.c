@@ -492,11 +492,34 @@ static int64_t floor_elapsed(const struct room_floor *f, int64_t now)
 
 static json_t *request_json(const struct room_request *q)
 {
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub",
-                     q->sub, "name", q->name, "delegation", nz(q->delegation),
-                     "category", proto_category_name(q->category), "region", nz(q->region),
-                     "kind", proto_kind_name(q->kind), "lang", nz(q->lang),
-                     "at", (json_int_t)q->at);
+    json_t *j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub",
+                          q->sub, "name", q->name, "delegation", nz(q->delegation),
+                          "category", proto_category_name(q->category), "region", nz(q->region),
+                          "kind", proto_kind_name(q->kind), "lang", nz(q->lang),
+                          "at", (json_int_t)q->at);
+    /* The statement's summary only: its text is under embargo (9.4). */
+    if (j && q->statement_chars > 0 &&
+        json_object_set_new(j, "statement",
+                            json_pack("{s:i, s:s?}", "chars", q->statement_chars, "lang",
+                                      nz(q->statement_lang)))) {
+        json_decref(j);
+        return NULL;
+    }
+    return j;
+}
+
+/* The optional "statement":{"chars","lang"} of a stored request. */
+static bool get_statement_summary(const json_t *j, struct room_request *q)
+{
+    const json_t *st = json_object_get(j, "statement");
+    int64_t chars;
+    if (!st || json_is_null(st))
+        return true;
+    if (!json_is_object(st) || !get_int(st, "chars", 1, PROTO_MAX_STATEMENT_CHARS, &chars) ||
+        !get_str(st, "lang", q->statement_lang, sizeof q->statement_lang, true))
+        return false;
+    q->statement_chars = (int)chars;
+    return true;
 }
 
 static int request_from_json(const json_t *j, struct room_request *q)
@@ -512,7 +535,7 @@ static int request_from_json(const json_t *j, struct room_request *q)
         !get_enum(j, "kind", proto_kind_parse, &k) ||
         !get_str(j, "lang", q->lang, sizeof q->lang, true) ||
         !get_region(j, q->region, sizeof q->region) ||
-        !get_int(j, "at", 0, ROOM_MAX_MS, &at))
+        !get_int(j, "at", 0, ROOM_MAX_MS, &at) || !get_statement_summary(j, q))
         return -1;
     q->kind = (enum proto_kind)k;
     q->at = at;
@@ -770,10 +793,19 @@ json_t *room_member_json(const struct room *r, const struct room_member *m)
 /* life cycle                                                         */
 /* ------------------------------------------------------------------ */
 
+static void text_unref(struct room_text *t)
+{
+    if (t && --t->refs == 0)
+        free(t);
+}
+
 void room_destroy(struct room *r)
 {
     if (!r)
         return;
+    for (size_t i = 0; i < r->statements_len; i++)
+        text_unref(r->statements[i].text);
+    free(r->statements);
     agenda_free(r->agenda, r->agenda_len);
     free(r->queue);
     free(r->members);
@@ -948,6 +980,17 @@ struct room *room_clone(const struct room *src)
     r->members = NULL;
     r->members_len = r->members_cap = 0;
     memset(&r->revoked, 0, sizeof r->revoked);
+    r->statements = NULL;
+    r->statements_len = r->statements_cap = 0;
+    if (src->statements_len) {
+        r->statements = malloc(src->statements_len * sizeof *r->statements);
+        if (!r->statements)
+            goto fail;
+        memcpy(r->statements, src->statements, src->statements_len * sizeof *r->statements);
+        for (size_t i = 0; i < src->statements_len; i++)
+            r->statements[i].text->refs++;
+        r->statements_len = r->statements_cap = src->statements_len;
+    }
     if (src->title && !(r->title = strdup(src->title)))
         goto fail;
     if (revoke_copy(&r->revoked, &src->revoked) != 0)
@@ -1072,6 +1115,144 @@ bool room_is_removed(const struct room *r, const char *sub)
 }
 
 /* ------------------------------------------------------------------ */
+/* written statements (contract 9.4)                                  */
+/* ------------------------------------------------------------------ */
+
+static long statement_index(const struct room *r, const char *request_id)
+{
+    for (size_t i = 0; request_id && i < r->statements_len; i++)
+        if (strcmp(r->statements[i].request_id, request_id) == 0)
+            return (long)i;
+    return -1;
+}
+
+const struct room_statement *room_statement_find(const struct room *r, const char *request_id)
+{
+    long i = statement_index(r, request_id);
+    return i < 0 ? NULL : &r->statements[i];
+}
+
+static void statement_drop(struct room *r, const char *request_id)
+{
+    long i = statement_index(r, request_id);
+    if (i < 0)
+        return;
+    text_unref(r->statements[i].text);
+    r->statements[i] = r->statements[--r->statements_len];
+}
+
+static bool valid_lang_opt(const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+    for (size_t k = 0; k < n; k++)
+        if (!((s[k] >= 'a' && s[k] <= 'z') || (s[k] >= 'A' && s[k] <= 'Z') ||
+              (s[k] >= '0' && s[k] <= '9') || s[k] == '-'))
+            return false;
+    return n <= PROTO_MAX_LANG;
+}
+
+/* Puts or replaces; published marks a text that is public now. */
+static int statement_set(struct room *r, const char *request_id, const char *sub, const char *lang,
+                         const char *text, bool published)
+{
+    size_t len = text ? strlen(text) : 0;
+    long chars = text ? proto_utf8_chars(text, len) : -1;
+    struct room_text *t;
+    long i;
+    if (!proto_valid_item_id(request_id) || !proto_valid_sub(sub) || !valid_lang_opt(lang) ||
+        chars < 1 || chars > PROTO_MAX_STATEMENT_CHARS)
+        return -1;
+    i = statement_index(r, request_id);
+    if (i < 0 && r->statements_len == r->statements_cap) {
+        size_t cap = r->statements_cap ? r->statements_cap * 2 : 8;
+        struct room_statement *a = realloc(r->statements, cap * sizeof *a);
+        if (!a)
+            return -1;
+        r->statements = a;
+        r->statements_cap = cap;
+    }
+    t = malloc(sizeof *t + len + 1);
+    if (!t)
+        return -1;
+    t->refs = 1;
+    t->len = len;
+    memcpy(t->s, text, len + 1);
+    if (i < 0) {
+        i = (long)r->statements_len++;
+        memset(&r->statements[i], 0, sizeof r->statements[i]);
+    } else {
+        text_unref(r->statements[i].text);
+    }
+    struct room_statement *st = &r->statements[i];
+    copy_str(st->request_id, sizeof st->request_id, request_id);
+    copy_str(st->sub, sizeof st->sub, sub);
+    copy_str(st->lang, sizeof st->lang, lang ? lang : "");
+    st->text = t;
+    st->published = published;
+    return 0;
+}
+
+int room_statement_put(struct room *r, const char *request_id, const char *sub, const char *lang,
+                       const char *text)
+{
+    const struct room_statement *old = room_statement_find(r, request_id);
+    /* A published text is the one in its event: a late copy from a store
+     * does not replace it. */
+    if (old && old->published)
+        return 0;
+    return statement_set(r, request_id, sub, lang, text, false);
+}
+
+json_t *room_statement_json(const char *text, const char *lang, const char *sub)
+{
+    return json_pack("{s:s, s:s?, s:s}", "text", text, "lang", nz(lang), "sub", sub);
+}
+
+char *room_statement_reply(const struct room_statement *st, const char *id, size_t *len)
+{
+    json_t *j = json_pack("{s:s, s:s, s:s?, s:s}", "type", "statement", "request_id",
+                          st->request_id, "lang", nz(st->lang), "text", st->text->s);
+    char *s = NULL;
+    if (j && id && id[0] && json_object_set_new(j, "id", json_string(id))) {
+        json_decref(j);
+        return NULL;
+    }
+    if (j)
+        s = json_dumps(j, JSON_COMPACT);
+    json_decref(j);
+    if (s && len)
+        *len = strlen(s);
+    return s;
+}
+
+enum proto_err room_statement_read(const struct room *r, const struct room_actor *a,
+                                   const struct proto_cmd *c, const struct room_statement **out,
+                                   char *errbuf, size_t errsz)
+{
+    enum proto_role role = room_effective_role(r, a);
+    const struct room_statement *st = c->has_request_id ? room_statement_find(r, c->request_id)
+                                                        : NULL;
+    *out = NULL;
+    if (room_is_removed(r, a->sub)) {
+        errf(errbuf, errsz, "you were removed from this room");
+        return PROTO_ERR_FORBIDDEN;
+    }
+    if (role != PROTO_ROLE_MODERATOR && role != PROTO_ROLE_INTERPRETER &&
+        !(st && strcmp(st->sub, a->sub) == 0)) {
+        /* Also for an unknown request, so that the answer says nothing
+         * about which requests have statements. */
+        errf(errbuf, errsz, "statements are read by moderators, interpreters and their author");
+        return PROTO_ERR_FORBIDDEN;
+    }
+    if (!st) {
+        errf(errbuf, errsz, "no statement for request %s", c->request_id);
+        return PROTO_ERR_NOT_FOUND;
+    }
+    *out = st;
+    return PROTO_OK;
+}
+
+/* ------------------------------------------------------------------ */
 /* decide                                                             */
 /* ------------------------------------------------------------------ */
 
@@ -1145,6 +1326,55 @@ static json_t *message_data(struct decide_ctx *x, const char *kind)
                      proto_role_name(x->role), "text", x->c->text, "kind", kind);
 }
 
+/* statement_published's data for statement st of a request made by
+ * (sub, name, delegation, region). */
+static json_t *published_data(const struct room_statement *st, const char *sub, const char *name,
+                              const char *delegation, const char *region, bool delivered)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:b}", "request_id", st->request_id,
+                     "sub", sub, "name", name, "delegation", nz(delegation), "region", nz(region),
+                     "lang", nz(st->lang), "text", st->text->s, "delivered", (int)delivered);
+}
+
+static void drop_push(struct room_events *out, const char *request_id)
+{
+    if (out->stmt_ndrop < ROOM_MAX_EVENTS)
+        copy_str(out->stmt_drop[out->stmt_ndrop++], sizeof out->stmt_drop[0], request_id);
+}
+
+/* floor_ended and, when the floor was granted from a request with a
+ * written statement, that statement published right after it (contract
+ * 9.4: "check against delivery"), whatever ended the floor. */
+static enum proto_err push_floor_end(struct room_events *out, const struct room *r,
+                                     enum proto_end_reason why, int64_t now, const char *actor)
+{
+    const struct room_statement *st =
+        r->floor.request_id[0] ? room_statement_find(r, r->floor.request_id) : NULL;
+    enum proto_err e =
+        push_event(out, now, PROTO_EV_FLOOR_ENDED, actor, floor_ended_data(r, why, now));
+    if (e || !st || st->published)
+        return e;
+    e = push_event(out, now, PROTO_EV_STATEMENT_PUBLISHED, actor,
+                   published_data(st, r->floor.sub, r->floor.name, r->floor.delegation,
+                                  r->floor.region, true));
+    if (!e)
+        drop_push(out, st->request_id);
+    return e;
+}
+
+static enum proto_err end_floor(struct decide_ctx *x, enum proto_end_reason why)
+{
+    enum proto_err e = push_floor_end(x->out, x->r, why, x->now, x->a->sub);
+    return e ? refuse(x, e, "out of memory") : PROTO_OK;
+}
+
+/* A request leaving the queue unheard takes its statement with it. */
+static void drop_statement_of(struct decide_ctx *x, const char *request_id)
+{
+    if (room_statement_find(x->r, request_id))
+        drop_push(x->out, request_id);
+}
+
 static enum proto_err cmd_ping(struct decide_ctx *x)
 {
     return PROTO_OK;
@@ -1198,6 +1428,7 @@ static enum proto_err cmd_withdraw(struct decide_ctx *x)
      * delegate only ever sees their own requests as withdrawable. */
     if (i < 0 || strcmp(x->r->queue[i].sub, x->a->sub) != 0)
         return refuse(x, PROTO_ERR_NOT_FOUND, "you have no request %s", x->c->request_id);
+    drop_statement_of(x, x->r->queue[i].id);
     return emit(x, PROTO_EV_REQUEST_WITHDRAWN,
                 json_pack("{s:s}", "request_id", x->r->queue[i].id));
 }
@@ -1208,7 +1439,7 @@ static enum proto_err cmd_yield(struct decide_ctx *x)
         return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
     if (strcmp(x->r->floor.sub, x->a->sub) != 0)
         return refuse(x, PROTO_ERR_FORBIDDEN, "only the speaker can yield the floor");
-    return emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(x->r, PROTO_END_YIELDED, x->now));
+    return end_floor(x, PROTO_END_YIELDED);
 }
 
 static enum proto_err cmd_say(struct decide_ctx *x)
@@ -1254,7 +1485,7 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
         return refuse(x, PROTO_ERR_BAD_REQUEST, "give 'request_id' or 'sub', not both");
     if (c->has_sub) {
         const struct room_member *m = target(x);
-        if (!m || member_role(m) == PROTO_ROLE_OBSERVER)
+        if (!m || member_role(m) < PROTO_ROLE_DELEGATE)
             return refuse(x, PROTO_ERR_NOT_FOUND, "no delegate or moderator %s", c->sub);
         for (size_t k = 0; k < r->queue_len && i < 0; k++)
             if (strcmp(r->queue[k].sub, m->sub) == 0)
@@ -1287,7 +1518,7 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
     f.limit_s = limit_for(&r->settings, f.kind);
     f.started_at = x->now;
     if (r->floor.active &&
-        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_SUPERSEDED, x->now))))
+        (e = end_floor(x, PROTO_END_SUPERSEDED)))
         return e;
     return emit(x, PROTO_EV_FLOOR_GRANTED, json_pack("{s:o}", "floor", floor_json(&f, false)));
 }
@@ -1296,7 +1527,7 @@ static enum proto_err cmd_end_floor(struct decide_ctx *x)
 {
     if (!x->r->floor.active)
         return refuse(x, PROTO_ERR_NOT_FOUND, "nobody has the floor");
-    return emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(x->r, PROTO_END_MODERATOR, x->now));
+    return end_floor(x, PROTO_END_MODERATOR);
 }
 
 static enum proto_err cmd_pause(struct decide_ctx *x)
@@ -1351,6 +1582,7 @@ static enum proto_err cmd_remove_request(struct decide_ctx *x)
     long i = x->c->has_request_id ? queue_index(x->r, x->c->request_id) : -1;
     if (i < 0)
         return refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", x->c->request_id);
+    drop_statement_of(x, x->r->queue[i].id);
     return emit(x, PROTO_EV_REQUEST_REMOVED,
                 json_pack("{s:s}", "request_id", x->r->queue[i].id));
 }
@@ -1403,8 +1635,11 @@ static enum proto_err cmd_remove(struct decide_ctx *x)
     if (strcmp(m->sub, x->a->sub) == 0)
         return refuse(x, PROTO_ERR_FORBIDDEN, "you cannot remove yourself");
     if (r->floor.active && strcmp(r->floor.sub, m->sub) == 0 &&
-        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_MODERATOR, x->now))))
+        (e = end_floor(x, PROTO_END_MODERATOR)))
         return e;
+    for (size_t i = 0; i < r->queue_len; i++)
+        if (strcmp(r->queue[i].sub, m->sub) == 0)
+            drop_statement_of(x, r->queue[i].id);
     return emit(x, PROTO_EV_PARTICIPANT_REMOVED, json_pack("{s:s}", "sub", m->sub));
 }
 
@@ -1463,7 +1698,7 @@ static enum proto_err cmd_set_status(struct decide_ctx *x)
                       "field 'status': a meeting is scheduled only when it is created; "
                       "use \"suspended\" to halt it");
     if (s == PROTO_STATUS_CLOSED && r->floor.active &&
-        (e = emit(x, PROTO_EV_FLOOR_ENDED, floor_ended_data(r, PROTO_END_MODERATOR, x->now))))
+        (e = end_floor(x, PROTO_END_MODERATOR)))
         return e;
     return emit(x, PROTO_EV_STATUS_CHANGED, json_pack("{s:s}", "status", proto_status_name(s)));
 }
@@ -1533,6 +1768,87 @@ done:
     return e;
 }
 
+/* deposit_statement: the requester (or a moderator) attaches a written
+ * statement to a waiting request, or replaces it. The event carries its
+ * size and language only; the text goes to the store beside the events. */
+static enum proto_err cmd_deposit_statement(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    const struct proto_cmd *c = x->c;
+    long i = c->has_request_id ? queue_index(r, c->request_id) : -1;
+    if (i < 0) {
+        if (r->floor.active && c->has_request_id && strcmp(r->floor.request_id, c->request_id) == 0)
+            return refuse(x, PROTO_ERR_CONFLICT,
+                          "request %s has the floor: its statement can no longer change",
+                          c->request_id);
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no waiting request %s", c->request_id);
+    }
+    const struct room_request *q = &r->queue[i];
+    if (x->role != PROTO_ROLE_MODERATOR && strcmp(q->sub, x->a->sub) != 0)
+        return refuse(x, PROTO_ERR_FORBIDDEN, "only the requester or a moderator may attach a statement");
+    if (!c->text)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'text' is required");
+    long chars = proto_utf8_chars(c->text, strlen(c->text));
+    if (chars < 1 || chars > PROTO_MAX_STATEMENT_CHARS)
+        return refuse(x, PROTO_ERR_TOO_LARGE, "a statement is 1 to %d characters",
+                      PROTO_MAX_STATEMENT_CHARS);
+    /* Without a lang of its own, the statement is in the language the
+     * delegate said they would speak. */
+    const char *lang = c->lang[0] ? c->lang : q->lang;
+    enum proto_err e = emit(x, PROTO_EV_STATEMENT_DEPOSITED,
+                            json_pack("{s:s, s:s, s:i, s:s?}", "request_id", q->id, "sub", q->sub,
+                                      "chars", (int)chars, "lang", nz(lang)));
+    if (e)
+        return e;
+    x->out->stmt_text = c->text;
+    copy_str(x->out->stmt_request, sizeof x->out->stmt_request, q->id);
+    copy_str(x->out->stmt_sub, sizeof x->out->stmt_sub, q->sub);
+    copy_str(x->out->stmt_lang, sizeof x->out->stmt_lang, lang);
+    return PROTO_OK;
+}
+
+/* accept_written: a waiting request with a statement leaves the list and
+ * its statement is published as circulated in writing. */
+static enum proto_err cmd_accept_written(struct decide_ctx *x)
+{
+    const struct room *r = x->r;
+    long i = x->c->has_request_id ? queue_index(r, x->c->request_id) : -1;
+    const struct room_statement *st = i >= 0 ? room_statement_find(r, r->queue[i].id) : NULL;
+    if (!st || r->queue[i].statement_chars <= 0)
+        return refuse(x, PROTO_ERR_NOT_FOUND, "no waiting request %s with a written statement",
+                      x->c->request_id);
+    const struct room_request *q = &r->queue[i];
+    enum proto_err e = emit(x, PROTO_EV_STATEMENT_PUBLISHED,
+                            published_data(st, q->sub, q->name, q->delegation, q->region, false));
+    if (!e)
+        drop_push(x->out, q->id);
+    return e;
+}
+
+/* get_statement is answered by the hub with room_statement_read() (its
+ * reply is the statement, not an ack); here only for completeness of the
+ * table: it decides nothing. */
+static enum proto_err cmd_get_statement(struct decide_ctx *x)
+{
+    const struct room_statement *st;
+    return room_statement_read(x->r, x->a, x->c, &st, x->errbuf, x->errsz);
+}
+
+/* publish_conclusions: the chair's conclusions, with the fingerprint of
+ * the record they close (the chain hash of the event before them). */
+static enum proto_err cmd_publish_conclusions(struct decide_ctx *x)
+{
+    if (!x->c->text)
+        return refuse(x, PROTO_ERR_BAD_REQUEST, "field 'text' is required");
+    if (!chain_is_hex(x->r->chain_head))
+        return refuse(x, PROTO_ERR_UNAVAILABLE, "the record's fingerprint is not known yet; retry");
+    return emit(x, PROTO_EV_CONCLUSIONS_PUBLISHED,
+                json_pack("{s:{s:s, s:s, s:s?, s:s}, s:s, s:s}", "from", "sub", x->a->sub, "name",
+                          x->a->name, "delegation", nz(x->a->delegation), "role",
+                          proto_role_name(x->role), "text", x->c->text, "record_hash",
+                          x->r->chain_head));
+}
+
 /* The command table: who may send each command (the lowest effective role)
  * and its handler. join is the session's business and has no row. */
 static const struct cmd_rule {
@@ -1563,6 +1879,10 @@ static const struct cmd_rule {
     [PROTO_CMD_UPDATE_SETTINGS] = {PROTO_ROLE_MODERATOR, cmd_update_settings},
     [PROTO_CMD_SET_SCHEDULE] = {PROTO_ROLE_MODERATOR, cmd_set_schedule},
     [PROTO_CMD_SET_AGENDA] = {PROTO_ROLE_MODERATOR, cmd_set_agenda},
+    [PROTO_CMD_DEPOSIT_STATEMENT] = {PROTO_ROLE_DELEGATE, cmd_deposit_statement},
+    [PROTO_CMD_GET_STATEMENT] = {PROTO_ROLE_OBSERVER, cmd_get_statement},
+    [PROTO_CMD_ACCEPT_WRITTEN] = {PROTO_ROLE_MODERATOR, cmd_accept_written},
+    [PROTO_CMD_PUBLISH_CONCLUSIONS] = {PROTO_ROLE_MODERATOR, cmd_publish_conclusions},
 };
 
 enum proto_err room_may_send(const struct room *r, const struct room_actor *a,
@@ -1579,6 +1899,9 @@ enum proto_err room_may_send(const struct room *r, const struct room_actor *a,
     if (role < cmd_rules[type].min_role)
         return role == PROTO_ROLE_OBSERVER
                    ? refuse(&x, PROTO_ERR_FORBIDDEN, "observers can only follow the meeting")
+               : role == PROTO_ROLE_INTERPRETER
+                   ? refuse(&x, PROTO_ERR_FORBIDDEN,
+                            "interpreters follow the meeting and read statements (get_statement)")
                    : refuse(&x, PROTO_ERR_FORBIDDEN, "%s is for moderators", proto_cmd_name(type));
     return PROTO_OK;
 }
@@ -1603,6 +1926,14 @@ enum proto_err room_decide(const struct room *r, const struct room_actor *a,
     /* ping is answered whatever the room's state: it only measures. */
     if (c->type == PROTO_CMD_PING)
         return PROTO_OK;
+    /* Reading a statement changes nothing: allowed in a suspended or
+     * closed room, by its own permission rule. */
+    if (c->type == PROTO_CMD_GET_STATEMENT) {
+        err = cmd_get_statement(&x);
+        if (err)
+            goto fail;
+        return PROTO_OK;
+    }
     if (r->status == PROTO_STATUS_CLOSED) {
         err = refuse(&x, PROTO_ERR_ROOM_CLOSED, "the meeting is closed");
         goto fail;
@@ -1654,8 +1985,7 @@ void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events 
     if (d < 0 || now_ms < d)
         return;
     if (r->settings.on_time_up == PROTO_TIMEUP_END)
-        push_event(out, now_ms, PROTO_EV_FLOOR_ENDED, "",
-                   floor_ended_data(r, PROTO_END_TIME, now_ms));
+        push_floor_end(out, r, PROTO_END_TIME, now_ms, "");
     else
         push_event(out, now_ms, PROTO_EV_TIME_UP, "", json_pack("{s:s}", "sub", r->floor.sub));
 }
@@ -1747,7 +2077,58 @@ static int ap_request_gone(struct room *r, const struct room_event *ev)
     if (i < 0)
         return -1;
     queue_erase(r, (size_t)i);
+    /* A statement of a request never heard is discarded, never published. */
+    statement_drop(r, id);
     return 0;
+}
+
+static int ap_statement_deposited(struct room *r, const struct room_event *ev)
+{
+    const char *id = json_string_value(json_object_get(ev->data, "request_id"));
+    const char *sub = json_string_value(json_object_get(ev->data, "sub"));
+    char lang[PROTO_MAX_LANG + 1];
+    int64_t chars;
+    long i = id ? queue_index(r, id) : -1;
+    if (i < 0 || !sub || strcmp(r->queue[i].sub, sub) != 0 ||
+        !get_int(ev->data, "chars", 1, PROTO_MAX_STATEMENT_CHARS, &chars) ||
+        !get_str(ev->data, "lang", lang, sizeof lang, true))
+        return -1;
+    r->queue[i].statement_chars = (int)chars;
+    copy_str(r->queue[i].statement_lang, sizeof r->queue[i].statement_lang, lang);
+    return 0;
+}
+
+static int ap_statement_published(struct room *r, const struct room_event *ev)
+{
+    const char *id = json_string_value(json_object_get(ev->data, "request_id"));
+    const char *sub = json_string_value(json_object_get(ev->data, "sub"));
+    const char *text = json_string_value(json_object_get(ev->data, "text"));
+    char lang[PROTO_MAX_LANG + 1];
+    bool delivered;
+    long i = id ? queue_index(r, id) : -1;
+    if (!id || !sub || !text || !json_is_string(json_object_get(ev->data, "name")) ||
+        !get_str(ev->data, "lang", lang, sizeof lang, true) ||
+        !get_bool(ev->data, "delivered", &delivered))
+        return -1;
+    /* Delivered: its floor has just ended. In writing: it leaves the
+     * waiting list now. */
+    if (delivered ? i >= 0 : (i < 0 || strcmp(r->queue[i].sub, sub) != 0))
+        return -1;
+    if (statement_set(r, id, sub, lang, text, true) != 0)
+        return -1;
+    if (i >= 0)
+        queue_erase(r, (size_t)i);
+    return 0;
+}
+
+static int ap_conclusions_published(struct room *r, const struct room_event *ev)
+{
+    const char *text = json_string_value(json_object_get(ev->data, "text"));
+    (void)r;
+    return text && json_is_object(json_object_get(ev->data, "from")) &&
+                   chain_is_hex(json_string_value(json_object_get(ev->data, "record_hash")))
+               ? 0
+               : -1;
 }
 
 static int ap_request_moved(struct room *r, const struct room_event *ev)
@@ -1897,9 +2278,12 @@ static int ap_removed(struct room *r, const struct room_event *ev)
     /* decide ends their floor first; a log that does not is not ours. */
     if (has_floor_of(r, ev->data) || !(m = data_member(r, ev)))
         return -1;
-    for (size_t i = r->queue_len; i-- > 0;)
-        if (strcmp(r->queue[i].sub, m->sub) == 0)
+    for (size_t i = r->queue_len; i-- > 0;) {
+        if (strcmp(r->queue[i].sub, m->sub) == 0) {
+            statement_drop(r, r->queue[i].id);
             queue_erase(r, i);
+        }
+    }
     m->muted = false;
     m->removed = true;
     return 0;
@@ -2001,6 +2385,9 @@ static int (*const apply_fns[PROTO_EV__COUNT])(struct room *r, const struct room
     [PROTO_EV_REQUEST_MOVED] = ap_request_moved,
     [PROTO_EV_FLOOR_GRANTED] = ap_floor_granted,
     [PROTO_EV_FLOOR_ENDED] = ap_floor_ended,
+    [PROTO_EV_STATEMENT_DEPOSITED] = ap_statement_deposited,
+    [PROTO_EV_STATEMENT_PUBLISHED] = ap_statement_published,
+    [PROTO_EV_CONCLUSIONS_PUBLISHED] = ap_conclusions_published,
     [PROTO_EV_TIMER_PAUSED] = ap_timer_paused,
     [PROTO_EV_TIMER_RESUMED] = ap_timer_resumed,
     [PROTO_EV_TIME_EXTENDED] = ap_time_extended,

@@ -71,6 +71,11 @@ struct room_request {
     char lang[PROTO_MAX_LANG + 1];     /* "" = none (JSON null) */
     char region[PROTO_REGION_BUF];     /* "" = none (JSON null) */
     int64_t at;                        /* ms */
+    /* The written statement's summary (contract 9.4), on the wire as
+     * "statement":{"chars","lang"}; 0 chars = none (the member is left
+     * out). The text itself is in room.statements, never in the queue. */
+    int statement_chars;
+    char statement_lang[PROTO_MAX_LANG + 1]; /* "" = none (null) */
 };
 
 struct room_floor {
@@ -110,6 +115,25 @@ struct room_member {
     int replies_used;
 };
 
+/* A written statement's text, shared (by reference count) between a room
+ * and its clones: a plenary's statements are not copied per commit. */
+struct room_text {
+    unsigned refs;
+    size_t len;    /* bytes */
+    char s[];      /* NUL-terminated UTF-8 */
+};
+
+/* A written statement (contract 9.4). Under embargo until published: it is
+ * in no JSON form of the room (snapshot, stored state, events) and is read
+ * only through room_statement_read(). */
+struct room_statement {
+    char request_id[PROTO_MAX_REQUEST_ID + 1];
+    char sub[PROTO_SUB_BUF];           /* the requester */
+    char lang[PROTO_MAX_LANG + 1];     /* "" = none */
+    struct room_text *text;            /* shared; see room_text */
+    bool published;                    /* statement_published was applied */
+};
+
 struct room {
     char id[PROTO_ROOM_BUF];
     char *title;                  /* owned */
@@ -143,6 +167,11 @@ struct room {
      * not part of any JSON form: the record says the chain restarted. */
     char previous_epoch[PROTO_MAX_EPOCH + 1];
     struct revoke_list revoked;   /* token ids refused (token_revoked events) */
+    /* Written statements by request id: texts the stores keep apart from
+     * the log (journal records, a Redis hash) and hand over with
+     * room_statement_put(); published ones also come from their event. */
+    struct room_statement *statements;
+    size_t statements_len, statements_cap;
 };
 
 /* Who acts: the connection's token claims. The room applies set_role
@@ -170,6 +199,17 @@ struct room_event {
 struct room_events {
     struct room_event ev[ROOM_MAX_EVENTS];
     size_t n;
+    /* deposit_statement: the text the commit must store beside the events
+     * (never in them). stmt_text borrows the command's text. */
+    const char *stmt_text;
+    char stmt_request[PROTO_MAX_REQUEST_ID + 1];
+    char stmt_sub[PROTO_SUB_BUF];
+    char stmt_lang[PROTO_MAX_LANG + 1];
+    /* Requests whose statements these events publish or discard: a store
+     * that keeps texts apart may forget them (published ones are then in
+     * their event). */
+    char stmt_drop[ROOM_MAX_EVENTS][PROTO_MAX_REQUEST_ID + 1];
+    size_t stmt_ndrop;
 };
 
 /* ---- life cycle ---- */
@@ -275,6 +315,33 @@ const struct room_member *room_member_find(const struct room *r, const char *sub
 enum proto_role room_effective_role(const struct room *r, const struct room_actor *a);
 /* True when sub was removed from the room. */
 bool room_is_removed(const struct room *r, const char *sub);
+
+/* ---- written statements (contract 9.4) ---- */
+
+/* Keeps the text of request_id's statement (deposited by sub, in lang or
+ * "" for none), replacing an earlier one. A store calls it for what it
+ * kept apart (journal record, Redis hash, a node's message). Returns 0, or
+ * -1 for invalid arguments (request id, sub, lang, text of 1..20,000
+ * characters of valid UTF-8) or out of memory; the room is then
+ * unchanged. */
+int room_statement_put(struct room *r, const char *request_id, const char *sub, const char *lang,
+                       const char *text);
+/* The statement of request_id, or NULL. */
+const struct room_statement *room_statement_find(const struct room *r, const char *request_id);
+/* get_statement: the statement of c->request_id for actor a, who must be
+ * a moderator, an interpreter or the requester (forbidden otherwise, even
+ * for an unknown request: observers learn nothing from the answer).
+ * PROTO_OK with *out set, or an error with a reason in errbuf (not_found:
+ * no statement for that request). Reading is allowed in a suspended or
+ * closed room. */
+enum proto_err room_statement_read(const struct room *r, const struct room_actor *a,
+                                   const struct proto_cmd *c, const struct room_statement **out,
+                                   char *errbuf, size_t errsz);
+/* The direct reply to get_statement: {"type":"statement","id","request_id",
+ * "lang","text"} (id omitted when empty). New string (free()) or NULL. */
+char *room_statement_reply(const struct room_statement *st, const char *id, size_t *len);
+/* What a store keeps for a statement: {"text","lang","sub"}. New reference. */
+json_t *room_statement_json(const char *text, const char *lang, const char *sub);
 
 /* ---- JSON (wire and storage) ---- */
 

@@ -278,6 +278,23 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
     s->last_rx_ms = clock_now_ms();
     if (s->state == SESSION_CLOSING)
         return;
+    /* Past --max-frame, only a statement or the conclusions may come (net
+     * let through up to 64 KiB): anything else is too big, as it would
+     * have been without them. */
+    if (len > s->lim->max_frame) {
+        bool big_ok = false;
+        if (!binary && s->state == SESSION_JOINED) {
+            enum proto_err be = proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
+            /* a statement one character too long is refused as too_large,
+             * like any text, not as a frame */
+            big_ok = (be == PROTO_OK || be == PROTO_ERR_TOO_LARGE) && proto_cmd_big_frame(cmd.type);
+            proto_cmd_clear(&cmd);
+        }
+        if (!big_ok) {
+            session_close(s, PROTO_CLOSE_TOO_BIG, "frame too big", false);
+            return;
+        }
+    }
     if (s->state == SESSION_NEW) {
         enum proto_err e = binary ? PROTO_ERR_BAD_REQUEST : proto_cmd_decode(buf, len, &cmd, msg, sizeof msg);
         if (e != PROTO_OK || cmd.type != PROTO_CMD_JOIN) {

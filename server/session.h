@@ -40,6 +40,10 @@ struct session_limits {
     size_t queue_frames, queue_bytes; /* send queue bound: close 1008 past it */
     double rate, burst;               /* commands per second, burst */
     long max_text_chars;              /* say/announce text (<= the contract's 2000) */
+    /* bytes of an incoming message (--max-frame); net lets through up to
+     * PROTO_MAX_STATEMENT_FRAME, and only the commands that carry a
+     * statement or conclusions (proto_cmd_big_frame) may use the rest */
+    size_t max_frame;
 };
 
 enum session_state {

@@ -49,9 +49,22 @@ static void check_decoded(const struct proto_cmd *c)
         FUZZ_CHECK(n >= 1 && n <= PROTO_MAX_TEXT_CHARS, "text of %ld characters", n);
         break;
     }
+    case PROTO_CMD_DEPOSIT_STATEMENT:
+    case PROTO_CMD_PUBLISH_CONCLUSIONS: {
+        /* contract 9.4, 9.5: 1..20,000 characters */
+        long n = c->text ? proto_utf8_chars(c->text, strlen(c->text)) : -1;
+        FUZZ_CHECK(n >= 1 && n <= PROTO_MAX_STATEMENT_CHARS, "statement of %ld characters", n);
+        FUZZ_CHECK(c->type != PROTO_CMD_DEPOSIT_STATEMENT || c->has_request_id,
+                   "deposit_statement without request_id");
+        FUZZ_CHECK(proto_cmd_big_frame(c->type), "not allowed a big frame");
+        break;
+    }
     case PROTO_CMD_WITHDRAW:
     case PROTO_CMD_REMOVE_REQUEST:
+    case PROTO_CMD_GET_STATEMENT:
+    case PROTO_CMD_ACCEPT_WRITTEN:
         FUZZ_CHECK(c->has_request_id, "request_id required");
+        FUZZ_CHECK(!proto_cmd_big_frame(c->type), "a big frame for %s", proto_cmd_name(c->type));
         break;
     case PROTO_CMD_MOVE:
         FUZZ_CHECK(c->has_request_id && c->to >= 0, "move: request_id and to >= 0");
@@ -86,8 +99,9 @@ static void check_decoded(const struct proto_cmd *c)
     }
     if (c->type != PROTO_CMD_JOIN)
         FUZZ_CHECK(!c->token, "token outside join");
-    if (c->type != PROTO_CMD_SAY && c->type != PROTO_CMD_ANNOUNCE)
-        FUZZ_CHECK(!c->text, "text outside say/announce");
+    if (c->type != PROTO_CMD_SAY && c->type != PROTO_CMD_ANNOUNCE &&
+        c->type != PROTO_CMD_DEPOSIT_STATEMENT && c->type != PROTO_CMD_PUBLISH_CONCLUSIONS)
+        FUZZ_CHECK(!c->text, "text outside say/announce/deposit_statement/publish_conclusions");
     if (c->type != PROTO_CMD_UPDATE_SETTINGS)
         FUZZ_CHECK(!c->settings, "settings outside update_settings");
 }

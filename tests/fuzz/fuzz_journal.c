@@ -7,8 +7,10 @@
  * replay_record() does (it is static there; this copy must be kept in step
  * by hand): the first record {"r":"room","state":S} loads with
  * room_state_from_json, then {"r":"event","event":E} records are read with
- * room_event_from_json and applied with room_apply, and {"r":"seen",
- * "member":M} records go to room_participant_seen.
+ * room_event_from_json and applied with room_apply, {"r":"seen",
+ * "member":M} records go to room_participant_seen, and {"r":"statement",
+ * "request_id","statement":{"text","lang","sub"}} records (written
+ * statements, kept apart from the events) to room_statement_put.
  *
  * An input that starts with '!' holds bare JSON lines instead: each gets
  * its right CRC before it is written, so that the fuzzer's changes inside a
@@ -85,6 +87,18 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             return -1;
         }
         json_array_append(rp->events, (json_t *)ej);
+        rp->records++;
+        return 0;
+    }
+    if (strcmp(kind, "statement") == 0) {
+        const json_t *st = json_object_get(rec, "statement");
+        if (room_statement_put(rp->current, json_string_value(json_object_get(rec, "request_id")),
+                               json_string_value(json_object_get(st, "sub")),
+                               json_string_value(json_object_get(st, "lang")),
+                               json_string_value(json_object_get(st, "text"))) != 0) {
+            *why = "bad statement record";
+            return -1;
+        }
         rp->records++;
         return 0;
     }

@@ -98,7 +98,8 @@ static void test_tables(void)
         "join", "ping", "request_floor", "withdraw", "yield", "say", "grant", "end_floor",
         "pause", "resume", "extend", "move", "remove_request", "open_list", "close_list",
         "mute", "unmute", "remove", "set_role", "announce", "set_agenda_item", "set_status",
-        "update_settings", "set_schedule", "set_agenda"};
+        "update_settings", "set_schedule", "set_agenda", "deposit_statement", "get_statement",
+        "accept_written", "publish_conclusions"};
     CHECK_INT(PROTO_CMD__COUNT, sizeof commands / sizeof commands[0]);
     for (int i = 0; i < PROTO_CMD__COUNT; i++) {
         CHECK_STR(proto_cmd_name((enum proto_cmd_type)i), commands[i]);
@@ -133,7 +134,8 @@ static void test_tables(void)
         "floor_granted", "floor_ended", "timer_paused", "timer_resumed", "time_extended",
         "time_up", "list_opened", "list_closed", "participant_muted", "participant_unmuted",
         "participant_removed", "role_changed", "message", "agenda_item_set", "status_changed",
-        "settings_changed", "schedule_changed", "agenda_changed", "token_revoked"};
+        "settings_changed", "schedule_changed", "agenda_changed", "token_revoked",
+        "statement_deposited", "statement_published", "conclusions_published"};
     CHECK_INT(PROTO_EV__COUNT, sizeof events / sizeof events[0]);
     for (int i = 0; i < PROTO_EV__COUNT; i++) {
         CHECK_STR(proto_event_name((enum proto_event)i), events[i]);
@@ -157,6 +159,9 @@ static void test_tables(void)
     CHECK_INT(proto_event_parts(PROTO_EV_SCHEDULE_CHANGED), PROTO_PART_SCHEDULE);
     CHECK_INT(proto_event_parts(PROTO_EV_AGENDA_CHANGED), PROTO_PART_AGENDA);
     CHECK_INT(proto_event_parts(PROTO_EV_SETTINGS_CHANGED), PROTO_PART_SETTINGS);
+    CHECK_INT(proto_event_parts(PROTO_EV_STATEMENT_DEPOSITED), PROTO_PART_QUEUE);
+    CHECK_INT(proto_event_parts(PROTO_EV_STATEMENT_PUBLISHED), PROTO_PART_QUEUE);
+    CHECK_INT(proto_event_parts(PROTO_EV_CONCLUSIONS_PUBLISHED), 0);
     CHECK_INT(proto_event_parts(PROTO_EV__COUNT), 0);
 
     static const int closes[] = {1000, 1001, 1009, 1013, 4400, 4401, 4403, 4404, 4408, 4429};
@@ -168,13 +173,14 @@ static void test_tables(void)
     CHECK_STR(proto_close_reason(1234), "");
     CHECK_STR(proto_close_reason(0), "");
 
-    static const char *const roles[] = {"observer", "delegate", "moderator"};
+    static const char *const roles[] = {"observer", "interpreter", "delegate", "moderator"};
     for (int i = 0; i < PROTO_ROLE__COUNT; i++) {
         CHECK_STR(proto_role_name((enum proto_role)i), roles[i]);
         CHECK_INT(proto_role_parse(roles[i]), i);
     }
-    CHECK_INT(PROTO_ROLE__COUNT, 3);
-    CHECK(PROTO_ROLE_OBSERVER < PROTO_ROLE_DELEGATE && PROTO_ROLE_DELEGATE < PROTO_ROLE_MODERATOR);
+    CHECK_INT(PROTO_ROLE__COUNT, 4);
+    CHECK(PROTO_ROLE_OBSERVER < PROTO_ROLE_INTERPRETER && PROTO_ROLE_INTERPRETER < PROTO_ROLE_DELEGATE &&
+          PROTO_ROLE_DELEGATE < PROTO_ROLE_MODERATOR);
     CHECK_INT(proto_role_parse("admin"), -1);
     CHECK_INT(proto_role_parse(NULL), -1);
 
@@ -653,6 +659,10 @@ static void test_decode_valid(void)
         [PROTO_CMD_UPDATE_SETTINGS] = ",\"settings\":{}",
         [PROTO_CMD_SET_SCHEDULE] = ",\"schedule\":null",
         [PROTO_CMD_SET_AGENDA] = ",\"agenda\":[]",
+        [PROTO_CMD_DEPOSIT_STATEMENT] = ",\"request_id\":\"r1\",\"text\":\"x\"",
+        [PROTO_CMD_GET_STATEMENT] = ",\"request_id\":\"r1\"",
+        [PROTO_CMD_ACCEPT_WRITTEN] = ",\"request_id\":\"r1\"",
+        [PROTO_CMD_PUBLISH_CONCLUSIONS] = ",\"text\":\"x\"",
     };
     for (int i = 0; i < PROTO_CMD__COUNT; i++) {
         char buf[256];
@@ -674,6 +684,54 @@ static void test_decode_valid(void)
         }
     }
     proto_cmd_clear(&cmd);
+}
+
+/* ---- written statements and conclusions (contract 9.4, 9.5) ---- */
+
+static void test_statements(void)
+{
+    size_t n = PROTO_MAX_STATEMENT_CHARS;
+    /* 20,000 characters of two bytes each, with line breaks */
+    char *big = malloc(2 * n + 200);
+    char *p = big + sprintf(big, "{\"type\":\"deposit_statement\",\"request_id\":\"r7\",\"lang\":\"fr\",\"text\":\"");
+    for (size_t i = 0; i < n; i++) {
+        if (i % 100 == 99) {
+            memcpy(p, "\\n", 2);
+            p += 2;
+        } else {
+            memcpy(p, "\xc3\xa9", 2);
+            p += 2;
+        }
+    }
+    strcpy(p, "\"}");
+    CHECK_INT(proto_cmd_decode(big, strlen(big), &cmd, msg, sizeof msg), PROTO_OK);
+    CHECK_INT(cmd.type, PROTO_CMD_DEPOSIT_STATEMENT);
+    CHECK_STR(cmd.request_id, "r7");
+    CHECK_STR(cmd.lang, "fr");
+    CHECK_INT(proto_utf8_chars(cmd.text, strlen(cmd.text)), (long)n);
+    CHECK(proto_cmd_big_frame(cmd.type));
+    proto_cmd_clear(&cmd);
+    /* one more is too large */
+    strcpy(p, "x\"}");
+    CHECK_INT(proto_cmd_decode(big, strlen(big), &cmd, msg, sizeof msg), PROTO_ERR_TOO_LARGE);
+    proto_cmd_clear(&cmd);
+    free(big);
+    CHECK_INT(proto_cmd_decode("{\"type\":\"deposit_statement\",\"request_id\":\"r1\",\"text\":\"\"}",
+                               62, &cmd, msg, sizeof msg),
+              PROTO_ERR_BAD_REQUEST);
+    proto_cmd_clear(&cmd);
+    const char *badlang = "{\"type\":\"deposit_statement\",\"request_id\":\"r1\",\"text\":\"x\",\"lang\":\"f r\"}";
+    CHECK_INT(proto_cmd_decode(badlang, strlen(badlang), &cmd, msg, sizeof msg), PROTO_ERR_BAD_REQUEST);
+    proto_cmd_clear(&cmd);
+    const char *concl = "{\"type\":\"publish_conclusions\",\"text\":\"We agree.\\nThank you.\"}";
+    CHECK_INT(proto_cmd_decode(concl, strlen(concl), &cmd, msg, sizeof msg), PROTO_OK);
+    CHECK_STR(cmd.text, "We agree.\nThank you.");
+    CHECK(proto_cmd_big_frame(cmd.type));
+    proto_cmd_clear(&cmd);
+    /* a say keeps its 2,000 and its ordinary frame */
+    CHECK(!proto_cmd_big_frame(PROTO_CMD_SAY));
+    CHECK(!proto_cmd_big_frame(PROTO_CMD_GET_STATEMENT));
+    CHECK_INT(proto_role_parse("interpreter"), PROTO_ROLE_INTERPRETER);
 }
 
 /* ---- decoding: invalid frames ---- */
@@ -1191,6 +1249,7 @@ static void test_encode(void)
 
 int main(void)
 {
+    test_statements();
     test_tables();
     test_utf8();
     test_validators();

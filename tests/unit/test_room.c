@@ -32,6 +32,9 @@ struct world {
     json_t *last; /* the events of the last command */
     enum proto_err err;
     char msg[256];
+    /* the statements the last commit may forget (room_events.stmt_drop) */
+    char drop[ROOM_MAX_EVENTS][PROTO_MAX_REQUEST_ID + 1];
+    size_t ndrop;
 };
 
 static struct room_actor actor(const char *sub, const char *name, const char *deleg,
@@ -47,7 +50,7 @@ static struct room_actor actor(const char *sub, const char *name, const char *de
     return a;
 }
 
-static struct room_actor MOD, MOD2, FR, DE, NGO, OBS, UN;
+static struct room_actor MOD, MOD2, FR, DE, NGO, OBS, UN, INTERP;
 
 static void init_actors(void)
 {
@@ -58,6 +61,7 @@ static void init_actors(void)
     NGO = actor("ngo", "Sam Lee", "Global NGO", PROTO_CAT_CIVIL_SOCIETY, PROTO_ROLE_DELEGATE);
     UN = actor("unodc", "Kim Park", "UNODC", PROTO_CAT_UN_ENTITY, PROTO_ROLE_DELEGATE);
     OBS = actor("obs", "Olga Watcher", "", PROTO_CAT_NONE, PROTO_ROLE_OBSERVER);
+    INTERP = actor("int-fr", "Ines Interprete", "", PROTO_CAT_NONE, PROTO_ROLE_INTERPRETER);
 }
 
 static struct proto_cmd cmd(enum proto_cmd_type t)
@@ -131,6 +135,7 @@ static void world_init(struct world *w, const char *settings)
     room_participant_seen(w->r, &NGO);
     room_participant_seen(w->r, &UN);
     room_participant_seen(w->r, &OBS);
+    room_participant_seen(w->r, &INTERP);
 }
 
 static void world_free(struct world *w)
@@ -146,6 +151,13 @@ static void commit(struct world *w, struct room_events *out)
 {
     json_decref(w->last);
     w->last = json_array();
+    /* a deposited text reaches the room beside its event, as from a store */
+    if (out->stmt_text)
+        CHECK_INT(room_statement_put(w->r, out->stmt_request, out->stmt_sub, out->stmt_lang,
+                                     out->stmt_text), 0);
+    w->ndrop = out->stmt_ndrop;
+    for (size_t i = 0; i < out->stmt_ndrop; i++)
+        snprintf(w->drop[i], sizeof w->drop[i], "%s", out->stmt_drop[i]);
     for (size_t i = 0; i < out->n; i++) {
         struct room_event *e = &out->ev[i];
         struct room_event back;
@@ -160,6 +172,10 @@ static void commit(struct world *w, struct room_events *out)
         room_event_clear(&back);
         json_array_append(w->last, j);
         json_array_append_new(w->log, j);
+        /* the chain head, as the hub keeps it */
+        if (!w->r->chain_head[0])
+            chain_h0(w->r->id, w->r->epoch, w->r->chain_head);
+        CHECK_INT(chain_next(w->r->chain_head, j, w->r->chain_head), 0);
     }
     room_events_clear(out);
 }
@@ -437,7 +453,16 @@ static struct proto_cmd matrix_cmd(enum proto_cmd_type t)
     switch (t) {
     case PROTO_CMD_WITHDRAW:
     case PROTO_CMD_MOVE:
+    case PROTO_CMD_GET_STATEMENT:
+    case PROTO_CMD_ACCEPT_WRITTEN:
         c = cmd_id(t, "r2");
+        break;
+    case PROTO_CMD_DEPOSIT_STATEMENT:
+        c = cmd_id(t, "r2");
+        c.text = (char *)"Madam Chair, in writing.";
+        break;
+    case PROTO_CMD_PUBLISH_CONCLUSIONS:
+        c.text = (char *)"The meeting concluded.";
         break;
     case PROTO_CMD_REMOVE_REQUEST:
         c = cmd_id(t, "r3");
@@ -503,6 +528,11 @@ static const struct matrix_row matrix[] = {
     {PROTO_CMD_UPDATE_SETTINGS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "settings_changed"},
     {PROTO_CMD_SET_SCHEDULE, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "schedule_changed"},
     {PROTO_CMD_SET_AGENDA, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "agenda_changed"},
+    {PROTO_CMD_DEPOSIT_STATEMENT, PROTO_OK, "statement_deposited", PROTO_OK, "statement_deposited"},
+    /* reading: no statement yet; de cannot tell (forbidden), the chair can */
+    {PROTO_CMD_GET_STATEMENT, PROTO_ERR_FORBIDDEN, "", PROTO_ERR_NOT_FOUND, ""},
+    {PROTO_CMD_ACCEPT_WRITTEN, PROTO_ERR_FORBIDDEN, "", PROTO_ERR_NOT_FOUND, ""},
+    {PROTO_CMD_PUBLISH_CONCLUSIONS, PROTO_ERR_FORBIDDEN, "", PROTO_OK, "conclusions_published"},
 };
 
 #define MATRIX_N (sizeof matrix / sizeof matrix[0])
@@ -603,9 +633,14 @@ static void test_matrix_closed(void)
     CHECK(!w.r->floor.active);
     CHECK_INT(room_deadline(w.r), -1);
     for (size_t i = 0; i < MATRIX_N; i++) {
-        EXPECT(&w, &OBS, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
-        EXPECT(&w, &DE, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
-        EXPECT(&w, &MOD, matrix_cmd(matrix[i].type), PROTO_ERR_ROOM_CLOSED, "");
+        /* reading a statement stays possible in a closed room */
+        bool read = matrix[i].type == PROTO_CMD_GET_STATEMENT;
+        EXPECT(&w, &OBS, matrix_cmd(matrix[i].type),
+               read ? PROTO_ERR_FORBIDDEN : PROTO_ERR_ROOM_CLOSED, "");
+        EXPECT(&w, &DE, matrix_cmd(matrix[i].type),
+               read ? PROTO_ERR_FORBIDDEN : PROTO_ERR_ROOM_CLOSED, "");
+        EXPECT(&w, &MOD, matrix_cmd(matrix[i].type),
+               read ? PROTO_ERR_NOT_FOUND : PROTO_ERR_ROOM_CLOSED, "");
     }
     st.status = PROTO_STATUS_OPEN;
     EXPECT(&w, &MOD, st, PROTO_ERR_ROOM_CLOSED, "");
@@ -2167,6 +2202,214 @@ static void test_v11_round_trip(void)
     world_free(&w);
 }
 
+
+/* ---- written statements, conclusions (contract 9.4, 9.5) ---- */
+
+static struct proto_cmd deposit(const char *id, const char *text, const char *lang)
+{
+    struct proto_cmd c = cmd_id(PROTO_CMD_DEPOSIT_STATEMENT, id);
+    c.text = (char *)text;
+    if (lang)
+        snprintf(c.lang, sizeof c.lang, "%s", lang);
+    return c;
+}
+
+/* No JSON form of the room holds text: snapshot, stored state with and
+ * without the directory. */
+static void check_embargo(const struct world *w, const char *text)
+{
+    json_t *forms[] = {room_snapshot_json(w->r), room_state_json(w->r, true),
+                       room_state_json(w->r, false), room_part_json(w->r, PROTO_PART_QUEUE)};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        char *d = json_dumps(forms[i], JSON_COMPACT);
+        CHECK(d && strstr(d, text) == NULL);
+        free(d);
+        json_decref(forms[i]);
+    }
+}
+
+static void test_statements(void)
+{
+    struct world w;
+    const struct room_statement *st;
+    static const char *secret1 = "SECRET-ONE: Madame la Presidente, la France...";
+    static const char *secret2 = "SECRET-TWO: revised, \xc3\xa9" "crit";
+    world_init(&w, NULL);
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, "de"), PROTO_OK, "floor_requested"); /* r1 */
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, "fr"), PROTO_OK, "floor_requested"); /* r2 */
+
+    /* the requester deposits: size and language only, lang from the request */
+    EXPECT(&w, &FR, deposit("r2", secret1, NULL), PROTO_OK, "statement_deposited");
+    CHECK_JSON(data(&w, 0), "{\"chars\":46,\"lang\":\"fr\",\"request_id\":\"r2\",\"sub\":\"fr\"}");
+    CHECK_JSON(json_object_get(json_array_get(json_object_get(state(&w, 0), "queue"), 1), "statement"),
+               "{\"chars\":46,\"lang\":\"fr\"}");
+    /* r1 has none: no member at all */
+    CHECK(json_object_get(json_array_get(json_object_get(state(&w, 0), "queue"), 0), "statement") == NULL);
+    check_embargo(&w, "SECRET-ONE");
+    CHECK(strstr(json_dumps(w.log, JSON_COMPACT), "SECRET") == NULL);
+    /* others may not, a moderator may (replacing), an interpreter may not */
+    EXPECT(&w, &DE, deposit("r2", "mine", NULL), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &INTERP, deposit("r2", "mine", NULL), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &OBS, deposit("r2", "mine", NULL), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, deposit("r2", secret2, "en"), PROTO_OK, "statement_deposited");
+    CHECK_JSON(data(&w, 0), "{\"chars\":26,\"lang\":\"en\",\"request_id\":\"r2\",\"sub\":\"fr\"}");
+    EXPECT(&w, &FR, deposit("r9", "x", NULL), PROTO_ERR_NOT_FOUND, "");
+
+    /* reading: the requester, moderators, interpreters; others never */
+    struct proto_cmd g = cmd_id(PROTO_CMD_GET_STATEMENT, "r2");
+    char err[200];
+    CHECK_INT(room_statement_read(w.r, &FR, &g, &st, err, sizeof err), PROTO_OK);
+    CHECK_STR(st ? st->text->s : NULL, secret2);
+    CHECK_STR(st ? st->lang : NULL, "en");
+    CHECK_INT(room_statement_read(w.r, &INTERP, &g, &st, err, sizeof err), PROTO_OK);
+    CHECK_INT(room_statement_read(w.r, &MOD, &g, &st, err, sizeof err), PROTO_OK);
+    CHECK_INT(room_statement_read(w.r, &DE, &g, &st, err, sizeof err), PROTO_ERR_FORBIDDEN);
+    CHECK_INT(room_statement_read(w.r, &OBS, &g, &st, err, sizeof err), PROTO_ERR_FORBIDDEN);
+    g = cmd_id(PROTO_CMD_GET_STATEMENT, "r1");
+    CHECK_INT(room_statement_read(w.r, &DE, &g, &st, err, sizeof err), PROTO_ERR_FORBIDDEN);
+    CHECK_INT(room_statement_read(w.r, &MOD, &g, &st, err, sizeof err), PROTO_ERR_NOT_FOUND);
+    g = cmd_id(PROTO_CMD_GET_STATEMENT, "r2");
+    EXPECT(&w, &INTERP, g, PROTO_OK, "");
+    size_t len = 0;
+    st = room_statement_find(w.r, "r2");
+    char *reply = st ? room_statement_reply(st, "c7", &len) : NULL;
+    CHECK_STR(reply, "{\"type\":\"statement\",\"request_id\":\"r2\",\"lang\":\"en\","
+                     "\"text\":\"SECRET-TWO: revised, \xc3\xa9" "crit\",\"id\":\"c7\"}");
+    CHECK_INT(len, reply ? strlen(reply) : 0);
+    free(reply);
+
+    /* an interpreter follows and reads, nothing else */
+    EXPECT(&w, &INTERP, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &INTERP, cmd_text(PROTO_CMD_SAY, "hi"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &INTERP, cmd(PROTO_CMD_GRANT), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &INTERP, cmd(PROTO_CMD_PING), PROTO_OK, "");
+    /* and is not given the floor by name */
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, "int-fr"), PROTO_ERR_NOT_FOUND, "");
+
+    /* granted: no more changes; the end publishes it, delivered */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_GRANT, "r2"), PROTO_OK, "floor_granted");
+    EXPECT(&w, &FR, deposit("r2", "late", NULL), PROTO_ERR_CONFLICT, "");
+    check_embargo(&w, "SECRET-TWO");
+    w.now += 61000;
+    EXPECT(&w, &FR, cmd(PROTO_CMD_YIELD), PROTO_OK, "floor_ended,statement_published");
+    CHECK_JSON(data(&w, 1), "{\"delegation\":\"France\",\"delivered\":true,\"lang\":\"en\","
+                            "\"name\":\"Jean Dupont\",\"region\":null,\"request_id\":\"r2\","
+                            "\"sub\":\"fr\",\"text\":\"SECRET-TWO: revised, \xc3\xa9" "crit\"}");
+    CHECK_INT(w.ndrop, 1);
+    CHECK_STR(w.drop[0], "r2");
+    st = room_statement_find(w.r, "r2");
+    CHECK(st && st->published);
+    /* still readable by its readers after publication */
+    CHECK_INT(room_statement_read(w.r, &INTERP, &g, &st, err, sizeof err), PROTO_OK);
+    /* a late copy from a store does not replace the published text */
+    CHECK_INT(room_statement_put(w.r, "r2", "fr", "en", "stale copy"), 0);
+    CHECK_STR(room_statement_find(w.r, "r2")->text->s, secret2);
+
+    /* withdrawn: discarded, never published */
+    EXPECT(&w, &DE, deposit("r1", "SECRET-THREE", NULL), PROTO_OK, "statement_deposited");
+    CHECK(room_statement_find(w.r, "r1") != NULL);
+    EXPECT(&w, &DE, cmd_id(PROTO_CMD_WITHDRAW, "r1"), PROTO_OK, "request_withdrawn");
+    CHECK_INT(w.ndrop, 1);
+    CHECK_STR(w.drop[0], "r1");
+    CHECK(room_statement_find(w.r, "r1") == NULL);
+
+    /* accepted in writing: leaves the list, published not delivered */
+    EXPECT(&w, &NGO, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r3 */
+    EXPECT(&w, &UN, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");  /* r4 */
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_ACCEPT_WRITTEN, "r3"), PROTO_ERR_NOT_FOUND, "");
+    EXPECT(&w, &NGO, deposit("r3", "Civil society, in writing.", "es"), PROTO_OK, "statement_deposited");
+    EXPECT(&w, &NGO, cmd_id(PROTO_CMD_ACCEPT_WRITTEN, "r3"), PROTO_ERR_FORBIDDEN, "");
+    EXPECT(&w, &MOD, cmd_id(PROTO_CMD_ACCEPT_WRITTEN, "r3"), PROTO_OK, "statement_published");
+    CHECK_JSON(data(&w, 0), "{\"delegation\":\"Global NGO\",\"delivered\":false,\"lang\":\"es\","
+                            "\"name\":\"Sam Lee\",\"region\":null,\"request_id\":\"r3\","
+                            "\"sub\":\"ngo\",\"text\":\"Civil society, in writing.\"}");
+    CHECK_STR(queue_ids(w.r), "r4");
+    CHECK(json_object_get(state(&w, 0), "queue") != NULL);
+
+    /* removed with a statement: discarded */
+    EXPECT(&w, &UN, deposit("r4", "SECRET-FOUR", NULL), PROTO_OK, "statement_deposited");
+    EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_REMOVE, "unodc"), PROTO_OK, "participant_removed");
+    CHECK_INT(w.ndrop, 1);
+    CHECK(room_statement_find(w.r, "r4") == NULL);
+
+    /* the clock's end publishes too; a clone shares the texts */
+    EXPECT(&w, &DE, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested"); /* r5 */
+    EXPECT(&w, &DE, deposit("r5", "By the clock.", NULL), PROTO_OK, "statement_deposited");
+    struct proto_cmd set = cmd(PROTO_CMD_UPDATE_SETTINGS);
+    json_t *end = json_pack("{s:s}", "on_time_up", "end");
+    set.settings = end;
+    EXPECT(&w, &MOD, set, PROTO_OK, "settings_changed");
+    json_decref(end);
+    EXPECT(&w, &MOD, cmd(PROTO_CMD_GRANT), PROTO_OK, "floor_granted");
+    struct room *copy = room_clone(w.r);
+    CHECK(copy && room_statement_find(copy, "r5") != NULL);
+    CHECK(copy && room_statement_find(copy, "r5")->text == room_statement_find(w.r, "r5")->text);
+    room_destroy(copy);
+    w.now += 181000;
+    clock_tick(&w);
+    CHECK_STR(names(&w), "floor_ended,statement_published");
+    CHECK_JSON(json_object_get(data(&w, 1), "delivered"), "true");
+
+    /* conclusions quote the chain head before them */
+    char head[CHAIN_HEX_BUF];
+    memcpy(head, w.r->chain_head, sizeof head);
+    EXPECT(&w, &MOD, cmd_text(PROTO_CMD_PUBLISH_CONCLUSIONS, "We conclude."), PROTO_OK,
+           "conclusions_published");
+    CHECK_STR(json_string_value(json_object_get(data(&w, 0), "record_hash")), head);
+    CHECK_JSON(json_object_get(data(&w, 0), "from"),
+               "{\"delegation\":null,\"name\":\"Ana Chair\",\"role\":\"moderator\",\"sub\":\"chair-1\"}");
+    EXPECT(&w, &DE, cmd_text(PROTO_CMD_PUBLISH_CONCLUSIONS, "No."), PROTO_ERR_FORBIDDEN, "");
+
+    /* replay from the log (the texts of deposits come from the store) */
+    struct room *replay = room_clone(w.r);
+    CHECK(replay != NULL);
+    world_free(&w);
+    room_destroy(replay);
+}
+
+static void test_statement_apply_rejects(void)
+{
+    struct world w;
+    struct room_event e;
+    world_init(&w, NULL);
+    EXPECT(&w, &FR, cmd_req(PROTO_KIND_SPEECH, NULL), PROTO_OK, "floor_requested");
+    memset(&e, 0, sizeof e);
+    e.seq = w.r->seq + 1;
+    e.ts = w.now;
+    e.name = PROTO_EV_STATEMENT_DEPOSITED;
+    /* another person's request, too long, unknown request */
+    e.data = json_pack("{s:s, s:s, s:i}", "request_id", "r1", "sub", "de", "chars", 10);
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    e.data = json_pack("{s:s, s:s, s:i}", "request_id", "r1", "sub", "fr", "chars", 20001);
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    e.data = json_pack("{s:s, s:s, s:i}", "request_id", "r7", "sub", "fr", "chars", 10);
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    /* published delivered while still waiting; in writing when not waiting */
+    e.name = PROTO_EV_STATEMENT_PUBLISHED;
+    e.data = json_pack("{s:s, s:s, s:s, s:s, s:b}", "request_id", "r1", "sub", "fr", "name", "J",
+                       "text", "t", "delivered", 1);
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    e.data = json_pack("{s:s, s:s, s:s, s:s, s:b}", "request_id", "r7", "sub", "fr", "name", "J",
+                       "text", "t", "delivered", 0);
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    e.name = PROTO_EV_CONCLUSIONS_PUBLISHED;
+    e.data = json_pack("{s:{}, s:s, s:s}", "from", "text", "t", "record_hash", "nothex");
+    CHECK_INT(room_apply(w.r, &e), -1);
+    json_decref(e.data);
+    /* bad texts from a store are refused */
+    CHECK_INT(room_statement_put(w.r, "r1", "fr", NULL, ""), -1);
+    CHECK_INT(room_statement_put(w.r, "bad id!", "fr", NULL, "x"), -1);
+    CHECK_INT(room_statement_put(w.r, "r1", "fr", "f r", "x"), -1);
+    CHECK_INT(room_statement_put(w.r, "r1", "fr", NULL, "\xff\xfe"), -1);
+    CHECK(room_statement_find(w.r, "r1") == NULL);
+    world_free(&w);
+}
+
 int main(void)
 {
     init_actors();
@@ -2176,6 +2419,8 @@ int main(void)
     matrix_agenda = json_loads("[{\"id\":\"q1\",\"title\":\"First question\",\"planned_s\":1800},"
                                "{\"id\":\"q2\",\"title\":\"Second question\"}]", 0, NULL);
     test_create();
+    test_statements();
+    test_statement_apply_rejects();
     test_settings_patch();
     test_matrix_open();
     test_may_send();

@@ -187,6 +187,14 @@ static void commit(struct sim *s, struct room_events *out)
 {
     if (out->n)
         s->dirty = true;
+    /* A deposited text goes to both copies beside the events, as the
+     * stores hand it to every node (contract 9.4). */
+    if (out->stmt_text) {
+        CHECK_INT(room_statement_put(s->r, out->stmt_request, out->stmt_sub, out->stmt_lang,
+                                     out->stmt_text), 0);
+        CHECK_INT(room_statement_put(s->replica, out->stmt_request, out->stmt_sub, out->stmt_lang,
+                                     out->stmt_text), 0);
+    }
     for (size_t i = 0; i < out->n; i++) {
         struct room_event *e = &out->ev[i];
         struct room_event back;
@@ -230,6 +238,15 @@ static void commit(struct sim *s, struct room_events *out)
         CHECK_INT(room_event_from_json(parsed, &back), 0);
         CHECK_INT(room_apply(s->replica, &back), 0);
         room_event_clear(&back);
+        /* the chain head, as the hub keeps it (publish_conclusions) */
+        if (!s->r->chain_head[0])
+            chain_h0(s->r->id, s->r->epoch, s->r->chain_head);
+        CHECK_INT(chain_next(s->r->chain_head, parsed, s->r->chain_head), 0);
+        memcpy(s->replica->chain_head, s->r->chain_head, sizeof s->r->chain_head);
+        /* the embargo: no event but statement_published carries a text
+         * of a statement, and a deposit only its size */
+        if (e->name == PROTO_EV_STATEMENT_DEPOSITED)
+            CHECK(json_object_get(e->data, "text") == NULL);
         check_delta(s, parsed);
         json_array_append_new(s->log, parsed);
         free(text);
@@ -440,6 +457,7 @@ static struct proto_cmd random_cmd(const struct sim *s)
         PROTO_CMD_REQUEST_FLOOR, PROTO_CMD_REQUEST_FLOOR, PROTO_CMD_REQUEST_FLOOR,
         PROTO_CMD_GRANT, PROTO_CMD_GRANT, PROTO_CMD_YIELD, PROTO_CMD_WITHDRAW, PROTO_CMD_SAY,
         PROTO_CMD_END_FLOOR, PROTO_CMD_PAUSE, PROTO_CMD_RESUME, PROTO_CMD_EXTEND, PROTO_CMD_MOVE,
+        PROTO_CMD_DEPOSIT_STATEMENT, PROTO_CMD_DEPOSIT_STATEMENT, PROTO_CMD_ACCEPT_WRITTEN,
     };
     if (pick(3))
         c.type = common[pick((int)(sizeof common / sizeof common[0]))];
@@ -473,6 +491,10 @@ static struct proto_cmd random_cmd(const struct sim *s)
         c.has_request_id = false; /* head of the queue */
     if (c.type == PROTO_CMD_SAY || c.type == PROTO_CMD_ANNOUNCE)
         c.text = pick(20) ? (char *)"Thank you, Chair." : NULL;
+    if (c.type == PROTO_CMD_DEPOSIT_STATEMENT || c.type == PROTO_CMD_PUBLISH_CONCLUSIONS)
+        c.text = pick(20) ? (char *)(pick(2) ? "Mr. President,\nwe thank the Secretariat."
+                                             : "Statement \xc3\xa9" "crite, version 2")
+                          : NULL;
     c.seconds = pick(10) ? 1 + pick(120) : pick(2) ? 0 : 3601;
     c.to = pick(10) - 1;
     c.role = (enum proto_role)pick(PROTO_ROLE__COUNT);
@@ -513,6 +535,7 @@ static const struct room_actor *aim(const struct sim *s, const struct proto_cmd 
                 return &actors[i];
         return &actors[2 + pick(5)];
     case PROTO_CMD_WITHDRAW:
+    case PROTO_CMD_DEPOSIT_STATEMENT:
         for (size_t q = 0; q < r->queue_len; q++)
             if (strcmp(r->queue[q].id, c->request_id) == 0)
                 for (int i = 0; i < N_ACTORS; i++)
@@ -604,10 +627,15 @@ static void step_clock(struct sim *s)
     else
         s->now += pick(4) ? pick(5000) : pick(120000);
     room_decide_clock(s->r, s->now, &out);
-    if (d < 0 || s->now < d)
+    if (d < 0 || s->now < d) {
         CHECK_INT(out.n, 0);
-    else
+    } else if (out.n == 2) {
+        /* the end with reason time, then the floor's written statement */
+        CHECK_INT(out.ev[0].name, PROTO_EV_FLOOR_ENDED);
+        CHECK_INT(out.ev[1].name, PROTO_EV_STATEMENT_PUBLISHED);
+    } else {
         CHECK_INT(out.n, 1);
+    }
     commit(s, &out);
 }
 

@@ -29,6 +29,10 @@ export const COMMANDS = Object.freeze([
   "update_settings",
   "set_schedule",
   "set_agenda",
+  "deposit_statement",
+  "get_statement",
+  "accept_written",
+  "publish_conclusions",
 ]);
 
 export const EVENTS = Object.freeze([
@@ -55,6 +59,9 @@ export const EVENTS = Object.freeze([
   "schedule_changed",
   "agenda_changed",
   "token_revoked",
+  "statement_deposited",
+  "statement_published",
+  "conclusions_published",
 ]);
 
 export const ERRORS = Object.freeze({
@@ -92,6 +99,7 @@ export const CLOSE_CODES = Object.freeze({
 
 export const ROLES = Object.freeze([
   "observer",
+  "interpreter",
   "delegate",
   "moderator",
 ]);
