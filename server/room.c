@@ -1896,7 +1896,10 @@ enum proto_err room_may_send(const struct room *r, const struct room_actor *a,
         return PROTO_OK;
     if (room_is_removed(r, a->sub))
         return refuse(&x, PROTO_ERR_FORBIDDEN, "you were removed from this room");
-    if (role < cmd_rules[type].min_role)
+    /* get_statement's readers depend on the request (its author may read
+     * it), but an observer is never one of them */
+    if (role < cmd_rules[type].min_role ||
+        (type == PROTO_CMD_GET_STATEMENT && role == PROTO_ROLE_OBSERVER))
         return role == PROTO_ROLE_OBSERVER
                    ? refuse(&x, PROTO_ERR_FORBIDDEN, "observers can only follow the meeting")
                : role == PROTO_ROLE_INTERPRETER
