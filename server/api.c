@@ -517,6 +517,7 @@ void api_handle(struct hub *h, const struct config *cfg, const struct api_reques
     /* A moderator's room token opens that room's record, and nothing
      * else: the chair downloads the minutes without the admin key. */
     if (transcript_token(cfg, req, c->moderator)) {
+        c->who = c->moderator; /* audited as that moderator's call */
         if (rooms_api(c))
             return;
         goto now;

@@ -89,7 +89,7 @@ test('the man pages name every option of --help, and only those', () => {
   assert.deepEqual([...manFlags(page8)].filter((f) => !server.has(f)), [], 'in rostrum-server(8), not in --help');
 
   const cli = new Set();
-  for (const args of [[], ['token'], ['room'], ['room', 'create'], ['room', 'list'], ['room', 'show'], ['room', 'close'], ['room', 'transcript'], ['watch'], ['join'], ['record'], ['record', 'verify']]) {
+  for (const args of [[], ['token'], ['token', 'revoke'], ['room'], ['room', 'create'], ['room', 'list'], ['room', 'show'], ['room', 'close'], ['room', 'transcript'], ['watch'], ['join'], ['record'], ['record', 'verify']]) {
     for (const f of flags(help('rostrum', ...args))) cli.add(f);
   }
   assert.ok(cli.has('secret-file') && cli.has('linger') && cli.has('queue-order'));

@@ -61,8 +61,15 @@ test('admin calls and moderator commands, each line before the answer; no token,
   ]);
   assert.ok(l.every((e) => e.node === 'audit-node' && e.remote === '127.0.0.1' && !('method' in e)));
 
+  // The record fetched with the chair's room token: audited as the chair.
+  const chairTok = s.token({ sub: 'chair', name: 'Chair', room, role: 'moderator' });
+  const rec = await fetch(`${s.http}/api/rooms/${room}/transcript`, { headers: { authorization: `Bearer ${chairTok}` } });
+  assert.equal(rec.status, 200);
+  const last = lines(file).at(-1);
+  assert.deepEqual([last.who, last.method, last.path, last.outcome], ['chair', 'GET', `/api/rooms/${room}/transcript`, 'ok']);
+
   const text = fs.readFileSync(file, 'utf8');
-  for (const secret of [tok.json.token, tok.json.token.split('.')[2], s.adminKey, s.secret, TEXT, SAY, 'wrong-key-0123456789']) {
+  for (const secret of [tok.json.token, tok.json.token.split('.')[2], chairTok, chairTok.split('.')[2], s.adminKey, s.secret, TEXT, SAY, 'wrong-key-0123456789']) {
     assert.ok(!text.includes(secret), `the audit log holds ${secret.slice(0, 12)}...`);
   }
 
