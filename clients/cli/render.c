@@ -164,6 +164,30 @@ static void event_text(const struct roomstate *rs, const json_t *ev, char *out, 
         add(out, sz, "agenda item %s%s%s", item, *title ? ": " : "", title);
     } else if (strcmp(name, "status_changed") == 0) {
         add(out, sz, "the meeting is now %s", str(data, "status"));
+    } else if (strcmp(name, "schedule_changed") == 0) {
+        const json_t *sc = json_object_get(data, "schedule");
+        char from[32], to[32];
+        if (!json_is_object(sc)) {
+            add(out, sz, "the schedule was removed");
+        } else {
+            clock_of(from, sizeof from, num(sc, "starts_at"));
+            clock_of(to, sizeof to, num(sc, "ends_at"));
+            add(out, sz, "schedule: %s to %s (local time; the meeting's zone is %s)", from, to,
+                str(sc, "time_zone"));
+        }
+    } else if (strcmp(name, "agenda_changed") == 0) {
+        size_t i;
+        const json_t *a;
+        add(out, sz, "agenda changed:");
+        json_array_foreach(json_object_get(data, "agenda"), i, a) {
+            char planned[32];
+            add(out, sz, "%s %s", i ? "," : "", str(a, "id"));
+            if (json_is_integer(json_object_get(a, "planned_s"))) {
+                render_clock(planned, sizeof planned, num(a, "planned_s") * 1000);
+                add(out, sz, " (%s%s)", planned,
+                    json_is_true(json_object_get(a, "reserved")) ? ", reserved" : "");
+            }
+        }
     } else if (strcmp(name, "settings_changed") == 0) {
         const json_t *old = json_object_get(rs->room, "settings");
         const char *k;

@@ -486,6 +486,18 @@ test('projection (contract 9.2): room show and watch give position, about N min,
   assert.match(plain, /SEGMENT +segment ends \d\d:\d\d:\d\d; the list ends \d\d:\d\d:\d\d, 4:\d\d over/);
   assert.match(plain, /3\. \[r\d+\] Delegate it, speech - about [67] min - may not be reached in this segment/);
   assert.equal(code, 0);
+
+  // the log form (not a terminal): a line for a new schedule and agenda
+  const w = start(['watch', invite(id, 'observer', 'log')]);
+  await w.waitFor(/^joined /m);
+  const { c: chair } = await enter(server, id, 'moderator', 'chair', { name: 'Chair' });
+  await act(chair, { type: 'set_schedule', schedule: { starts_at: Date.now(), ends_at: Date.now() + 7200000, time_zone: 'Europe/Vienna' } });
+  await act(chair, { type: 'set_agenda', agenda: [{ id: 'q1', title: 'Only question', planned_s: 300 }, { id: 'usg', title: 'Conclusions', planned_s: 900, reserved: true }] });
+  await w.waitFor(/^#\d+ \d\d:\d\d:\d\d .*schedule: \d\d:\d\d:\d\d to \d\d:\d\d:\d\d \(local time; the meeting's zone is Europe\/Vienna\)$/m);
+  await w.waitFor(/^#\d+ \d\d:\d\d:\d\d .*agenda changed: q1 \(5:00\), usg \(15:00, reserved\)$/m);
+  w.p.kill('SIGINT');
+  assert.equal((await w.exited).code, 0);
+  chair.close();
 });
 
 test('rostrum-bench: plenary smoke run delivers every message', async () => {
