@@ -48,6 +48,10 @@ static const char conn_help[] =
     "  --token TOKEN           join token (env ROSTRUM_TOKEN)\n"
     "  --token-file FILE       read the token from FILE (keeps it out of ps)\n"
     "  --since SEQ             resume after the last seq you saw\n"
+    "  --full-state            events with the whole queue and statistics (the form\n"
+    "                          before protocol 1.2); by default the queue and the\n"
+    "                          statistics come as changes, checked against the\n"
+    "                          server's length and hash (a disagreement joins again)\n"
     "  --json                  print every server message as the JSON it is, one a line\n"
     "  --insecure              wss: do not verify the server's certificate\n"
     "  --ca-file FILE          wss: trust the CAs in FILE (PEM)\n"
@@ -100,7 +104,7 @@ struct live {
     /* options */
     const char *url_arg, *token_arg, *token_file;
     long long since;
-    bool has_since, json, plain, quiet, insecure, verbose;
+    bool has_since, json, plain, quiet, insecure, verbose, full_state;
     const char *ca_file;
     long linger_ms, timeout_ms;
     /* connection */
@@ -112,6 +116,8 @@ struct live {
     /* session */
     struct roomstate rs;
     bool joined, leaving;
+    bool need_rejoin;        /* a delta-form disagreement: join again once no reply is owed */
+    bool rejoining;          /* ... and that join is under way */
     int exit_code;
     bool refused, bad_line, lost;
     char me[80];
@@ -318,7 +324,7 @@ static void send_line(struct live *l, const char *text, json_t *cmd)
 /* Runs queued lines until one needs a reply, a pause, or the pace. */
 static void pump(struct live *l)
 {
-    if (l->mode != LIVE_JOIN || !l->joined || l->leaving)
+    if (l->mode != LIVE_JOIN || !l->joined || l->leaving || l->need_rejoin || l->rejoining)
         return;
     int64_t now = now_ms();
     while (!l->pending && now >= l->sleep_until && l->q_head) {
@@ -383,8 +389,22 @@ static void on_reply(struct live *l, const json_t *m, const char *type)
         l->pending = false;
 }
 
+/* The queue after the ops is not the server's: a whole snapshot, from
+ * the last event seen on (contract section 10). The reply to a command in
+ * flight is awaited first (it follows its event on the same connection),
+ * and no command is sent meanwhile (pump), so none is lost. */
+static void rejoin_when_due(struct live *l)
+{
+    if (!l->need_rejoin || l->pending || l->leaving)
+        return;
+    l->need_rejoin = false;
+    l->rejoining = true;
+    wsc_reconnect(l->wsc);
+}
+
 static void on_welcome(struct live *l, const json_t *m, const char *raw)
 {
+    l->rejoining = false;
     if (roomstate_welcome(&l->rs, m) != 0) {
         fprintf(stderr, "rostrum: the server's welcome is malformed\n");
         l->lost = true;
@@ -466,7 +486,14 @@ static void on_message(void *ud, const char *buf, size_t len)
         render_line(&l->rs, m, line, sizeof line);
         printf("%s\n", line);
     }
+    unsigned mismatches = l->rs.mismatches;
     roomstate_apply(&l->rs, m);
+    if (l->rs.mismatches != mismatches && !l->rejoining && !l->need_rejoin) {
+        fprintf(stderr, "rostrum: the speakers list disagrees with the server's after seq %llu; "
+                        "joining again\n", (unsigned long long)l->rs.seq);
+        l->need_rejoin = true;
+    }
+    rejoin_when_due(l);
     if (l->screen)
         draw(l);
     pump(l);
@@ -478,8 +505,14 @@ static void on_open(void *ud)
 {
     struct live *l = ud;
     json_t *j = json_pack("{s:s, s:s}", "type", "join", "token", l->token);
-    if (l->has_since)
+    if (l->rejoining) {
+        json_object_set_new(j, "since", json_integer((json_int_t)l->rs.seq));
+        json_object_set_new(j, "epoch", json_string(l->rs.epoch));
+    } else if (l->has_since) {
         json_object_set_new(j, "since", json_integer(l->since));
+    }
+    if (!l->full_state)
+        json_object_set_new(j, "deltas", json_true());
     char *txt = json_dumps(j, JSON_COMPACT);
     if (txt)
         wsc_send(l->wsc, txt, strlen(txt));
@@ -522,13 +555,14 @@ static void on_signal(void *ud, int sig)
 /* ---- options ---- */
 
 enum { O_URL = 256, O_TOKEN, O_TOKEN_FILE, O_SINCE, O_JSON, O_INSECURE, O_CA, O_VERBOSE,
-       O_HELP, O_PLAIN, O_QUIET, O_LINGER, O_TIMEOUT };
+       O_HELP, O_PLAIN, O_QUIET, O_LINGER, O_TIMEOUT, O_FULL };
 
 static const struct option options[] = {
     {"url", required_argument, NULL, O_URL},
     {"token", required_argument, NULL, O_TOKEN},
     {"token-file", required_argument, NULL, O_TOKEN_FILE},
     {"since", required_argument, NULL, O_SINCE},
+    {"full-state", no_argument, NULL, O_FULL},
     {"json", no_argument, NULL, O_JSON},
     {"insecure", no_argument, NULL, O_INSECURE},
     {"ca-file", required_argument, NULL, O_CA},
@@ -596,6 +630,7 @@ static int parse(struct live *l, int argc, char **argv)
             break;
         }
         case O_JSON: l->json = true; break;
+        case O_FULL: l->full_state = true; break;
         case O_INSECURE: l->insecure = true; break;
         case O_CA: l->ca_file = optarg; break;
         case O_VERBOSE: l->verbose = true; break;

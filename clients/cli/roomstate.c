@@ -6,6 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "delta.h"
+
 void roomstate_init(struct roomstate *rs)
 {
     memset(rs, 0, sizeof *rs);
@@ -106,6 +108,42 @@ static bool apply_presence(struct roomstate *rs, const json_t *msg)
     return true;
 }
 
+/* The delta form (contract section 10): queue_ops and stats_ops applied
+ * to copies (the parts may be shared with an earlier message), then the
+ * queue checked against queue_len and queue_hash. Returns 0, or -1 when the
+ * ops do not fit or the queue disagrees with the server's. */
+static int apply_delta(struct roomstate *rs, const json_t *st)
+{
+    const json_t *ops = json_object_get(st, "queue_ops");
+    int rc = 0;
+    if (ops) {
+        json_t *q = json_deep_copy(json_object_get(rs->room, "queue"));
+        if (!q)
+            q = json_array();
+        char hash[DELTA_HASH_BUF];
+        if (delta_queue_apply(q, ops) != 0) {
+            rc = -1;
+        } else {
+            delta_queue_hash(q, hash);
+            const char *want = json_string_value(json_object_get(st, "queue_hash"));
+            if (json_integer_value(json_object_get(st, "queue_len")) != (json_int_t)json_array_size(q) ||
+                !want || strcmp(want, hash) != 0)
+                rc = -1;
+        }
+        json_object_set_new(rs->room, "queue", q);
+    }
+    const json_t *sops = json_object_get(st, "stats_ops");
+    if (sops) {
+        json_t *stats = json_deep_copy(json_object_get(rs->room, "stats"));
+        if (!stats)
+            stats = json_object();
+        if (delta_stats_apply(stats, sops) != 0)
+            rc = -1;
+        json_object_set_new(rs->room, "stats", stats);
+    }
+    return rc;
+}
+
 static bool apply_event(struct roomstate *rs, const json_t *ev)
 {
     json_int_t seq = json_integer_value(json_object_get(ev, "seq"));
@@ -116,8 +154,14 @@ static bool apply_event(struct roomstate *rs, const json_t *ev)
     rs->seq = (uint64_t)seq;
     const char *key;
     json_t *val;
-    json_object_foreach(json_object_get(ev, "state"), key, val)
-        json_object_set(rs->room, key, val);
+    const json_t *st = json_object_get(ev, "state");
+    json_object_foreach((json_t *)st, key, val) {
+        if (strcmp(key, "queue_ops") != 0 && strcmp(key, "queue_len") != 0 &&
+            strcmp(key, "queue_hash") != 0 && strcmp(key, "stats_ops") != 0)
+            json_object_set(rs->room, key, val);
+    }
+    if (apply_delta(rs, st) != 0)
+        rs->mismatches++;
     const char *name = json_string_value(json_object_get(ev, "name"));
     const json_t *data = json_object_get(ev, "data");
     if (!name)

@@ -3,7 +3,9 @@
  * admin API snapshot) and kept current by the events and presence messages
  * that follow. Each event's "state" holds the full new value of every part
  * it changed, so applying an event is replacing those parts (contract
- * section 4); nothing is recomputed here.
+ * section 4); in the delta form (section 10) the queue and stats come as
+ * ops, applied with protocol/delta and checked against the event's
+ * queue_len and queue_hash.
  *
  * Used by `watch` (to draw the room) and `join` (to show it, and to resolve
  * "/withdraw" with no id to the participant's own request).
@@ -29,6 +31,9 @@ struct roomstate {
     uint64_t seq;        /* last event applied */
     char epoch[64];
     unsigned gaps;       /* events that did not follow seq + 1 (never, by contract) */
+    unsigned mismatches; /* delta-form events whose queue_len or queue_hash disagreed
+                          * with the queue after the ops (never with a correct
+                          * server; the caller joins again with since) */
 };
 
 void roomstate_init(struct roomstate *rs);

@@ -35,11 +35,13 @@ struct wsc {
     char *rx;
     size_t rx_len, rx_cap;
     bool opened, ended, stop, closing;
+    bool again;                 /* wsc_reconnect(): connect anew once closed */
     int close_code;
     char close_reason[124];
     int peer_code;
     char peer_reason[124];
     lws_sorted_usec_list_t tick;
+    lws_sorted_usec_list_t redo; /* the new connection of wsc_reconnect() */
 };
 
 static volatile sig_atomic_t got_signal;
@@ -67,11 +69,32 @@ static void drop_out(struct wsc *c)
     c->out_tail = NULL;
 }
 
-/* The connection is over: report once. */
+static void connect_now(struct wsc *c);
+
+static void redo_cb(lws_sorted_usec_list_t *sul)
+{
+    struct wsc *c = lws_container_of(sul, struct wsc, redo);
+    connect_now(c);
+}
+
+/* The connection is over: report once (or, after wsc_reconnect(), start
+ * the next one without a report). */
 static void ended(struct wsc *c, int code, const char *reason)
 {
     if (c->ended)
         return;
+    if (c->again && !c->stop) {
+        c->again = false;
+        c->wsi = NULL;
+        c->opened = c->closing = false;
+        c->peer_code = 0;
+        c->peer_reason[0] = '\0';
+        c->rx_len = 0;
+        drop_out(c);
+        /* From the loop, not from inside the old connection's close. */
+        lws_sul_schedule(c->ctx, 0, &c->redo, redo_cb, 1);
+        return;
+    }
     c->ended = true;
     c->wsi = NULL;
     drop_out(c);
@@ -211,11 +234,35 @@ static void tick_cb(lws_sorted_usec_list_t *sul)
         lws_sul_schedule(c->ctx, 0, &c->tick, tick_cb, (lws_usec_t)c->cfg->tick_ms * LWS_US_PER_MS);
 }
 
+/* Starts a connection to the configured server. A failure is reported
+ * through CLIENT_CONNECTION_ERROR (ended() ran), or now. */
+static void connect_now(struct wsc *c)
+{
+    const struct wsc_config *cfg = c->cfg;
+    struct lws_client_connect_info cc;
+    memset(&cc, 0, sizeof cc);
+    cc.context = c->ctx;
+    cc.address = cfg->host;
+    cc.port = cfg->port;
+    cc.path = cfg->path;
+    cc.host = cfg->host_header;
+    /* No Origin: it is a browser's statement about a page, and a server
+     * that checks it would refuse one we made up. */
+    cc.origin = NULL;
+    cc.protocol = "rostrum.v1";
+    cc.ssl_connection = cfg->tls ? LCCSCF_USE_SSL : 0;
+    if (cfg->tls && cfg->insecure)
+        cc.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
+                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
+    cc.pwsi = &c->wsi;
+    if (!lws_client_connect_via_info(&cc))
+        ended(c, 0, "cannot start the connection");
+}
+
 struct wsc *wsc_create(const struct wsc_config *cfg, const struct wsc_handlers *h, void *ud,
                        char *err, size_t errsz)
 {
     struct lws_context_creation_info info;
-    struct lws_client_connect_info cc;
     struct wsc *c = calloc(1, sizeof *c);
     if (!c) {
         snprintf(err, errsz, "out of memory");
@@ -256,25 +303,7 @@ struct wsc *wsc_create(const struct wsc_config *cfg, const struct wsc_handlers *
             goto fail;
         }
     }
-    memset(&cc, 0, sizeof cc);
-    cc.context = c->ctx;
-    cc.address = cfg->host;
-    cc.port = cfg->port;
-    cc.path = cfg->path;
-    cc.host = cfg->host_header;
-    /* No Origin: it is a browser's statement about a page, and a server
-     * that checks it would refuse one we made up. */
-    cc.origin = NULL;
-    cc.protocol = "rostrum.v1";
-    cc.ssl_connection = cfg->tls ? LCCSCF_USE_SSL : 0;
-    if (cfg->tls && cfg->insecure)
-        cc.ssl_connection |= LCCSCF_ALLOW_SELFSIGNED | LCCSCF_SKIP_SERVER_CERT_HOSTNAME_CHECK |
-                             LCCSCF_ALLOW_EXPIRED | LCCSCF_ALLOW_INSECURE;
-    cc.pwsi = &c->wsi;
-    /* A failure here has already been reported through
-     * CLIENT_CONNECTION_ERROR (ended() ran), or is reported now. */
-    if (!lws_client_connect_via_info(&cc))
-        ended(c, 0, "cannot start the connection");
+    connect_now(c);
     if (cfg->tick_ms > 0)
         lws_sul_schedule(c->ctx, 0, &c->tick, tick_cb, (lws_usec_t)cfg->tick_ms * LWS_US_PER_MS);
     return c;
@@ -329,6 +358,20 @@ void wsc_close(struct wsc *c, int code, const char *reason)
     c->closing = true;
     c->close_code = code;
     snprintf(c->close_reason, sizeof c->close_reason, "%s", reason ? reason : "");
+    if (c->wsi)
+        lws_callback_on_writable(c->wsi);
+}
+
+void wsc_reconnect(struct wsc *c)
+{
+    if (c->ended || c->stop)
+        return;
+    c->again = true;
+    if (c->closing)
+        return; /* the close under way ends in a new connection */
+    c->closing = true;
+    c->close_code = 1000;
+    snprintf(c->close_reason, sizeof c->close_reason, "joining again");
     if (c->wsi)
         lws_callback_on_writable(c->wsi);
 }

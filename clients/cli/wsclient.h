@@ -57,6 +57,9 @@ void wsc_stop(struct wsc *c);
 int wsc_send(struct wsc *c, const char *txt, size_t len);
 /* Sends what is queued, then a close frame with code and reason. */
 void wsc_close(struct wsc *c, int code, const char *reason);
+/* Closes the connection (1000) and opens a new one to the same server:
+ * on_open is called again, on_close is not called for the old one. */
+void wsc_reconnect(struct wsc *c);
 /* Stops reading standard input (closes it). */
 void wsc_stdin_done(struct wsc *c);
 void wsc_destroy(struct wsc *c); /* NULL is a no-op */
