@@ -53,7 +53,9 @@
     "                          new one per run; an existing room is reused\n"          \
     "  --server-pid PID        the server's process, on this machine: idle adds\n"      \
     "                          rss_per_connection_kib; plenary and rooms add\n"         \
-    "                          server_cpu_s and deliveries_per_server_cpu_s\n"          \
+    "                          server_cpu_s and deliveries_per_server_cpu_s;\n"         \
+    "                          repeatable (up to 8): the CPU is summed over them\n"     \
+    "                          (nodes and Redis), the RSS is the first one's\n"        \
     "Load generator:\n"                                                                   \
     "  --source-ips A-B        spread connections over source addresses, e.g.\n"       \
     "                          127.0.0.2-127.0.0.30 (tens of thousands of connections)\n" \
@@ -153,7 +155,9 @@ struct opts {
     const char *api, *admin_file, *secret_file, *room, *source_ips;
     long observers, delegates, rooms, per_room, connections, procs, concurrency, size, window;
     double rate, duration_s, hold_s, connect_timeout_s, drain_timeout_s;
-    long server_pid;
+    long server_pid;          /* the first --server-pid */
+    long cpu_pids[8];         /* every --server-pid */
+    size_t n_cpu_pids;
     bool quiet, verbose;
 };
 
@@ -307,7 +311,17 @@ static int parse(struct opts *o, int argc, char **argv)
         case O_PERROOM: bad = parse_long(optarg, 1, 10000000, &o->per_room); break;
         case O_CONNS: bad = parse_long(optarg, 1, 10000000, &o->connections); break;
         case O_HOLD: bad = parse_double(optarg, 0, 86400, &o->hold_s); break;
-        case O_PID: bad = parse_long(optarg, 1, 1L << 30, &o->server_pid); break;
+        case O_PID: {
+            long pid = 0;
+            bad = parse_long(optarg, 1, 1L << 30, &pid) ||
+                  o->n_cpu_pids == sizeof o->cpu_pids / sizeof o->cpu_pids[0];
+            if (!bad) {
+                o->cpu_pids[o->n_cpu_pids++] = pid;
+                if (!o->server_pid)
+                    o->server_pid = pid;
+            }
+            break;
+        }
         default:
             fprintf(stderr, "rostrum-bench: unknown or incomplete option '%s'\n", argv[optind - 1]);
             return usage_error("see the usage");
@@ -414,6 +428,21 @@ static int create_rooms(const struct opts *o, const struct bench_plan *p, const 
 }
 
 /* CPU time (user + system) the process has used, in seconds; -1 if gone. */
+static double cpu_s(long pid);
+
+/* The CPU seconds of every --server-pid together; -1 when one is gone. */
+static double cpu_total(const struct opts *o)
+{
+    double t = 0;
+    for (size_t i = 0; i < o->n_cpu_pids; i++) {
+        double c = cpu_s(o->cpu_pids[i]);
+        if (c < 0)
+            return -1;
+        t += c;
+    }
+    return t;
+}
+
 static double cpu_s(long pid)
 {
     char path[64], buf[1024];
@@ -606,7 +635,7 @@ static int run_workers(const struct opts *o, const struct bench_plan *p, struct 
         fprintf(stderr, "rostrum-bench: %s: %" PRIu64 " of %zu connections joined in %.2f s\n",
                 o->name, total->joined, p->conns,
                 (double)(total->t_last_join - total->t_first_connect) / 1e6);
-    double cpu0 = o->server_pid ? cpu_s(o->server_pid) : -1;
+    double cpu0 = o->server_pid ? cpu_total(o) : -1;
     for (unsigned k = 0; k < run.n; k++)
         if (write_all(run.fd[k], sizes, p->rooms * sizeof *sizes) != 0)
             goto done;
@@ -632,8 +661,8 @@ static int run_workers(const struct opts *o, const struct bench_plan *p, struct 
         for (size_t i = 0; i < p->rooms; i++)
             acked[i] += part[i];
     }
-    if (o->server_pid && cpu0 >= 0 && cpu_s(o->server_pid) >= 0)
-        *server_cpu = cpu_s(o->server_pid) - cpu0;
+    if (o->server_pid && cpu0 >= 0 && cpu_total(o) >= 0)
+        *server_cpu = cpu_total(o) - cpu0;
     *expected = 0;
     if (p->scenario == SC_PLENARY || p->scenario == SC_ROOMS)
         for (size_t i = 0; i < p->rooms; i++)
