@@ -123,6 +123,10 @@ struct backend_ops {
                     backend_history_cb cb, void *arg);
     /* Records a participant directory entry (not sequenced). */
     void (*save_member)(struct backend *b, const char *room_id, const json_t *member);
+    /* Records the most observers connected at once (contract 9.5; not
+     * sequenced): kept when above the stored one. The room as opened or
+     * loaded has it in observers_peak(_at). */
+    void (*save_peak)(struct backend *b, const char *room_id, long peak, int64_t at);
     /* Every event of a room as a new JSON array, and its initial state
      * (borrowed, valid while the backend lives); NULL when unknown. Only
      * for rooms this node holds (loaded or opened). */

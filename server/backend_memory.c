@@ -149,6 +149,19 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
         }
         return 0;
     }
+    if (strcmp(kind, "peak") == 0) {
+        json_int_t n = json_integer_value(json_object_get(rec, "observers"));
+        json_int_t at = json_integer_value(json_object_get(rec, "at"));
+        if (n < 0 || n > 100000000 || at < 0 || at > (INT64_C(1) << 53)) {
+            *why = "bad peak record";
+            return -1;
+        }
+        if (n > rp->current->observers_peak) {
+            rp->current->observers_peak = (long)n;
+            rp->current->observers_peak_at = at;
+        }
+        return 0;
+    }
     if (strcmp(kind, "seen") == 0) {
         if (room_participant_seen_json(rp->current, json_object_get(rec, "member")) != 0) {
             *why = "bad member record";
@@ -361,6 +374,19 @@ static void mem_save_member(struct backend *b, const char *room_id, const json_t
     json_decref(rec);
 }
 
+static void mem_save_peak(struct backend *b, const char *room_id, long peak, int64_t at)
+{
+    struct mem_backend *m = (struct mem_backend *)b;
+    struct mem_room *r = find(m, room_id);
+    if (!r || !r->journal)
+        return;
+    json_t *rec = json_pack("{s:s, s:I, s:I}", "r", "peak", "observers", (json_int_t)peak, "at",
+                            (json_int_t)at);
+    if (!rec || journal_append(r->journal, &rec, 1) != 0)
+        log_error("room %s: cannot journal the observers' peak: %s", room_id, strerror(errno));
+    json_decref(rec);
+}
+
 static json_t *mem_record(struct backend *b, const char *room_id, const struct room **initial)
 {
     struct mem_room *r = find((struct mem_backend *)b, room_id);
@@ -445,6 +471,7 @@ static const struct backend_ops mem_ops = {
     .commit = mem_commit,
     .history = mem_history,
     .save_member = mem_save_member,
+    .save_peak = mem_save_peak,
     .record = mem_record,
     .record_log = mem_record_log,
     .open = mem_open,

@@ -93,6 +93,13 @@ static const char commit_lua[] =
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
     "return {1, seq}\n";
 
+/* The observers' peak: kept when above the stored one (every node that
+ * sees a new peak tells it; the highest stays). */
+static const char peak_lua[] =
+    "local p = tonumber(redis.call('HGET', KEYS[1], 'observers_peak') or '0')\n"
+    "if tonumber(ARGV[1]) > p then redis.call('HSET', KEYS[1], 'observers_peak', ARGV[1], 'observers_peak_at', ARGV[2]) end\n"
+    "return 1\n";
+
 static const char create_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
     "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[1], 'initial', ARGV[1], 'epoch', ARGV[2])\n"
@@ -779,7 +786,7 @@ struct open_ctx {
     void (*cb)(void *arg, enum backend_result r, struct room *initial, struct room *current,
                const json_t *presence);
     void *arg;
-    json_t *state;     /* {"initial","epoch","previous_epoch"} */
+    json_t *state;     /* {"initial","epoch","previous_epoch","peak","peak_at"} */
     json_t *members;   /* array of directory entries */
     json_t *presence;  /* array of presence entries */
     json_t *statements; /* request id -> {"text","lang","sub"} */
@@ -793,7 +800,7 @@ static void open_state(struct redis_backend *b, redisReply *r, void *arg)
 {
     struct open_ctx *x = arg;
     (void)b;
-    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 3) {
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 5) {
         x->failed = true;
         return;
     }
@@ -807,6 +814,11 @@ static void open_state(struct redis_backend *b, redisReply *r, void *arg)
                          r->element[1]->type == REDIS_REPLY_STRING ? r->element[1]->str : NULL,
                          "previous_epoch",
                          r->element[2]->type == REDIS_REPLY_STRING ? r->element[2]->str : NULL);
+    if (x->state && r->element[3]->type == REDIS_REPLY_STRING &&
+        r->element[4]->type == REDIS_REPLY_STRING) {
+        json_object_set_new(x->state, "peak", json_integer(strtoll(r->element[3]->str, NULL, 10)));
+        json_object_set_new(x->state, "peak_at", json_integer(strtoll(r->element[4]->str, NULL, 10)));
+    }
 }
 
 static void open_members(struct redis_backend *b, redisReply *r, void *arg)
@@ -938,6 +950,12 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
     }
     snprintf(current->chain_head, sizeof current->chain_head, "%s",
              eventlog_hash(&rr->log, rr->log.seq));
+    json_int_t peak = json_integer_value(json_object_get(x->state, "peak"));
+    json_int_t peak_at = json_integer_value(json_object_get(x->state, "peak_at"));
+    if (peak > 0 && peak < 100000000 && peak_at >= 0 && peak_at < (INT64_C(1) << 53)) {
+        current->observers_peak = (long)peak;
+        current->observers_peak_at = peak_at;
+    }
     /* the statements kept apart from the log (contract 9.4) */
     const char *rid;
     json_t *sv;
@@ -1008,8 +1026,9 @@ static void r_open(struct backend *base, const char *room_id,
     key(kl, sizeof kl, room_id, "log");
     key(kp, sizeof kp, room_id, "presence");
     /* Pipelined: the replies come back in this order. */
-    const char *a1[] = {"HMGET", ks, "initial", "epoch", "previous_epoch"};
-    command_v(b, open_state, x, 5, a1);
+    const char *a1[] = {"HMGET", ks, "initial", "epoch", "previous_epoch", "observers_peak",
+                        "observers_peak_at"};
+    command_v(b, open_state, x, 7, a1);
     const char *a2[] = {"HGETALL", km};
     command_v(b, open_members, x, 2, a2);
     char kst[200];
@@ -1308,6 +1327,19 @@ static void r_save_member(struct backend *base, const char *room_id, const json_
 }
 
 /* ---- what the hub reads from what this node keeps ---- */
+
+static void r_save_peak(struct backend *base, const char *room_id, long peak, int64_t at)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    char ks[200], n[32], t[32];
+    if (!b->up)
+        return;
+    key(ks, sizeof ks, room_id, "state");
+    snprintf(n, sizeof n, "%ld", peak);
+    snprintf(t, sizeof t, "%lld", (long long)at);
+    const char *argv[] = {"EVAL", peak_lua, "1", ks, n, t};
+    command_v(b, ignore_reply, NULL, 6, argv);
+}
 
 static void r_history(struct backend *base, const char *room_id, uint64_t since, size_t limit,
                       backend_history_cb cb, void *arg)
@@ -1714,6 +1746,7 @@ static const struct backend_ops redis_ops = {
     .commit = r_commit,
     .history = r_history,
     .save_member = r_save_member,
+    .save_peak = r_save_peak,
     .record = r_record,
     .record_log = r_record_log,
     .open = r_open,

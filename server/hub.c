@@ -97,6 +97,8 @@ struct hub_room {
     struct remote_conn *remote;
     size_t n_remote, cap_remote;
     struct hub_cmd *q_head, *q_tail, *inflight;
+    long peak_saved;          /* observers' peak last handed to the backend */
+    int64_t peak_saved_ms;
     bool pumping;
     bool clock_queued;
     /* The delta form of every event, started on the first join that asks
@@ -261,6 +263,44 @@ static void recount(struct hub_room *hr)
             hr->member_conns[idx]++;
         else
             hr->observers++;
+    }
+}
+
+/* Attendance (contract 9.5), from the connection counts of every node:
+ * a member whose count went from 0 is joined (first_joined_at kept from
+ * the very first time), one whose count fell to 0 has left (last_left_at
+ * now). Each change goes to the store with the directory record, so it
+ * survives restarts and is the same on every node (every node sees every
+ * connection and writes the same facts). After a crash, people the
+ * directory still had as connected and who are not back are taken as
+ * having left when the room is next looked at here. Also notes a new
+ * observers' peak (stored at most once a second by hub_tick). */
+static void attendance_sync(struct hub *h, struct hub_room *hr, int64_t now)
+{
+    struct room *r = hr->state;
+    if (!r || member_conns_fit(hr) != 0)
+        return;
+    for (size_t i = 0; i < r->members_len; i++) {
+        struct room_member *m = &r->members[i];
+        bool on = hr->member_conns[i] > 0;
+        bool was = m->first_joined_at && !m->last_left_at;
+        if (on == was || (!on && !m->first_joined_at))
+            continue;
+        if (on) {
+            if (!m->first_joined_at)
+                m->first_joined_at = now;
+            m->last_left_at = 0;
+        } else {
+            m->last_left_at = now > m->first_joined_at ? now : m->first_joined_at;
+        }
+        json_t *rec = room_member_record(m);
+        if (rec)
+            h->backend->ops->save_member(h->backend, hr->id, rec);
+        json_decref(rec);
+    }
+    if ((long)hr->observers > r->observers_peak) {
+        r->observers_peak = (long)hr->observers;
+        r->observers_peak_at = now;
     }
 }
 
@@ -1009,6 +1049,7 @@ void hub_session_closed(struct hub *h, struct session *s)
         maybe_drop(h, hr);
         return;
     }
+    /* (on a drain too: the leave times are what the record says) */
     int idx = member_index(hr, s->actor.sub);
     if (idx < 0 || member_conns_fit(hr) != 0) {
         maybe_drop(h, hr);
@@ -1018,6 +1059,7 @@ void hub_session_closed(struct hub *h, struct session *s)
         presence(hr, "update", &hr->state->members[idx], NULL);
     } else {
         presence(hr, "leave", &hr->state->members[idx], NULL);
+        attendance_sync(h, hr, clock_now_ms());
         if (!h->draining && hr->state->floor.active && strcmp(hr->state->floor.sub, s->actor.sub) == 0) {
             struct hub_cmd *c = cmd_new(CMD_DISCONNECT);
             if (c) {
@@ -1169,6 +1211,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     s->is_observer = role == PROTO_ROLE_OBSERVER || !m;
     if (s->is_observer) {
         hr->observers++;
+        attendance_sync(h, hr, clock_now_ms()); /* the observers' peak */
         you = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:i, s:b}", "sub", a->sub,
                         "name", a->name, "role", "observer", "delegation",
                         a->delegation[0] ? a->delegation : NULL, "category",
@@ -1180,6 +1223,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
         int idx = (int)(m - hr->state->members);
         hr->member_conns[idx]++;
         presence(hr, hr->member_conns[idx] == 1 ? "join" : "update", m, s);
+        attendance_sync(h, hr, clock_now_ms());
         you = participant_json(hr, m);
         pj = room_member_json(hr->state, m);
     }
@@ -1542,6 +1586,14 @@ void hub_tick(struct hub *h, int64_t now)
                 session_close(s, PROTO_CLOSE_GOING_AWAY, "idle: nothing received in time", true);
         if (!hr->state || (h->shared && !hr->n_conns))
             continue;
+        /* other nodes' joins and leaves, and the observers' peak */
+        attendance_sync(h, hr, now);
+        if (hr->state->observers_peak > hr->peak_saved && now - hr->peak_saved_ms >= 1000) {
+            hr->peak_saved = hr->state->observers_peak;
+            hr->peak_saved_ms = now;
+            h->backend->ops->save_peak(h->backend, hr->id, hr->state->observers_peak,
+                                       hr->state->observers_peak_at);
+        }
         int64_t due = room_deadline(hr->state);
         if (up && due >= 0 && now >= due && !hr->clock_queued && !hr->inflight) {
             struct hub_cmd *c = cmd_new(CMD_CLOCK);
@@ -1845,7 +1897,9 @@ int hub_room_transcript(struct hub *h, const char *id, int format, char **out, s
         return find_room(h, id) ? 500 : 404;
     struct transcript_source src = {(size_t)log->seq, log_get, (void *)log};
     char err[200] = "";
-    struct transcript_opts opts = {NULL, NULL, NULL};
+    struct transcript_opts opts = {NULL, NULL, NULL, NULL};
+    const struct hub_room *hr = find_room(h, id);
+    opts.live = hr ? hr->state : NULL;
     if (h->cfg->record_key) {
         opts.sign = sign_record;
         opts.sign_arg = h->cfg->record_key;

@@ -1038,6 +1038,15 @@ json_t *room_actor_json(const struct room_actor *a)
                      "region", nz(a->region));
 }
 
+json_t *room_member_record(const struct room_member *m)
+{
+    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:o}", "sub", m->sub, "name", m->name,
+                     "role", proto_role_name(m->token_role), "category",
+                     proto_category_name(m->category), "delegation", nz(m->delegation), "region",
+                     nz(m->region), "first_joined_at", (json_int_t)m->first_joined_at,
+                     "last_left_at", m->last_left_at ? json_integer(m->last_left_at) : json_null());
+}
+
 int room_participant_seen_json(struct room *r, const json_t *record)
 {
     struct room_actor a;
@@ -1059,6 +1068,17 @@ int room_participant_seen_json(struct room *r, const json_t *record)
     a.role = (enum proto_role)role;
     a.category = (enum proto_category)cat;
     room_participant_seen(r, &a);
+    struct room_member *m = member_get(r, a.sub);
+    int64_t first, left;
+    if (m && get_int(record, "first_joined_at", 1, ROOM_MAX_MS, &first)) {
+        if (!m->first_joined_at || first < m->first_joined_at)
+            m->first_joined_at = first;
+        const json_t *lj = json_object_get(record, "last_left_at");
+        if (json_is_null(lj))
+            m->last_left_at = 0;
+        else if (get_int(record, "last_left_at", 1, ROOM_MAX_MS, &left))
+            m->last_left_at = left;
+    }
     return 0;
 }
 

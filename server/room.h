@@ -113,6 +113,10 @@ struct room_member {
     int64_t spoken_ms;
     /* replies requested on the current agenda item (reset when it changes) */
     int replies_used;
+    /* Attendance (contract 9.5), from what the servers saw: not sequenced,
+     * kept with the directory record. 0 = never / null. last_left_at is 0
+     * while connected (first_joined_at set). */
+    int64_t first_joined_at, last_left_at;
 };
 
 /* A written statement's text, shared (by reference count) between a room
@@ -172,6 +176,10 @@ struct room {
      * room_statement_put(); published ones also come from their event. */
     struct room_statement *statements;
     size_t statements_len, statements_cap;
+    /* The most observers connected at once on all nodes, and when (contract
+     * 9.5); kept by the hub, stored apart from the log. */
+    long observers_peak;
+    int64_t observers_peak_at;
 };
 
 /* Who acts: the connection's token claims. The room applies set_role
@@ -306,9 +314,16 @@ bool room_participant_seen(struct room *r, const struct room_actor *a);
  * {"sub","name","role","category","delegation"} (role: the token's). New
  * reference, NULL on allocation failure. */
 json_t *room_actor_json(const struct room_actor *a);
-/* room_participant_seen() for a stored record (room_actor_json()). Returns
- * 0, or -1 (nothing recorded) for an invalid record. */
+/* room_participant_seen() for a stored record (room_actor_json()). A
+ * record with "first_joined_at" also carries attendance (contract 9.5):
+ * the earliest first join is kept, and its "last_left_at" (null while
+ * connected) replaces the member's. Returns 0, or -1 (nothing recorded)
+ * for an invalid record. */
 int room_participant_seen_json(struct room *r, const json_t *record);
+/* A member's directory record with its attendance (contract 9.5): what
+ * room_actor_json() gives plus "region", "first_joined_at" and
+ * "last_left_at" (null while connected). New reference or NULL. */
+json_t *room_member_record(const struct room_member *m);
 /* Member by sub, or NULL. */
 const struct room_member *room_member_find(const struct room *r, const char *sub);
 /* The role that counts for a: the set_role override, else the token's. */

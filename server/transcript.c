@@ -226,6 +226,7 @@ struct person {
     char sub[PROTO_SUB_BUF];
     char name[PROTO_NAME_BUF];
     char delegation[PROTO_NAME_BUF];
+    char region[PROTO_REGION_BUF]; /* "" = none */
 };
 
 struct floor_rec {
@@ -265,6 +266,12 @@ struct tx {
     char (*hash)[CHAIN_HEX_BUF]; /* the chain hash of each event */
     size_t nhash;
     char h0[CHAIN_HEX_BUF];
+    /* the last conclusions (section 9.5), for their own section */
+    char *concl_text;
+    char concl_hash[CHAIN_HEX_BUF];
+    uint64_t concl_seq;
+    struct person concl_by;
+    int written;              /* statements circulated in writing */
     enum transcript_format f;
     struct buf out;
     struct floor_rec *floors;
@@ -304,10 +311,16 @@ static void subject_of(const struct room *before, const struct room_event *ev, s
     case PROTO_EV_FLOOR_REQUESTED:
     case PROTO_EV_FLOOR_GRANTED:
     case PROTO_EV_MESSAGE:
+    case PROTO_EV_CONCLUSIONS_PUBLISHED:
         o = json_object_get(d, ev->name == PROTO_EV_FLOOR_REQUESTED ? "request"
                                : ev->name == PROTO_EV_FLOOR_GRANTED ? "floor"
                                                                     : "from");
         person_set(p, jstr(o, "sub"), jstr(o, "name"), jstr(o, "delegation"));
+        snprintf(p->region, sizeof p->region, "%s", jstr(o, "region") ? jstr(o, "region") : "");
+        break;
+    case PROTO_EV_STATEMENT_PUBLISHED:
+        person_set(p, jstr(d, "sub"), jstr(d, "name"), jstr(d, "delegation"));
+        snprintf(p->region, sizeof p->region, "%s", jstr(d, "region") ? jstr(d, "region") : "");
         break;
     case PROTO_EV_REQUEST_WITHDRAWN:
     case PROTO_EV_REQUEST_REMOVED:
@@ -483,6 +496,12 @@ static void md_who(struct buf *b, const struct person *p, bool capital)
     if (p->delegation[0]) {
         buf_str(b, capital ? "The representative of " : "the representative of ");
         put_md(b, p->delegation);
+        /* the regional group, as a summary record names it */
+        if (p->region[0]) {
+            buf_str(b, " (");
+            put_md(b, p->region);
+            buf_str(b, ")");
+        }
     } else if (p->name[0]) {
         put_md(b, p->name);
     } else {
@@ -543,6 +562,21 @@ static void md_head(struct tx *t, size_t n, int64_t first_ts)
     buf_str(b, "\n## Proceedings\n\n");
     if (!n)
         buf_str(b, "Nothing was recorded.\n");
+}
+
+/* A block quote inside a list item: each line of text, escaped. */
+static void md_quote(struct buf *b, const char *text)
+{
+    buf_str(b, "\n  > ");
+    for (const char *s = text; s && *s; s++) {
+        if (*s == '\n') {
+            buf_str(b, "\n  > ");
+        } else if (*s != '\r') {
+            char one[2] = {*s, '\0'};
+            put_md(b, one);
+        }
+    }
+    buf_str(b, "\n");
 }
 
 /* One line of the proceedings, or nothing for events that minutes leave
@@ -657,14 +691,47 @@ static void md_event(struct tx *t, enum proto_status was, const struct room_even
         buf_str(b, "\n");
         break;
     case PROTO_EV_AGENDA_ITEM_SET: {
+        /* The proceedings follow the agenda: each item its own heading. */
         const struct room_agenda_item *it = agenda_find(t->r, jstr(d, "item"));
-        buf_str(b, "The meeting took up agenda item ");
+        if (!b->oom) {
+            b->len = mark;
+            b->p[mark] = '\0';
+        }
+        buf_str(b, "\n### Agenda item ");
         buf_str(b, t->r->agenda_item);
         if (it) {
             buf_str(b, ": ");
             put_md(b, it->title);
         }
-        buf_str(b, ".\n");
+        buf_str(b, "\n\n- **");
+        put_hms(b, ev->ts);
+        buf_str(b, "** The meeting took up the item.\n");
+        break;
+    }
+    case PROTO_EV_STATEMENT_PUBLISHED:
+        if (json_is_true(json_object_get(d, "delivered"))) {
+            buf_str(b, "The written statement of ");
+            md_who(b, who, false);
+            buf_str(b, ", as handed in before delivery (check against delivery):\n");
+        } else {
+            t->written++;
+            md_who(b, who, true);
+            buf_str(b, " was not reached; the statement was circulated in writing:\n");
+        }
+        md_quote(b, jstr(d, "text"));
+        break;
+    case PROTO_EV_CONCLUSIONS_PUBLISHED: {
+        const char *h = jstr(d, "record_hash");
+        buf_str(b, "The Chair, ");
+        md_who(b, who, false);
+        buf_printf(b, ", presented the conclusions (record fingerprint %.16s at seq %" PRIu64
+                      "); see Conclusions below.\n",
+                   h ? h : "", ev->seq - 1);
+        free(t->concl_text);
+        t->concl_text = jstr(d, "text") ? strdup(jstr(d, "text")) : NULL;
+        snprintf(t->concl_hash, sizeof t->concl_hash, "%s", h ? h : "");
+        t->concl_seq = ev->seq - 1;
+        t->concl_by = *who;
         break;
     }
     case PROTO_EV_STATUS_CHANGED:
@@ -773,6 +840,91 @@ done:
     free(sp);
 }
 
+/* Markdown: the chair's conclusions as their own section. */
+static void md_conclusions(struct tx *t)
+{
+    struct buf *b = &t->out;
+    if (!t->concl_text)
+        return;
+    buf_str(b, "\n## Conclusions\n\nPresented by ");
+    md_who(b, &t->concl_by, false);
+    buf_printf(b, ". They close the record as it stood at seq %" PRIu64 ", fingerprint **%.16s** "
+                  "(full hash `%s`).\n\n",
+               t->concl_seq, t->concl_hash, t->concl_hash);
+    for (const char *s = t->concl_text; *s; s++) {
+        if (s == t->concl_text || s[-1] == '\n')
+            buf_str(b, "> ");
+        if (*s == '\n') {
+            buf_str(b, "\n");
+        } else if (*s != '\r') {
+            char one[2] = {*s, '\0'};
+            put_md(b, one);
+        }
+    }
+    buf_str(b, "\n");
+}
+
+/* The members the attendance lists (contract 9.5): moderators, delegates
+ * and interpreters who joined, in the order they were first seen. */
+static bool attended(const struct room_member *m)
+{
+    enum proto_role role = m->has_role_override ? m->role_override : m->token_role;
+    return m->first_joined_at > 0 && (role != PROTO_ROLE_OBSERVER || m->has_role_override);
+}
+
+static const char *member_role_name(const struct room_member *m)
+{
+    return proto_role_name(m->has_role_override ? m->role_override : m->token_role);
+}
+
+static void md_attendance(struct tx *t)
+{
+    struct buf *b = &t->out;
+    const struct room *live = t->opts ? t->opts->live : NULL;
+    size_t n = 0;
+    if (!live)
+        return;
+    buf_str(b, "\n## Attendance\n\n");
+    for (size_t i = 0; i < live->members_len; i++) {
+        const struct room_member *m = &live->members[i];
+        if (!attended(m))
+            continue;
+        if (!n++)
+            buf_str(b, "| Name | Delegation | Region | Category | Role | First joined | Last left | "
+                       "Turns | Speaking time |\n"
+                       "| --- | --- | --- | --- | --- | --- | --- | ---: | ---: |\n");
+        buf_str(b, "| ");
+        put_md(b, m->name[0] ? m->name : m->sub);
+        buf_str(b, " | ");
+        put_md(b, m->delegation[0] ? m->delegation : "—");
+        buf_str(b, " | ");
+        put_md(b, m->region[0] ? m->region : "—");
+        buf_str(b, " | ");
+        buf_str(b, proto_category_name(m->category) ? proto_category_name(m->category) : "—");
+        buf_str(b, " | ");
+        buf_str(b, member_role_name(m));
+        buf_str(b, " | ");
+        put_hms(b, m->first_joined_at);
+        buf_str(b, " | ");
+        if (m->last_left_at)
+            put_hms(b, m->last_left_at);
+        else
+            buf_str(b, "still connected");
+        buf_printf(b, " | %d | ", m->turns);
+        put_duration(b, m->spoken_ms);
+        buf_str(b, " |\n");
+    }
+    if (!n)
+        buf_str(b, "Nobody but observers joined.\n");
+    if (live->observers_peak > 0) {
+        buf_printf(b, "\nObservers: at most %ld connected at once (at ", live->observers_peak);
+        put_hms(b, live->observers_peak_at);
+        buf_str(b, " UTC).\n");
+    } else {
+        buf_str(b, "\nNo observer connected.\n");
+    }
+}
+
 /* ---- CSV ---- */
 
 static void csv_event(struct tx *t, const struct room_event *ev, const struct person *who,
@@ -851,6 +1003,19 @@ static void csv_event(struct tx *t, const struct room_event *ev, const struct pe
         for (size_t i = 0; i < t->r->agenda_len; i++)
             buf_printf(&detail, "%s%s", i ? "," : "", t->r->agenda[i].id);
         break;
+    case PROTO_EV_STATEMENT_DEPOSITED:
+        buf_printf(&detail, "request=%s chars=%" JSON_INTEGER_FORMAT, jstr(d, "request_id"),
+                   json_integer_value(json_object_get(d, "chars")));
+        break;
+    case PROTO_EV_STATEMENT_PUBLISHED:
+        buf_printf(&detail, "request=%s delivered=%s: %s", jstr(d, "request_id"),
+                   json_is_true(json_object_get(d, "delivered")) ? "true" : "false",
+                   jstr(d, "text") ? jstr(d, "text") : "");
+        break;
+    case PROTO_EV_CONCLUSIONS_PUBLISHED:
+        buf_printf(&detail, "record_hash=%s: %s", jstr(d, "record_hash") ? jstr(d, "record_hash") : "",
+                   jstr(d, "text") ? jstr(d, "text") : "");
+        break;
     case PROTO_EV_SETTINGS_CHANGED: {
         char *js = json_dumps(json_object_get(d, "settings"), JSON_COMPACT | JSON_SORT_KEYS);
         if (!js)
@@ -872,6 +1037,51 @@ static void csv_event(struct tx *t, const struct room_event *ev, const struct pe
     free(detail.p);
 }
 
+/* Attendance rows (contract 9.5): event "attendance" per person, then
+ * "observers_peak"; seq and hash empty (they are not events). */
+static void csv_attendance(struct tx *t)
+{
+    struct buf *b = &t->out;
+    const struct room *live = t->opts ? t->opts->live : NULL;
+    struct buf d = {0};
+    if (!live)
+        return;
+    for (size_t i = 0; i < live->members_len; i++) {
+        const struct room_member *m = &live->members[i];
+        if (!attended(m))
+            continue;
+        buf_str(b, ",");
+        put_iso(b, m->first_joined_at);
+        buf_str(b, ",attendance,,");
+        put_csv(b, m->sub);
+        buf_str(b, ",");
+        put_csv(b, m->name);
+        buf_str(b, ",");
+        put_csv(b, m->delegation);
+        buf_str(b, ",");
+        d.len = 0;
+        buf_printf(&d, "role=%s first_joined_at=%" PRId64, member_role_name(m), m->first_joined_at);
+        if (m->last_left_at)
+            buf_printf(&d, " last_left_at=%" PRId64, m->last_left_at);
+        else
+            buf_str(&d, " last_left_at=null");
+        buf_printf(&d, " turns=%d spoken_ms=%" PRId64, m->turns, m->spoken_ms);
+        if (m->region[0])
+            buf_printf(&d, " region=%s", m->region);
+        if (proto_category_name(m->category))
+            buf_printf(&d, " category=%s", proto_category_name(m->category));
+        put_csv(b, d.p);
+        buf_str(b, ",\r\n");
+    }
+    buf_str(b, ",");
+    if (live->observers_peak > 0)
+        put_iso(b, live->observers_peak_at);
+    buf_printf(b, ",observers_peak,,,,,observers=%ld,\r\n", live->observers_peak);
+    if (d.oom)
+        b->oom = true;
+    free(d.p);
+}
+
 /* The last row: the chain's head in the hash column. */
 static void csv_chain(struct tx *t)
 {
@@ -883,6 +1093,39 @@ static void csv_chain(struct tx *t)
 }
 
 /* ---- JSON ---- */
+
+/* "attendance" on record j (contract 9.5). */
+static int json_attendance(struct tx *t, json_t *j)
+{
+    const struct room *live = t->opts ? t->opts->live : NULL;
+    json_t *people = json_array();
+    if (!live) {
+        json_decref(people);
+        return 0;
+    }
+    for (size_t i = 0; people && i < live->members_len; i++) {
+        const struct room_member *m = &live->members[i];
+        if (!attended(m))
+            continue;
+        json_t *o = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:o, s:i, s:I}", "sub", m->sub,
+                              "name", m->name, "role", member_role_name(m), "delegation",
+                              m->delegation[0] ? m->delegation : NULL, "category",
+                              proto_category_name(m->category), "region",
+                              m->region[0] ? m->region : NULL, "first_joined_at",
+                              (json_int_t)m->first_joined_at, "last_left_at",
+                              m->last_left_at ? json_integer(m->last_left_at) : json_null(),
+                              "turns", m->turns, "spoken_ms", (json_int_t)m->spoken_ms);
+        if (!o || json_array_append_new(people, o)) {
+            json_decref(people);
+            return -1;
+        }
+    }
+    json_t *a = json_pack("{s:o, s:I, s:o}", "participants", people, "observers_peak",
+                          (json_int_t)live->observers_peak, "observers_peak_at",
+                          live->observers_peak > 0 ? json_integer(live->observers_peak_at)
+                                                   : json_null());
+    return a && json_object_set_new(j, "attendance", a) == 0 ? 0 : -1;
+}
 
 /* The chain object, the signature and the public key on record j. */
 static int json_chain(struct tx *t, json_t *j)
@@ -1415,7 +1658,8 @@ static int put_json(struct tx *t, const struct transcript_source *src)
     json_t *j = json_record(t);
     char *head = NULL;
     int r = -1;
-    if (!j || !json_balance(t, j) || json_chain(t, j) || !(head = json_dumps(j, JSON_INDENT(2))))
+    if (!j || !json_balance(t, j) || json_attendance(t, j) || json_chain(t, j) ||
+        !(head = json_dumps(j, JSON_INDENT(2))))
         goto done;
     size_t hl = strlen(head);
     while (hl && head[hl - 1] != '}')
@@ -1557,9 +1801,12 @@ char *transcript_render_source(const struct room *initial, const struct transcri
     if (f == TRANSCRIPT_MD) {
         md_tail(&t);
         md_balance(&t);
+        md_conclusions(&t);
+        md_attendance(&t);
         md_chain(&t);
     } else if (f == TRANSCRIPT_CSV) {
         csv_balance(&t);
+        csv_attendance(&t);
         csv_chain(&t);
     } else if (put_json(&t, src) != 0) {
         goto oom;

@@ -40,6 +40,10 @@ struct transcript_opts {
     char *(*sign)(void *arg, const char *text);
     void *sign_arg;
     const char *public_pem;
+    /* The room as it is now, for the attendance list (contract 9.5): its
+     * members' first_joined_at, last_left_at, turns and speaking time,
+     * and observers_peak. NULL: no attendance list. */
+    const struct room *live;
 };
 
 /* transcript_render() with opts (borrowed; NULL = none). Every format

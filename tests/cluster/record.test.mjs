@@ -80,3 +80,38 @@ test('a statement deposited on one node: read and published on the other, embarg
   assert.equal(r1.events.at(-2).hash, ev.data.record_hash);
   for (const x of [br, m, obs1, obs2, interp, m1, fresh]) x.c.close();
 }));
+
+test('attendance across nodes: one first join, the last leave on any node, the observers\' peak over all nodes', withLogs(() => cl, async () => {
+  const [n1, n2] = cl.nodes;
+  const room = await newRoom(n1, {});
+  const m = await enter(n1, room.id, 'moderator', 'chair', { name: 'The Chair' });
+  const fr1 = await enter(n1, room.id, 'delegate', 'fr', { delegation: 'France' });
+  const obs = [];
+  obs.push(await enter(n1, room.id, 'observer', 'o1'));
+  obs.push(await enter(n2, room.id, 'observer', 'o2'));
+  obs.push(await enter(n2, room.id, 'observer', 'o3'));
+  const fr2 = await enter(n2, room.id, 'delegate', 'fr', { delegation: 'France' });
+  const rec = async (node) => (await node.api('GET', `/api/rooms/${room.id}/transcript?format=json`)).json.attendance;
+  const wait = async (fn, what) => {
+    const end = Date.now() + 8000;
+    for (;;) { const v = await fn(); if (v) return v; if (Date.now() > end) throw new Error(`never: ${what}`); await new Promise((r) => setTimeout(r, 100)); }
+  };
+  // the peak counts both nodes' observers
+  await wait(async () => (await rec(n1)).observers_peak === 3 && (await rec(n2)).observers_peak === 3, 'peak 3 on both nodes');
+  // fr leaves n1 but is still on n2: still connected
+  fr1.c.close();
+  await new Promise((r) => setTimeout(r, 500));
+  for (const node of [n1, n2]) assert.equal((await rec(node)).participants.find((p) => p.sub === 'fr').last_left_at, null);
+  // and leaves n2: left, on both nodes' records
+  fr2.c.close();
+  const a = await wait(async () => {
+    const x = await rec(n1);
+    const y = await rec(n2);
+    const f1 = x.participants.find((p) => p.sub === 'fr');
+    const f2 = y.participants.find((p) => p.sub === 'fr');
+    return f1.last_left_at && f2.last_left_at ? [f1, f2] : null;
+  }, 'fr left on both');
+  assert.ok(Math.abs(a[0].first_joined_at - a[1].first_joined_at) < 1000, JSON.stringify(a));
+  assert.ok(Math.abs(a[0].last_left_at - a[1].last_left_at) < 1000, JSON.stringify(a));
+  for (const x of [m, ...obs]) x.c.close();
+}));

@@ -10,7 +10,8 @@
  * room_event_from_json and applied with room_apply, {"r":"seen",
  * "member":M} records go to room_participant_seen, and {"r":"statement",
  * "request_id","statement":{"text","lang","sub"}} records (written
- * statements, kept apart from the events) to room_statement_put.
+ * statements, kept apart from the events) to room_statement_put, and
+ * {"r":"peak","observers","at"} raise the observers' peak.
  *
  * An input that starts with '!' holds bare JSON lines instead: each gets
  * its right CRC before it is written, so that the fuzzer's changes inside a
@@ -87,6 +88,20 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             return -1;
         }
         json_array_append(rp->events, (json_t *)ej);
+        rp->records++;
+        return 0;
+    }
+    if (strcmp(kind, "peak") == 0) {
+        json_int_t n = json_integer_value(json_object_get(rec, "observers"));
+        json_int_t at = json_integer_value(json_object_get(rec, "at"));
+        if (n < 0 || n > 100000000 || at < 0 || at > (INT64_C(1) << 53)) {
+            *why = "bad peak record";
+            return -1;
+        }
+        if (n > rp->current->observers_peak) {
+            rp->current->observers_peak = (long)n;
+            rp->current->observers_peak_at = at;
+        }
         rp->records++;
         return 0;
     }

@@ -42,6 +42,9 @@ static void act(struct meeting *m, const struct room_actor *a, struct proto_cmd 
     CHECK_INT(e, PROTO_OK);
     if (e)
         fprintf(stderr, "  %s: %s\n", proto_cmd_name(c.type), err);
+    if (out.stmt_text)
+        CHECK_INT(room_statement_put(m->r, out.stmt_request, out.stmt_sub, out.stmt_lang,
+                                     out.stmt_text), 0);
     for (size_t i = 0; i < out.n; i++) {
         out.ev[i].seq = m->r->seq + 1;
         CHECK_INT(room_apply(m->r, &out.ev[i]), 0);
@@ -326,7 +329,9 @@ static void test_md(struct meeting *m)
     CHECK_HAS(s, "- **10:05:00** The Chair made an announcement:\n\n"
                  "  > Coffee, then \"Q&A\"\n  > on \\*q2\\*\n");
     CHECK(strstr(s, "Merci") == NULL);
-    CHECK_HAS(s, "- **10:06:00** The meeting took up agenda item q2: The way forward.\n");
+    /* the proceedings follow the agenda: each item taken up is a heading */
+    CHECK_HAS(s, "\n### Agenda item q2: The way forward\n\n"
+                 "- **10:06:00** The meeting took up the item.\n");
     CHECK_HAS(s, "- **10:06:10** The representative of France asked for the right of reply.\n");
     CHECK_HAS(s, "- **10:06:20** The Chair gave the floor to the representative of France "
                  "(right of reply).\n");
@@ -696,8 +701,114 @@ static void test_balance(void)
     json_decref(m.events);
 }
 
+/* Contract 9.4, 9.5: statements delivered and circulated in writing,
+ * the conclusions with the fingerprint they quote, the attendance. */
+static void test_v11_record(void)
+{
+    struct meeting m;
+    char err[200];
+    size_t len;
+    memset(&m, 0, sizeof m);
+    struct room_actor chair = actor("chair-1", "Ana Chair", "", PROTO_CAT_NONE, PROTO_ROLE_MODERATOR);
+    struct room_actor eg = actor("eg", "Amr Said", "Egypt", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE);
+    snprintf(eg.region, sizeof eg.region, "African States");
+    struct room_actor br = actor("br", "Ana Lima", "Brazil", PROTO_CAT_MEMBER_STATE, PROTO_ROLE_DELEGATE);
+    struct room_actor in = actor("int", "Ines", "", PROTO_CAT_NONE, PROTO_ROLE_INTERPRETER);
+    struct room_actor ob = actor("obs", "Olga", "", PROTO_CAT_NONE, PROTO_ROLE_OBSERVER);
+    json_t *spec = json_loads("{\"id\":\"r13\",\"title\":\"Closing\",\"agenda\":[{\"id\":\"q1\","
+                              "\"title\":\"One\"}]}", 0, NULL);
+    m.initial = room_create(spec, "ep", T0, err, sizeof err);
+    json_decref(spec);
+    m.r = room_clone(m.initial);
+    m.events = json_array();
+    room_participant_seen(m.r, &chair);
+    room_participant_seen(m.r, &eg);
+    room_participant_seen(m.r, &br);
+    room_participant_seen(m.r, &in);
+    room_participant_seen(m.r, &ob);
+    act(&m, &eg, req(PROTO_KIND_SPEECH), AT(0, 0));                   /* r1 */
+    act(&m, &br, req(PROTO_KIND_SPEECH), AT(0, 1));                   /* r2 */
+    struct proto_cmd d = with_id(PROTO_CMD_DEPOSIT_STATEMENT, "r1");
+    d.text = (char *)"Mr. President,\nEgypt *supports* the text.";
+    act(&m, &eg, d, AT(0, 2));
+    d = with_id(PROTO_CMD_DEPOSIT_STATEMENT, "r2");
+    d.text = (char *)"Brazil, in writing.";
+    act(&m, &br, d, AT(0, 3));
+    act(&m, &chair, with_id(PROTO_CMD_GRANT, "r1"), AT(1, 0));
+    act(&m, &eg, cmd(PROTO_CMD_YIELD), AT(2, 0));                     /* + published */
+    act(&m, &chair, with_id(PROTO_CMD_ACCEPT_WRITTEN, "r2"), AT(2, 10));
+    /* the hub keeps the chain head; here it is computed the same way */
+    char h[CHAIN_HEX_BUF];
+    chain_h0("r13", "ep", h);
+    for (size_t i = 0; i < json_array_size(m.events); i++)
+        chain_next(h, json_array_get(m.events, i), h);
+    memcpy(m.r->chain_head, h, sizeof h);
+    act(&m, &chair, with_text(PROTO_CMD_PUBLISH_CONCLUSIONS, "We thank all.\nThe meeting agreed."),
+        AT(3, 0));
+    /* attendance as the hub records it */
+    struct room_member *mem = m.r->members;
+    for (size_t i = 0; i < m.r->members_len; i++) {
+        if (strcmp(mem[i].sub, "eg") == 0) {
+            mem[i].first_joined_at = AT(0, 0) - 5000;
+            mem[i].last_left_at = AT(2, 30);
+        } else if (strcmp(mem[i].sub, "obs") != 0) {
+            mem[i].first_joined_at = AT(0, 0) - 1000;
+        }
+    }
+    m.r->observers_peak = 250;
+    m.r->observers_peak_at = AT(1, 30);
+    struct transcript_opts o = {NULL, NULL, NULL, m.r};
+
+    char *s = transcript_render_opts(m.initial, m.events, TRANSCRIPT_MD, &o, &len, err, sizeof err);
+    CHECK(s != NULL);
+    CHECK_HAS(s, "The written statement of the representative of Egypt (African States), as handed "
+                 "in before delivery (check against delivery):\n\n  > Mr. President,\n"
+                 "  > Egypt \\*supports\\* the text.\n");
+    CHECK_HAS(s, "The representative of Brazil was not reached; the statement was circulated in "
+                 "writing:\n\n  > Brazil, in writing.\n");
+    char want[300];
+    snprintf(want, sizeof want, "\n## Conclusions\n\nPresented by Ana Chair. They close the record "
+             "as it stood at seq 8, fingerprint **%.16s** (full hash `%s`).\n\n"
+             "> We thank all.\n> The meeting agreed.\n", h, h);
+    CHECK_HAS(s, want);
+    CHECK_HAS(s, "\n## Attendance\n\n| Name | Delegation | Region | Category | Role | First joined"
+                 " | Last left | Turns | Speaking time |\n");
+    CHECK_HAS(s, "| Amr Said | Egypt | African States | member_state | delegate | 09:59:55 | 10:02:30 | 1 | 1:00 |\n");
+    CHECK_HAS(s, "| Ines | — | — | — | interpreter | 09:59:59 | still connected | 0 | 0:00 |\n");
+    CHECK(strstr(s, "| Olga") == NULL);
+    CHECK_HAS(s, "\nObservers: at most 250 connected at once (at 10:01:30 UTC).\n");
+    free(s);
+
+    s = transcript_render_opts(m.initial, m.events, TRANSCRIPT_JSON, &o, &len, err, sizeof err);
+    json_t *j = s ? json_loads(s, 0, NULL) : NULL;
+    json_t *att = json_object_get(j, "attendance");
+    CHECK_INT(json_integer_value(json_object_get(att, "observers_peak")), 250);
+    CHECK_INT(json_array_size(json_object_get(att, "participants")), 4);
+    char *p0 = json_dumps(json_array_get(json_object_get(att, "participants"), 1),
+                          JSON_COMPACT | JSON_SORT_KEYS);
+    CHECK_STR(p0, "{\"category\":\"member_state\",\"delegation\":\"Egypt\",\"first_joined_at\":"
+                  "1782899995000,\"last_left_at\":1782900150000,\"name\":\"Amr Said\","
+                  "\"region\":\"African States\",\"role\":\"delegate\",\"spoken_ms\":60000,"
+                  "\"sub\":\"eg\",\"turns\":1}");
+    free(p0);
+    json_decref(j);
+    free(s);
+
+    s = transcript_render_opts(m.initial, m.events, TRANSCRIPT_CSV, &o, &len, err, sizeof err);
+    CHECK_HAS(s, ",2026-07-01T09:59:55.000Z,attendance,,eg,Amr Said,Egypt,role=delegate "
+                 "first_joined_at=1782899995000 last_left_at=1782900150000 turns=1 spoken_ms=60000 "
+                 "region=African States category=member_state,\r\n");
+    CHECK_HAS(s, ",2026-07-01T10:01:30.000Z,observers_peak,,,,,observers=250,\r\n");
+    CHECK_HAS(s, "statement_published,");
+    free(s);
+    room_destroy(m.r);
+    room_destroy(m.initial);
+    json_decref(m.events);
+}
+
 int main(void)
 {
+    test_v11_record();
     struct meeting m;
     memset(&m, 0, sizeof m);
     hold_meeting(&m);
