@@ -54,7 +54,10 @@ async function act(key, cmd) {
   return r;
 }
 
-const ctx = { s, act, announce, render, confirmRemove: () => {} };
+// A command whose answer is not an ack (get_statement): no error kept.
+const send = (cmd) => (conn ? conn.send(cmd) : Promise.resolve({ ok: false, message: 'Not connected.' }));
+
+const ctx = { s, act, send, announce, render, confirmRemove: () => {} };
 
 // ---- rendering ----
 function render() {
@@ -131,6 +134,8 @@ function narrate(ev) {
       break;
     case EV.TIME_EXTENDED: announce(`The chair added ${d.seconds} seconds.`); break;
     case EV.AGENDA_ITEM_SET: { const it = currentItem(s); if (it) announce(`Now on the agenda: ${it.title}.`); break; }
+    case EV.STATEMENT_PUBLISHED: announce(`A statement was published: ${who(d)}${d.delivered ? '' : ', circulated in writing'}.`); break;
+    case EV.CONCLUSIONS_PUBLISHED: announce('The chair published the conclusions.'); break;
     default: break;
   }
 }

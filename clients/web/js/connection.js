@@ -105,11 +105,15 @@ export class Connection {
         }
         break;
       case 'ack':
+      case 'statement':
       case 'error': {
         const p = m.id !== undefined ? this.pending.get(m.id) : null;
         if (p) {
           this.pending.delete(m.id);
-          p.resolve(m.type === 'ack' ? { ok: true, seq: m.seq } : { ok: false, code: m.code, message: m.message || m.code });
+          // get_statement is answered with the statement itself (9.4)
+          p.resolve(m.type === 'ack' ? { ok: true, seq: m.seq }
+            : m.type === 'statement' ? { ok: true, statement: m }
+              : { ok: false, code: m.code, message: m.message || m.code });
         } else if (m.type === 'error') {
           this.lastError = m;
         }
@@ -188,7 +192,8 @@ export class Connection {
 
   get isOpen() { return !!(this.ws && this.joined && this.ws.readyState === WebSocket.OPEN); }
 
-  // Sends a command; resolves with {ok:true, seq} or {ok:false, code, message}.
+  // Sends a command; resolves with {ok:true, seq}, {ok:true, statement}
+  // (get_statement) or {ok:false, code, message}.
   send(cmd) {
     if (!this.isOpen) {
       return Promise.resolve({ ok: false, code: 'disconnected', message: 'Not connected to the meeting right now. Please wait until the connection is back.' });

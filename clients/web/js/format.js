@@ -20,7 +20,8 @@ export function statusLabel(status) {
 }
 
 export function roleLabel(role) {
-  return role === 'moderator' ? 'Chair' : role === 'delegate' ? 'Delegate' : role === 'observer' ? 'Observer' : String(role || '');
+  return role === 'moderator' ? 'Chair' : role === 'delegate' ? 'Delegate' : role === 'observer' ? 'Observer'
+    : role === 'interpreter' ? 'Interpreter' : String(role || '');
 }
 
 export const CHAT_LABELS = {

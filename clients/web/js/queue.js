@@ -8,6 +8,7 @@ import { queue, isOnline } from './store.js';
 import { errorNode } from './errors.js';
 import { projection } from './timing.js';
 import { balanceAdvice } from './balance.js';
+import { acceptButton } from './record.js';
 
 export function createQueue(ctx, { chair }) {
   const heading = el('h2', { id: 'queue-h', tabindex: '-1' }, 'Speakers list');
@@ -41,6 +42,7 @@ export function createQueue(ctx, { chair }) {
       r.lang ? el('span', { class: 'tag tag-lang', title: languageLabel(r.lang) },
         el('span', { 'aria-hidden': 'true' }, String(r.lang).toUpperCase()), srOnly(`speaks ${languageLabel(r.lang)}`)) : null,
       me ? el('span', { class: 'tag tag-you' }, 'You') : null,
+      r.statement ? el('span', { class: 'tag tag-stmt', title: 'A written statement is attached' }, 'Statement') : null,
       // the chair's marks (contract 9.2, 9.3): at risk, and the balance advice
       marks.risk.has(r.id) ? el('span', { class: 'tag tag-risk' }, 'May not be reached') : null,
       marks.advice === r.id ? el('span', { class: 'tag tag-advice', title: 'The first waiting speech of the region heard least on this item' }, 'Advice: regional balance') : null,
@@ -55,7 +57,8 @@ export function createQueue(ctx, { chair }) {
         el('button', { type: 'button', class: 'btn btn-small', 'data-key': `down:${r.id}`, 'aria-label': `Move down: ${person}`, disabled: i === n - 1,
           onclick: () => ctx.act(key, { type: CMD.MOVE, request_id: r.id, to: i + 1 }) }, 'Down'),
         el('button', { type: 'button', class: 'btn btn-small btn-quiet', 'data-key': `rm:${r.id}`, 'aria-label': `Remove from list: ${person}`,
-          onclick: () => ctx.act(key, { type: CMD.REMOVE_REQUEST, request_id: r.id }) }, 'Remove'));
+          onclick: () => ctx.act(key, { type: CMD.REMOVE_REQUEST, request_id: r.id }) }, 'Remove'),
+        acceptButton(ctx, r, key));
     }
     return el('li', { class: `entry kind-${r.kind}${me ? ' is-me' : ''}${i === 0 ? ' is-next' : ''}`, 'data-id': r.id },
       el('span', { class: 'entry-pos', 'aria-hidden': 'true' }, String(i + 1)),

@@ -22,6 +22,8 @@ export function createStore() {
     skew: 0, // server clock minus ours, ms
     errors: new Map(), // control key -> server message
     resyncs: 0, // re-joins because a delta-form queue disagreed with the server
+    statements: [], // statement_published events (contract 9.4), in seq order
+    conclusions: null, // the last conclusions_published event (9.5)
   };
 }
 
@@ -48,6 +50,8 @@ export function applyWelcome(s, w) {
   for (const ev of w.events || []) {
     if (ev && ev.name === EV.MESSAGE && !seen.has(ev.seq)) { s.messages.push(ev); seen.add(ev.seq); }
   }
+  if (!sameHistory) { s.statements = []; s.conclusions = null; }
+  for (const ev of w.events || []) noteRecord(s, ev);
   s.messages.sort((a, b) => a.seq - b.seq);
   if (s.messages.length > MAX_MESSAGES) s.messages.splice(0, s.messages.length - MAX_MESSAGES);
   s.seq = w.seq || 0;
@@ -98,11 +102,27 @@ export function applyEvent(s, ev) {
     case EV.AGENDA_ITEM_SET:
       if (!('agenda_item' in st) && d.item !== undefined) s.room.agenda_item = d.item;
       break;
+    case EV.STATEMENT_PUBLISHED:
+    case EV.CONCLUSIONS_PUBLISHED:
+      noteRecord(s, ev);
+      break;
     default:
       break;
   }
   s.seq = ev.seq;
   return fits ? 'applied' : 'mismatch';
+}
+
+// Published statements and the conclusions (contract 9.4, 9.5), kept
+// once each by seq; a welcome that did not resume brings the recent ones.
+function noteRecord(s, ev) {
+  if (!ev || !ev.data) return;
+  if (ev.name === EV.STATEMENT_PUBLISHED && !s.statements.some((x) => x.seq === ev.seq)) {
+    s.statements.push(ev);
+    s.statements.sort((a, b) => a.seq - b.seq);
+  } else if (ev.name === EV.CONCLUSIONS_PUBLISHED && (!s.conclusions || s.conclusions.seq < ev.seq)) {
+    s.conclusions = ev;
+  }
 }
 
 export function applyPresence(s, m) {
