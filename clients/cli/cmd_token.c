@@ -43,7 +43,7 @@ static const char usage[] =
     "  --room ROOM             room id, [a-z0-9][a-z0-9-]{0,63}\n"
     "  --sub SUB               participant id, [A-Za-z0-9._:@-]{1,64}\n"
     "  --name NAME             display name, 1 to 80 characters\n"
-    "  --role ROLE             moderator, delegate or observer\n"
+    "  --role ROLE             moderator, delegate, interpreter or observer\n"
     "  --delegation D          who the person speaks for, e.g. France\n"
     "  --category C            member_state, observer_state, organization, un_entity,\n"
     "                          civil_society or other (order of precedence)\n"
@@ -370,7 +370,7 @@ int cmd_token_main(int argc, char **argv)
         return bad("--name must be 1 to 80 characters, no control characters");
     int role = proto_role_parse(a.role);
     if (role < 0)
-        return bad("--role must be moderator, delegate or observer");
+        return bad("--role must be moderator, delegate, interpreter or observer");
     if (a.delegation && !proto_valid_name(a.delegation))
         return bad("--delegation must be 1 to 80 characters");
     int cat = PROTO_CAT_NONE;

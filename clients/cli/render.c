@@ -164,6 +164,21 @@ static void event_text(const struct roomstate *rs, const json_t *ev, char *out, 
         add(out, sz, "agenda item %s%s%s", item, *title ? ": " : "", title);
     } else if (strcmp(name, "status_changed") == 0) {
         add(out, sz, "the meeting is now %s", str(data, "status"));
+    } else if (strcmp(name, "statement_deposited") == 0) {
+        /* contract 9.4: the size only; the text is under embargo */
+        who_sub(who, sizeof who, rs, sub);
+        add(out, sz, "%s handed in a written statement (%lld characters) for %s", who,
+            (long long)num(data, "chars"), str(data, "request_id"));
+    } else if (strcmp(name, "statement_published") == 0) {
+        who_of(who, sizeof who, data, sub);
+        add(out, sz, "STATEMENT of %s (%s): %s", who,
+            json_is_true(json_object_get(data, "delivered")) ? "as delivered" : "circulated in writing",
+            str(data, "text"));
+    } else if (strcmp(name, "conclusions_published") == 0) {
+        const json_t *from = json_object_get(data, "from");
+        who_of(who, sizeof who, from, str(from, "sub"));
+        add(out, sz, "CONCLUSIONS by %s (record fingerprint %.16s): %s", who,
+            str(data, "record_hash"), str(data, "text"));
     } else if (strcmp(name, "schedule_changed") == 0) {
         const json_t *sc = json_object_get(data, "schedule");
         char from[32], to[32];

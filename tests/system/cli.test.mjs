@@ -585,3 +585,53 @@ test('TLS: room list over https and watch over wss with --ca-file or --insecure'
     fs.rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('token --role interpreter (contract 9.4): offline and through the API; the token joins as an interpreter', async () => {
+  const room = await newRoom(server);
+  const off = await run(['token', '--secret-file', secretFile, '--room', room.id, '--sub', 'int-ar', '--name', 'Cabine AR', '--role', 'interpreter']);
+  assert.equal(off.code, 0, off.stderr);
+  assert.equal(decodeToken(off.stdout.trim()).role, 'interpreter');
+  const { welcome, client } = await join(server, off.stdout.trim());
+  assert.equal(welcome.type, 'welcome', JSON.stringify(welcome));
+  assert.equal(welcome.you.role, 'interpreter');
+  client.close();
+  const api = await run(['token', ...admin(), '--room', room.id, '--sub', 'int-en', '--name', 'Cabine EN', '--role', 'interpreter']);
+  assert.equal(api.code, 0, api.stderr);
+  assert.equal(decodeToken(api.stdout.trim()).role, 'interpreter');
+  const help = await run(['token', '--help']);
+  assert.match(help.stdout, /interpreter/);
+});
+
+test('record --help and usage errors exit as documented', async () => {
+  const h = await run(['record', '--help']);
+  assert.equal(h.code, 0);
+  assert.match(h.stdout, /rostrum record verify FILE/);
+  assert.equal((await run(['record'])).code, 2);
+  assert.equal((await run(['record', 'verify'])).code, 2);
+  assert.equal((await run(['record', 'verify', 'a', 'b'])).code, 2);
+  assert.equal((await run(['record', 'verify', '--nope', 'a'])).code, 2);
+  const main = await run(['--help']);
+  assert.match(main.stdout, /record +check a meeting record offline/);
+});
+
+test('watch: statements (size only until published), statement and conclusions lines (9.4, 9.5)', async () => {
+  const room = await newRoom(server);
+  const { c: chair } = await enter(server, room.id, 'moderator', 'chair', { name: 'Chair' });
+  const { c: fr } = await enter(server, room.id, 'delegate', 'fr', { name: 'Delegate of France', delegation: 'France' });
+  const w = start(['watch', invite(room.id, 'observer', 'press2', { name: 'Press' })]);
+  await w.waitFor(/^joined /m);
+  const r = await act(fr, { type: 'request_floor' });
+  const rid = r.events.find((e) => e.seq === r.reply.seq).data.request.id;
+  await act(fr, { type: 'deposit_statement', request_id: rid, text: 'CLI-EMBARGO text of France' });
+  await w.waitFor(/handed in a written statement \(26 characters\) for r\d+$/m);
+  assert.ok(!w.stdout.includes('CLI-EMBARGO'), w.stdout);
+  await act(chair, { type: 'grant' });
+  await act(fr, { type: 'yield' });
+  await w.waitFor(/STATEMENT of Delegate of France \(France\) \(as delivered\): CLI-EMBARGO text of France$/m);
+  await act(chair, { type: 'publish_conclusions', text: 'We conclude.' });
+  await w.waitFor(/CONCLUSIONS by Chair \(record fingerprint [0-9a-f]{16}\): We conclude\.$/m);
+  w.p.kill('SIGINT');
+  assert.equal((await w.exited).code, 0);
+  chair.close();
+  fr.close();
+});
