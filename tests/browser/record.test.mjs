@@ -126,6 +126,15 @@ describe('statements, conclusions and the record in the browser', { timeout: 300
     assert.equal(res.status, 401);
   });
 
+  it('every view of the record fits a 320 px screen', async () => {
+    for (const p of [fr, chair, interp, obs]) {
+      await p.setViewportSize({ width: 320, height: 640 });
+      const overflow = await p.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+      assert.ok(overflow <= 0, `page is ${overflow}px too wide at 320px`);
+      await p.setViewportSize({ width: 1280, height: 800 });
+    }
+  });
+
   it('the minutes print: a print stylesheet, pages checked with pdftoppm', async () => {
     const ctl = region(chair, 'Conclusions and record');
     const [popup] = await Promise.all([chair.waitForEvent('popup', { timeout: T }), btn(ctl, 'Print the minutes').click()]);
