@@ -93,7 +93,10 @@ export async function startServer(opts = {}) {
   let log = '';
   const exited = new Promise((resolve) => proc.on('exit', (code, signal) => { live.delete(proc); resolve({ code, signal }); }));
   const url = await new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${log}`)), process.env.ROSTRUM_VALGRIND ? 30000 : 10000);
+    // A server that does not come up in time is killed: left running, its
+    // pipes would keep the test file's process (and scripts/test) alive.
+    const startMs = opts.startTimeoutMs || (process.env.ROSTRUM_VALGRIND ? 30000 : 10000);
+    const timer = setTimeout(() => { proc.kill('SIGKILL'); reject(new Error(`server did not start in ${startMs} ms:\n${log}`)); }, startMs);
     const onData = (d) => {
       log += d;
       const m = log.match(/rostrum listening on (https?):\/\/([^\s]+)/);
