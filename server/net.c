@@ -22,6 +22,7 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,12 @@ struct net {
     void (*on_reload)(void *arg); /* SIGHUP, besides the certificate */
     void *reload_arg;
     struct loop loop;         /* net_loop(): the watches of foreign descriptors */
+    /* The watches, also served between WebSocket writes (see
+     * serve_watches); a handful at most (Redis: two). */
+    struct loop_watch *watched[8];
+    size_t n_watched;
+    unsigned writes_since_serve;
+    bool serving;
 };
 
 static volatile sig_atomic_t stop_requested;
@@ -461,11 +468,64 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
 /* ---- watched descriptors (the Redis connections) ---- */
 
 struct loop_watch {
+    struct net *net;
     struct lws *wsi;          /* NULL once lws closed it */
+    int fd;
     loop_cb on_read, on_write, on_close;
     void *arg;
     bool removed;             /* the owner let go; free on close */
+    bool reading;             /* want_read(on) */
+    bool write_wanted;        /* want_write() not yet answered by on_write */
 };
+
+static void watched_del(struct loop_watch *w)
+{
+    struct net *n = w->net;
+    for (size_t i = 0; i < n->n_watched; i++)
+        if (n->watched[i] == w) {
+            n->watched[i] = n->watched[--n->n_watched];
+            return;
+        }
+}
+
+/* A pass of lws over thousands of writable WebSockets takes tens of
+ * milliseconds; Redis' answers (commits, published events) would wait for
+ * its end, and a room's next commit behind them. So every WATCH_EVERY
+ * writes the watched descriptors are polled (no wait) and served here, in
+ * the middle of the pass: bounded work between two services of Redis. */
+#define WATCH_EVERY 32
+
+static void serve_watches(struct net *n)
+{
+    struct pollfd fds[8];
+    struct loop_watch *ws[8];
+    size_t k = 0;
+    if (n->serving || !n->n_watched)
+        return;
+    n->serving = true;
+    for (size_t i = 0; i < n->n_watched && k < 8; i++) {
+        struct loop_watch *w = n->watched[i];
+        if (!w->wsi || w->removed)
+            continue;
+        fds[k] = (struct pollfd){.fd = w->fd, .events = (short)((w->reading ? POLLIN : 0) |
+                                                               (w->write_wanted ? POLLOUT : 0))};
+        ws[k++] = w;
+    }
+    if (k && poll(fds, k, 0) > 0) {
+        for (size_t i = 0; i < k; i++) {
+            struct loop_watch *w = ws[i];
+            /* A callback may have let go of a later watch (removed) but
+             * not freed it: lws closes it later, outside this pass. */
+            if ((fds[i].revents & POLLOUT) && w->write_wanted && w->on_write && !w->removed) {
+                w->write_wanted = false;
+                w->on_write(w->arg);
+            }
+            if ((fds[i].revents & POLLIN) && w->reading && w->on_read && !w->removed)
+                w->on_read(w->arg);
+        }
+    }
+    n->serving = false;
+}
 
 struct raw_pss {
     struct loop_watch *w;
@@ -483,6 +543,9 @@ static struct loop_watch *watch_add(void *impl, int fd, loop_cb on_read, loop_cb
         close(fd);
         return NULL;
     }
+    w->net = net;
+    w->fd = fd;
+    w->reading = true; /* read interest starts on (loop.h) */
     w->on_read = on_read;
     w->on_write = on_write;
     w->on_close = on_close;
@@ -496,19 +559,25 @@ static struct loop_watch *watch_add(void *impl, int fd, loop_cb on_read, loop_cb
         free(w);
         return NULL; /* lws closed fd */
     }
+    if (net->n_watched < sizeof net->watched / sizeof net->watched[0])
+        net->watched[net->n_watched++] = w;
     return w;
 }
 
 static void watch_read(struct loop_watch *w, bool on)
 {
-    if (w && w->wsi)
+    if (w && w->wsi) {
+        w->reading = on;
         lws_rx_flow_control(w->wsi, on ? 1 : 0);
+    }
 }
 
 static void watch_write(struct loop_watch *w)
 {
-    if (w && w->wsi)
+    if (w && w->wsi) {
+        w->write_wanted = true;
         lws_callback_on_writable(w->wsi);
+    }
 }
 
 static void watch_remove(struct loop_watch *w)
@@ -521,6 +590,7 @@ static void watch_remove(struct loop_watch *w)
         free(w);
         return;
     }
+    watched_del(w);
     lws_set_timeout(w->wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);
 }
 
@@ -545,13 +615,18 @@ static int raw_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user,
             w->on_read(w->arg);
         return 0;
     case LWS_CALLBACK_RAW_WRITEABLE_FILE:
-        if (w && w->on_write)
+        /* (served already between writes when write_wanted is clear) */
+        if (w && w->on_write && w->write_wanted) {
+            w->write_wanted = false;
             w->on_write(w->arg);
+        }
         return 0;
     case LWS_CALLBACK_RAW_CLOSE_FILE:
         if (!w)
             return 0;
         p->w = NULL;
+        if (!w->removed)
+            watched_del(w);
         w->wsi = NULL;
         if (w->removed) {
             free(w);
@@ -764,6 +839,10 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
                 return -1;
             p->wrote_last = true;
             lws_callback_on_writable(wsi);
+            if (++net->writes_since_serve >= WATCH_EVERY) {
+                net->writes_since_serve = 0;
+                serve_watches(net);
+            }
             return 0;
         }
         int code;
