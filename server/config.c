@@ -537,7 +537,7 @@ int config_reload(struct config *c)
         }
     }
     if (c->redis_password_file) {
-        char *k = read_secret_file(c->redis_password_file, "redis password file", 1, NULL, err,
+        char *k = read_secret_file(c->redis_password_file, "redis password file", 16, NULL, err,
                                    sizeof err);
         if (k) {
             replace_secret(&c->redis_password, k);
@@ -772,7 +772,7 @@ int config_parse(struct config *c, int argc, char **argv)
             fprintf(stderr, "rostrum-server: --redis-password-file needs --redis\n");
             goto fail;
         }
-        char *pw = read_secret_file(c->redis_password_file, "redis password file", 1, NULL, err,
+        char *pw = read_secret_file(c->redis_password_file, "redis password file", 16, NULL, err,
                                     sizeof err);
         if (!pw) {
             fprintf(stderr, "rostrum-server: %s\n", err);

@@ -171,4 +171,9 @@ test('--help does not show a password; bad URLs and a user without password are 
   const world = await runServer(['--listen', '127.0.0.1:0', '--redis', 'redis://127.0.0.1:6379', '--redis-password-file', loose]);
   assert.equal(world.code, 2);
   assert.match(world.stderr, /accessible by other users/);
+  const short = path.join(dir, 'short');
+  fs.writeFileSync(short, 'pw-short\n', { mode: 0o600 });
+  const sh = await runServer(['--listen', '127.0.0.1:0', '--redis', 'redis://127.0.0.1:6379', '--redis-password-file', short]);
+  assert.equal(sh.code, 2);
+  assert.match(sh.stderr, /redis password file .* must hold at least 16 characters/);
 });
