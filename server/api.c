@@ -60,13 +60,30 @@ static int authorized(const struct config *cfg, const char *auth)
     return strlen(given) == kl && CRYPTO_memcmp(given, cfg->admin_key, kl) == 0;
 }
 
+/* A random token id (128 bits, base64url): says nothing about its holder.
+ * 0, or -1. */
+static int random_jti(char out[PROTO_JTI_BUF])
+{
+    unsigned char raw[16];
+    char *b = RAND_bytes(raw, sizeof raw) == 1 ? proto_b64url_encode(raw, sizeof raw) : NULL;
+    if (!b)
+        return -1;
+    snprintf(out, PROTO_JTI_BUF, "%s", b);
+    free(b);
+    return 0;
+}
+
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,
                enum proto_role role, const char *delegation, enum proto_category category,
                const char *region, long ttl_s, const char *jti)
 {
     struct proto_claims c;
     memset(&c, 0, sizeof c);
-    snprintf(c.jti, sizeof c.jti, "%s", jti ? jti : "");
+    /* Every token the server mints can be revoked alone (--demo's too). */
+    if (jti)
+        snprintf(c.jti, sizeof c.jti, "%s", jti);
+    else if (random_jti(c.jti) != 0)
+        return NULL;
     snprintf(c.sub, sizeof c.sub, "%s", sub);
     snprintf(c.name, sizeof c.name, "%s", name);
     snprintf(c.room, sizeof c.room, "%s", room);
@@ -262,17 +279,9 @@ static void tokens(struct call *c)
             return;
         }
         snprintf(jti, sizeof jti, "%s", json_string_value(jj));
-    } else {
-        /* Every token the API mints can be revoked alone: a random id
-         * (128 bits) that says nothing about its holder. */
-        unsigned char raw[16];
-        char *b = RAND_bytes(raw, sizeof raw) == 1 ? proto_b64url_encode(raw, sizeof raw) : NULL;
-        if (!b) {
-            reply_error(res, 500, "internal", "cannot make a token id");
-            return;
-        }
-        snprintf(jti, sizeof jti, "%s", b);
-        free(b);
+    } else if (random_jti(jti) != 0) {
+        reply_error(res, 500, "internal", "cannot make a token id");
+        return;
     }
     char *tok = api_mint(c->cfg, c->id, sub, name, (enum proto_role)r, del, (enum proto_category)cat,
                          region, ttl, jti);

@@ -39,8 +39,10 @@ int api_owns_path(const char *path);
 void api_handle(struct hub *h, const struct config *cfg, const struct api_request *req,
                 void (*done)(void *arg, struct api_response *res), void *arg);
 
-/* Mints a token for room with the first token key. delegation, region and
- * jti may be NULL (no claim). Returns a new string (free()) or NULL. */
+/* Mints a token for room with the first token key. delegation and region
+ * may be NULL (no claim); jti NULL gives a random one, so that every token
+ * the server mints (the API's, --demo's) can be revoked alone. Returns a
+ * new string (free()) or NULL. */
 char *api_mint(const struct config *cfg, const char *room, const char *sub, const char *name,
                enum proto_role role, const char *delegation, enum proto_category category,
                const char *region, long ttl_s, const char *jti);
