@@ -5,12 +5,19 @@
 // quote the chain head wherever they are published.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { newRoom } from '../lib/harness.mjs';
-import { withLogs, startCluster, enter, act, waitSeq } from './lib.mjs';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { newRoom, root } from '../lib/harness.mjs';
+import { withLogs, startCluster, enter, act, waitSeq, waitHealth, until } from './lib.mjs';
 
 let cl;
+let cl2;
 before(async () => { cl = await startCluster(2); });
-after(async () => { await cl?.stop(); });
+after(async () => { await cl?.stop(); await cl2?.stop(); });
+
+const cli = process.env.ROSTRUM_CLI || path.join(root, 'build', 'clients', 'cli', 'rostrum');
 
 const SECRET = 'CLUSTER-EMBARGO-91b2: the delegation of Brazil';
 
@@ -114,4 +121,37 @@ test('attendance across nodes: one first join, the last leave on any node, the o
   assert.ok(Math.abs(a[0].first_joined_at - a[1].first_joined_at) < 1000, JSON.stringify(a));
   assert.ok(Math.abs(a[0].last_left_at - a[1].last_left_at) < 1000, JSON.stringify(a));
   for (const x of [m, ...obs]) x.c.close();
+}));
+
+test('Redis restarted without its data: the room starts again under a new epoch and its record says the chain restarted', withLogs(() => cl2, async () => {
+  cl2 = await startCluster(1, { persist: false });
+  const [n1] = cl2.nodes;
+  const room = await newRoom(n1, {});
+  const m = await enter(n1, room.id, 'moderator', 'chair', { name: 'The Chair' });
+  for (let i = 0; i < 3; i++) await act(m.c, { type: 'announce', text: `old ${i}` });
+  const oldEpoch = m.w.epoch;
+  await cl2.redis.kill();
+  await waitHealth(n1, 503, 10000);
+  await cl2.redis.start();
+  await waitHealth(n1, 200, 15000);
+  const w = await until(async () => {
+    const x = await enter(n1, room.id, 'observer', `probe-${Date.now()}`).catch(() => null);
+    x?.c.close();
+    return x && x.w.epoch !== oldEpoch ? x : null;
+  }, 15000, 'the room under a new epoch');
+  const m2 = await enter(n1, room.id, 'moderator', 'chair', { name: 'The Chair' });
+  await act(m2.c, { type: 'announce', text: 'new 0' });
+  const res = await n1.api('GET', `/api/rooms/${room.id}/transcript?format=json`);
+  const j = res.json;
+  assert.equal(j.chain.epoch, w.w.epoch);
+  assert.equal(j.chain.restarted_after, oldEpoch);
+  assert.ok(j.events.length >= 1);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rostrum-reseed-'));
+  fs.writeFileSync(path.join(dir, 'r.json'), res.text);
+  const v = spawnSync(cli, ['record', 'verify', path.join(dir, 'r.json')], { encoding: 'utf8' });
+  assert.equal(v.status, 0, v.stdout + v.stderr);
+  const md = (await n1.api('GET', `/api/rooms/${room.id}/transcript?format=md`)).text;
+  assert.ok(md.includes(`earlier history \`${oldEpoch}\` were lost`), md.slice(-1200));
+  m.c.close();
+  m2.c.close();
 }));
