@@ -606,18 +606,29 @@ static void hub_on_statement(void *arg, const char *room_id, const char *request
 /* A moderator's command and its outcome in the audit log, before the
  * reply is queued. The command's arguments (a message's text, a sub) are
  * not written: the name, the room and the outcome say what happened. */
-static void audit_command(const struct hub_cmd *c, const char *outcome)
+static void audit_session(const struct session *s, enum proto_cmd_type t, const char *outcome)
 {
-    if (!audit_enabled() || c->s->actor.role != PROTO_ROLE_MODERATOR)
+    if (!audit_enabled() || s->actor.role != PROTO_ROLE_MODERATOR || s->state != SESSION_JOINED ||
+        t == PROTO_CMD_JOIN || t == PROTO_CMD_PING)
         return;
     struct audit_entry e = {
-        .remote = c->s->remote[0] ? c->s->remote : NULL,
-        .who = c->s->actor.sub,
-        .command = proto_cmd_name(c->cmd.type),
-        .room = c->s->room ? c->s->room->id : NULL,
+        .remote = s->remote[0] ? s->remote : NULL,
+        .who = s->actor.sub,
+        .command = proto_cmd_name(t),
+        .room = s->room ? s->room->id : NULL,
         .outcome = outcome,
     };
     audit_record(&e);
+}
+
+static void audit_command(const struct hub_cmd *c, const char *outcome)
+{
+    audit_session(c->s, c->cmd.type, outcome);
+}
+
+void hub_audit_refusal(struct session *s, enum proto_cmd_type t, enum proto_err e)
+{
+    audit_session(s, t, proto_err_code(e));
 }
 
 static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)

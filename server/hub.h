@@ -39,6 +39,9 @@ void hub_session_closed(struct hub *h, struct session *s);
 /* cmd is borrowed for the call (copied when it must wait). */
 void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd);
 void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd);
+/* A joined moderator's command that the session refused itself (malformed,
+ * too large, rate limited): into the audit log like the hub's refusals. */
+void hub_audit_refusal(struct session *s, enum proto_cmd_type t, enum proto_err e);
 /* Whether joined session s may send commands of this type at all, on the
  * room as this node has it now (room_may_send): PROTO_OK or
  * PROTO_ERR_FORBIDDEN with a reason in msg. For frames whose arguments are

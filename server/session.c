@@ -328,6 +328,8 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
                     s->state == SESSION_JOINED &&
                     hub_may_send(s->hub, s, cmd.type, msg, sizeof msg) != PROTO_OK;
         if (!forbidden) {
+            if (e != PROTO_ERR_UNKNOWN_TYPE)
+                hub_audit_refusal(s, cmd.type, e);
             if (e == PROTO_ERR_TOO_LARGE)
                 session_send_error(s, cmd.id, e, msg);
             else
@@ -345,12 +347,14 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
         if (!forbidden) {
             snprintf(msg, sizeof msg, "field 'text' must be at most %ld characters on this server",
                      s->lim->max_text_chars);
+            hub_audit_refusal(s, cmd.type, PROTO_ERR_TOO_LARGE);
             session_send_error(s, cmd.id, PROTO_ERR_TOO_LARGE, msg);
             proto_cmd_clear(&cmd);
             return;
         }
     }
     if (!rate_take(s, now)) {
+        hub_audit_refusal(s, cmd.type, PROTO_ERR_RATE_LIMITED);
         session_send_error(s, cmd.id, PROTO_ERR_RATE_LIMITED, NULL);
         metrics.commands[cmd.type][PROTO_ERR_RATE_LIMITED]++;
         if (s->refused > RATE_ABUSE_REFUSALS)
@@ -359,6 +363,7 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
         return;
     }
     if (forbidden) {
+        hub_audit_refusal(s, cmd.type, PROTO_ERR_FORBIDDEN);
         session_send_error(s, cmd.id, PROTO_ERR_FORBIDDEN, msg);
         metrics.commands[cmd.type][PROTO_ERR_FORBIDDEN]++;
     } else if (s->state == SESSION_JOINING) {

@@ -52,12 +52,19 @@ test('admin calls and moderator commands, each line before the answer; no token,
   r = await act(chair, { type: 'mute', sub: 'd1' });
   r = await act(del, { type: 'say', text: 'a delegate is not audited' });
   assert.equal(r.reply.code, 'muted');
+  // Refused by the session itself (malformed): audited too; a ping is not.
+  r = await act(chair, { type: 'extend', seconds: 'ten' });
+  assert.equal(r.reply.code, 'bad_request');
+  const at = chair.mark();
+  chair.send({ type: 'ping' });
+  await chair.waitFor((m) => m.type === 'pong', 5000, at);
   l = lines(file).slice(base);
   assert.deepEqual(l.map((e) => [e.who, e.command, e.room, e.outcome]), [
     ['chair', 'announce', room, 'ok'],
     ['chair', 'say', room, 'ok'],
     ['chair', 'grant', room, 'not_found'],
     ['chair', 'mute', room, 'ok'],
+    ['chair', 'extend', room, 'bad_request'],
   ]);
   assert.ok(l.every((e) => e.node === 'audit-node' && e.remote === '127.0.0.1' && !('method' in e)));
 

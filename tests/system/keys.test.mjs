@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { startServer, stopChecked, mintToken, join, claims, act, newRoom, waitLog, decodeToken, api } from '../lib/harness.mjs';
+import { execFile } from 'node:child_process';
+import { root, startServer, stopChecked, mintToken, join, claims, act, newRoom, decodeToken, api } from '../lib/harness.mjs';
 
 const servers = [];
 after(async () => { for (const s of servers) { try { await s.stop('SIGKILL'); } catch { /* gone */ } } });
@@ -76,6 +77,16 @@ test('rotation: a new first key signs, the old one still verifies until removed;
   // A kid is checked against its own key only.
   const swapped = await joins(s, mintToken(S1, claims(room, 'delegate', 'd-x'), { kid: 'k2' }));
   assert.equal(swapped.close.code, 4401);
+
+  // The CLI signs offline with the same file as the server reads it: the
+  // first key, its kid in the header.
+  const cli = await new Promise((resolve) => execFile(path.join(root, 'build', 'clients', 'cli', 'rostrum'),
+    ['token', '--secret-file', secretFile, '--room', room, '--sub', 'd-cli', '--name', 'Cli', '--role', 'delegate'],
+    (err, stdout, stderr) => resolve({ code: err ? err.code : 0, stdout, stderr })));
+  assert.equal(cli.code, 0, cli.stderr);
+  assert.equal(JSON.parse(Buffer.from(cli.stdout.split('.')[0], 'base64url')).kid, 'k2');
+  const viaCli = await joins(s, cli.stdout.trim());
+  assert.ok(viaCli.send, 'a CLI token signed with the first key joins');
 
   // k1 removed: its tokens are refused from now on; open connections stay.
   write(secretFile, `k2 ${S2}\n`);
