@@ -142,7 +142,7 @@ static void record_key(const struct config *cfg, const struct api_request *req,
  * valid moderator token for that room; its sub goes to sub_out. The admin
  * key is not a JWT, so it never matches here. */
 static bool transcript_token(const struct config *cfg, const struct api_request *req,
-                             char sub_out[PROTO_SUB_BUF])
+                             char sub_out[PROTO_SUB_BUF], char jti_out[PROTO_JTI_BUF])
 {
     struct proto_claims claims;
     const char *why = NULL;
@@ -160,6 +160,7 @@ static bool transcript_token(const struct config *cfg, const struct api_request 
         strncmp(claims.room, p + pre, il) != 0)
         return false;
     snprintf(sub_out, PROTO_SUB_BUF, "%s", claims.sub);
+    snprintf(jti_out, PROTO_JTI_BUF, "%s", claims.jti);
     return true;
 }
 
@@ -180,6 +181,7 @@ struct call {
     /* the transcript asked for with a moderator's room token (section
      * 9.6): the token's sub, checked against the room once it is held */
     char moderator[PROTO_SUB_BUF];
+    char moderator_jti[PROTO_JTI_BUF];
     json_t *body;
     struct api_response res;
     void (*done)(void *arg, struct api_response *res);
@@ -384,9 +386,9 @@ static void room_found(void *arg, bool found)
         return;
     } else if (strcmp(c->sub, "tokens") == 0) {
         tokens(c);
-    } else if (c->moderator[0] && !hub_room_moderator_ok(c->h, c->id, c->moderator)) {
+    } else if (c->moderator[0] && !hub_room_moderator_ok(c->h, c->id, c->moderator, c->moderator_jti)) {
         reply_error(&c->res, 403, "forbidden",
-                    "this token's holder is no longer a moderator of the room");
+                    "this token's holder is no longer a moderator of the room, or the token was revoked");
     } else if (strcmp(c->sub, "revocations") == 0 && strcmp(c->method, "POST") == 0) {
         if (revoke(c))
             return;
@@ -525,7 +527,7 @@ void api_handle(struct hub *h, const struct config *cfg, const struct api_reques
     }
     /* A moderator's room token opens that room's record, and nothing
      * else: the chair downloads the minutes without the admin key. */
-    if (transcript_token(cfg, req, c->moderator)) {
+    if (transcript_token(cfg, req, c->moderator, c->moderator_jti)) {
         c->who = c->moderator; /* audited as that moderator's call */
         if (rooms_api(c))
             return;

@@ -1841,10 +1841,12 @@ void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int sta
     enqueue(h, hr, c);
 }
 
-bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub)
+bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub, const char *jti)
 {
     struct hub_room *hr = find_room(h, id);
     const struct room_member *m = hr && hr->state ? room_member_find(hr->state, sub) : NULL;
+    if (hr && hr->state && jti && jti[0] && room_is_revoked(hr->state, jti, clock_now_ms()))
+        return false;
     /* A moderator who never joined is not in the directory: the token's
      * role stands. */
     if (!m)

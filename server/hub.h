@@ -89,9 +89,10 @@ int64_t hub_room_token_exp(struct hub *h, const char *id, const char *jti);
  * the room is not held. */
 json_t *hub_room_revocations(struct hub *h, const char *id);
 /* True when sub may read room id's record as its moderator: a moderator
- * (token role, no set_role override) who was not removed. Only after
+ * (token role, no set_role override) who was not removed, with a token
+ * (jti, "" for none) that was not revoked. Only after
  * hub_room_ensure() found the room. */
-bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub);
+bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub, const char *jti);
 /* The record as text (transcript_render), signed with the configured
  * record key. Returns 200 (body in *out, new string, length in *len), 404
  * or 500. */

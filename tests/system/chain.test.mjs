@@ -312,6 +312,12 @@ test('the transcript accepts a moderator room token as Bearer, for that room onl
   await mt.ok(mt.m, { type: 'set_role', sub: 'chair2', role: 'delegate' });
   const vice = { ...chair, sub: 'chair2', name: 'Vice-Chair' };
   assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(vice) })).status, 403);
+  // a revoked moderator token (contract 11) no longer opens it
+  const chair3 = { ...chair, sub: 'chair3', name: 'Third', jti: 'rec-revoke-1' };
+  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(chair3) })).status, 200);
+  const rv = await server.api('POST', `/api/rooms/${mt.room.id}/revocations`, { jti: 'rec-revoke-1' });
+  assert.equal(rv.status, 201, rv.text);
+  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(chair3) })).status, 403);
   m2.close();
   mt.close();
   other.close();
