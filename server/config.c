@@ -355,6 +355,8 @@ static int load_secret(struct config *c)
                 fprintf(stderr, "rostrum-server: %s\n", err);
                 return -1;
             }
+            /* It is the secret file from now on: SIGHUP rereads it. */
+            set_str(&c->secret_file, path);
             return 0;
         } else {
             secret = random_hex(32);
@@ -373,6 +375,7 @@ static int load_secret(struct config *c)
                 free(secret);
                 return -1;
             }
+            set_str(&c->secret_file, path);
         }
     } else {
         secret = random_hex(32);

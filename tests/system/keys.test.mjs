@@ -155,3 +155,19 @@ test('the token API mints a jti (random, or the one asked for) and refuses a bad
   assert.equal(j.close.code, 4401);
   await stopChecked(s);
 });
+
+test('without --secret-file, the secret kept in --data-dir is the file SIGHUP rereads', async () => {
+  const s = await startServer({ secretFile: false });
+  servers.push(s);
+  const file = path.join(s.dir, 'data', 'secret');
+  const generated = fs.readFileSync(file, 'utf8').trim();
+  const { id: room } = await newRoom(s);
+  assert.ok((await joins(s, mintToken(generated, claims(room, 'delegate', 'd1')))).send, 'the generated secret signs');
+  write(file, `k9 ${S2}\n${`old ${generated}`}\n`);
+  await hup(s, /2 token keys from .*data\/secret \(first: k9\)/);
+  assert.ok((await joins(s, mintToken(S2, claims(room, 'delegate', 'd2'), { kid: 'k9' }))).send);
+  assert.ok((await joins(s, mintToken(generated, claims(room, 'delegate', 'd3'), { kid: 'old' }))).send);
+  const plain = await joins(s, mintToken(generated, claims(room, 'delegate', 'd4')));
+  assert.equal(plain.close.code, 4401, 'without kid: the first line only');
+  await stopChecked(s);
+});
