@@ -21,8 +21,8 @@
  *                                of the log, the snapshot and the channel
  *   rostrum:{ID}:events          channel: committed events and presence
  *   rostrum:{ID}:members         hash: sub -> participant directory entry
- *   rostrum:{ID}:presence        hash: connection -> {conn,node,observer,participant}
- *   rostrum:{ID}:presence:exp    zset: connection -> expiry (ms)
+ *   rostrum:{ID}:presence        hash: connection -> {conn,node,inst,observer,participant}
+ *   rostrum:{ID}:presence:exp    zset: node process (inst) -> expiry (ms)
  *   rostrum:node:NODE            heartbeat with a TTL
  *
  * The commit is one Lua script: compare seq, XADD and PUBLISH each event,
@@ -43,6 +43,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/crypto.h>
@@ -114,15 +115,46 @@ static const char reseed_lua[] =
     "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3], 'previous_epoch', ARGV[1])\n"
     "return 1\n";
 
+/* Presence expires per node process, not per connection: a node refreshes
+ * one zset member per room (its inst), whatever its number of connections,
+ * and only when a process stopped refreshing are its connections found
+ * (one pass over the room's entries) and announced as gone. A member that
+ * is a connection id is an entry of the layout before (a node of an older
+ * version): it expires alone, as it did. */
 static const char prune_lua[] =
     "local dead = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', ARGV[1])\n"
-    "for _, c in ipairs(dead) do\n"
-    "  redis.call('ZREM', KEYS[2], c)\n"
-    "  if redis.call('HDEL', KEYS[1], c) == 1 then\n"
-    "    redis.call('PUBLISH', KEYS[3], cjson.encode({type='presence', action='leave', conn=c}))\n"
+    "if #dead == 0 then return 0 end\n"
+    "local gone, any = {}, false\n"
+    "local function leave(c)\n"
+    "  redis.call('PUBLISH', KEYS[3], cjson.encode({type='presence', action='leave', conn=c}))\n"
+    "end\n"
+    "for _, d in ipairs(dead) do\n"
+    "  redis.call('ZREM', KEYS[2], d)\n"
+    "  if redis.call('HDEL', KEYS[1], d) == 1 then leave(d) else gone[d] = true; any = true end\n"
+    "end\n"
+    "if not any then return #dead end\n"
+    "local all = redis.call('HGETALL', KEYS[1])\n"
+    "for i = 1, #all, 2 do\n"
+    "  local ok, v = pcall(cjson.decode, all[i + 1])\n"
+    "  if ok and type(v) == 'table' and v.inst and gone[v.inst] then\n"
+    "    redis.call('HDEL', KEYS[1], all[i])\n"
+    "    leave(all[i])\n"
     "  end\n"
     "end\n"
     "return #dead\n";
+
+/* A local connection joins: its entry, its process' expiry (so that it is
+ * pruned even before the first refresh) and the announcement, in one call. */
+static const char presence_join_lua[] =
+    "redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])\n"
+    "redis.call('ZADD', KEYS[2], ARGV[3], ARGV[4])\n"
+    "redis.call('PUBLISH', KEYS[3], ARGV[5])\n"
+    "return 1\n";
+
+static const char presence_leave_lua[] =
+    "redis.call('HDEL', KEYS[1], ARGV[1])\n"
+    "redis.call('PUBLISH', KEYS[2], ARGV[2])\n"
+    "return 1\n";
 
 struct redis_backend;
 
@@ -157,6 +189,9 @@ struct redis_backend {
     int64_t hello_at;
     bool auth_refused;        /* said once until Redis accepts again */
     char node[128];
+    /* This process among the node's lifetimes (a restart with the same
+     * --node-id is another one): NODE/RANDOM, the member presence expires by. */
+    char inst[160];
     char probe_channel[200];
     struct rconn cmd, sub;
     bool up;
@@ -633,8 +668,8 @@ static void subscribe(struct redis_backend *b, const char *channel, bool on)
 static json_t *presence_value(struct redis_backend *b, const char *conn, bool observer,
                               const json_t *participant)
 {
-    return json_pack("{s:s, s:s, s:b, s:O}", "conn", conn, "node", b->node, "observer", observer,
-                     "participant", participant);
+    return json_pack("{s:s, s:s, s:s, s:b, s:O}", "conn", conn, "node", b->node, "inst", b->inst,
+                     "observer", observer, "participant", participant);
 }
 
 static void presence_sync(struct redis_backend *b, redisReply *r, void *arg)
@@ -668,8 +703,8 @@ static void read_presence(struct redis_backend *b, struct rroom *r)
     command_v(b, presence_sync, id, 2, argv);
 }
 
-/* One ZADD per room with every local connection: the refresh costs a
- * command per room, not per connection. */
+/* One ZADD of one member (this process) per room with local connections:
+ * the refresh costs Redis the same for one connection or twenty thousand. */
 static void refresh_presence(struct redis_backend *b)
 {
     char k[200], score[32];
@@ -678,23 +713,9 @@ static void refresh_presence(struct redis_backend *b)
         struct rroom *r = b->rooms[i];
         if (!r->n_local)
             continue;
-        size_t argc = 2 + 2 * r->n_local;
-        const char **argv = malloc(argc * sizeof *argv);
-        size_t *lens = malloc(argc * sizeof *lens);
-        if (argv && lens) {
-            key(k, sizeof k, r->id, "presence:exp");
-            argv[0] = "ZADD";
-            argv[1] = k;
-            for (size_t j = 0; j < r->n_local; j++) {
-                argv[2 + 2 * j] = score;
-                argv[3 + 2 * j] = r->local[j];
-            }
-            for (size_t j = 0; j < argc; j++)
-                lens[j] = strlen(argv[j]);
-            command(b, ignore_reply, NULL, (int)argc, argv, lens);
-        }
-        free(argv);
-        free(lens);
+        key(k, sizeof k, r->id, "presence:exp");
+        const char *argv[] = {"ZADD", k, score, b->inst};
+        command_v(b, ignore_reply, NULL, 4, argv);
     }
     char node_key[200], ttl[16];
     snprintf(node_key, sizeof node_key, "rostrum:node:%s", b->node);
@@ -746,12 +767,8 @@ static void r_presence(struct backend *base, const char *room_id, const char *co
         char *msg = v ? json_dumps(v, JSON_COMPACT) : NULL;
         snprintf(score, sizeof score, "%lld", (long long)(b->now + PRESENCE_TTL_MS));
         if (vs && msg) {
-            const char *a1[] = {"HSET", kp, conn, vs};
-            command_v(b, ignore_reply, NULL, 4, a1);
-            const char *a2[] = {"ZADD", ke, score, conn};
-            command_v(b, ignore_reply, NULL, 4, a2);
-            const char *a3[] = {"PUBLISH", kc, msg};
-            command_v(b, ignore_reply, NULL, 3, a3);
+            const char *a[] = {"EVAL", presence_join_lua, "3", kp, ke, kc, conn, vs, score, b->inst, msg};
+            command_v(b, ignore_reply, NULL, 11, a);
         }
         free(vs);
         free(msg);
@@ -768,12 +785,8 @@ static void r_presence(struct backend *base, const char *room_id, const char *co
                           "node", b->node);
     char *msg = v ? json_dumps(v, JSON_COMPACT) : NULL;
     if (msg) {
-        const char *a1[] = {"HDEL", kp, conn};
-        command_v(b, ignore_reply, NULL, 3, a1);
-        const char *a2[] = {"ZREM", ke, conn};
-        command_v(b, ignore_reply, NULL, 3, a2);
-        const char *a3[] = {"PUBLISH", kc, msg};
-        command_v(b, ignore_reply, NULL, 3, a3);
+        const char *a[] = {"EVAL", presence_leave_lua, "2", kp, kc, conn, msg};
+        command_v(b, ignore_reply, NULL, 7, a);
     }
     free(msg);
     json_decref(v);
@@ -1800,5 +1813,13 @@ struct backend *backend_redis_create(const char *url, const char *node, const st
     }
     snprintf(b->node, sizeof b->node, "%s", node);
     snprintf(b->probe_channel, sizeof b->probe_channel, "rostrum:probe:%s", node);
+    unsigned char rnd[8];
+    if (RAND_bytes(rnd, sizeof rnd) != 1) {
+        /* still one lifetime apart from the next: the pid and the clock */
+        uint64_t x = ((uint64_t)getpid() << 32) ^ (uint64_t)time(NULL);
+        memcpy(rnd, &x, sizeof rnd);
+    }
+    snprintf(b->inst, sizeof b->inst, "%.120s/%02x%02x%02x%02x%02x%02x%02x%02x", node, rnd[0], rnd[1],
+             rnd[2], rnd[3], rnd[4], rnd[5], rnd[6], rnd[7]);
     return &b->base;
 }
