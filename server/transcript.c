@@ -286,6 +286,7 @@ static void person_set(struct person *p, const char *sub, const char *name, cons
     snprintf(p->sub, sizeof p->sub, "%s", sub ? sub : "");
     snprintf(p->name, sizeof p->name, "%s", name ? name : "");
     snprintf(p->delegation, sizeof p->delegation, "%s", deleg ? deleg : "");
+    p->region[0] = '\0';
 }
 
 static const char *jstr(const json_t *o, const char *k)
@@ -794,6 +795,7 @@ static void md_tail(struct tx *t)
     if (t->r->floor.active) {
         struct person p;
         person_set(&p, t->r->floor.sub, t->r->floor.name, t->r->floor.delegation);
+        snprintf(p.region, sizeof p.region, "%s", t->r->floor.region);
         buf_str(b, "\nAt the end of this record, ");
         md_who(b, &p, false);
         buf_str(b, " still had the floor.\n");
@@ -1827,6 +1829,7 @@ done:
     free(t.floors);
     free(t.hash);
     free(t.periods);
+    free(t.concl_text);
     room_destroy(t.r);
     return result;
 }

@@ -2248,7 +2248,9 @@ static void test_statements(void)
     /* r1 has none: no member at all */
     CHECK(json_object_get(json_array_get(json_object_get(state(&w, 0), "queue"), 0), "statement") == NULL);
     check_embargo(&w, "SECRET-ONE");
-    CHECK(strstr(json_dumps(w.log, JSON_COMPACT), "SECRET") == NULL);
+    char *logtext = json_dumps(w.log, JSON_COMPACT);
+    CHECK(logtext && strstr(logtext, "SECRET") == NULL);
+    free(logtext);
     /* others may not, a moderator may (replacing), an interpreter may not */
     EXPECT(&w, &DE, deposit("r2", "mine", NULL), PROTO_ERR_FORBIDDEN, "");
     EXPECT(&w, &INTERP, deposit("r2", "mine", NULL), PROTO_ERR_FORBIDDEN, "");
