@@ -203,6 +203,9 @@ static void event_text(const struct roomstate *rs, const json_t *ev, char *out, 
                     json_is_true(json_object_get(a, "reserved")) ? ", reserved" : "");
             }
         }
+    } else if (strcmp(name, "token_revoked") == 0) {
+        /* Which token is not said on the wire (docs/protocol.md). */
+        add(out, sz, "a token of this room was revoked");
     } else if (strcmp(name, "settings_changed") == 0) {
         const json_t *old = json_object_get(rs->room, "settings");
         const char *k;

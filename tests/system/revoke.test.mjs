@@ -6,7 +6,7 @@
 // jti never reaches the room's clients (docs/protocol.md).
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import path from 'node:path';
 import {
   root, startServer, stopChecked, newRoom, enter, join, claims, act, decodeToken,
@@ -155,14 +155,33 @@ test('rostrum token revoke and revocations', async () => {
   const a = await joinWith(s, t.token);
   assert.equal(a.w.type, 'welcome');
   const adminFile = path.join(s.dir, 'admin-key');
+  // A watcher whose own invitation is revoked sees the line, then is closed.
+  const wt = await mint(s, room, 'press', 'observer');
+  const watch = spawn(cli, ['watch', `${s.http}/#t=${wt.token}`], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let wout = '';
+  let werr = '';
+  watch.stdout.on('data', (d) => { wout += d; });
+  watch.stderr.on('data', (d) => { werr += d; });
+  const wexit = new Promise((resolve) => watch.on('exit', (code) => resolve(code)));
+  const t0 = Date.now();
+  while (!/^joined /m.test(wout)) {
+    if (Date.now() - t0 > 10000) throw new Error(`watch did not join: ${wout} ${werr}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
   const until = Math.floor(Date.now() / 1000) + 3600;
   const r = await runCli(['token', 'revoke', '--api', s.http, '--admin-key-file', adminFile, '--room', room, '--jti', t.jti, '--until', String(until)]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, new RegExp(`^revoked ${t.jti} until \\d{4}-\\d\\d-\\d\\dT\\d\\d:\\d\\d:\\d\\dZ\\n$`));
   assert.equal((await a.c.waitClose()).code, 4401);
+  assert.equal((await runCli(['token', 'revoke', '--api', s.http, '--admin-key-file', adminFile, '--room', room, '--jti', wt.jti])).code, 0);
+  assert.equal(await wexit, 1, werr);
+  assert.match(wout, /^#1 \d\d:\d\d:\d\d a token of this room was revoked$/m);
+  assert.match(werr, /4401/);
+  assert.ok(!wout.includes(t.jti) && !wout.includes(wt.jti));
   const l = await runCli(['token', 'revocations', '--api', s.http, '--admin-key-file', adminFile, '--room', room]);
   assert.equal(l.code, 0, l.stderr);
-  assert.equal(l.stdout, `${t.jti} ${new Date(until * 1000).toISOString().replace(/\.000Z$/, 'Z')}\n`);
+  assert.equal(l.stdout.split('\n')[0], `${t.jti} ${new Date(until * 1000).toISOString().replace(/\.000Z$/, 'Z')}`);
+  assert.match(l.stdout.split('\n')[1], new RegExp(`^${wt.jti} \\d{4}-`));
   const bad = await runCli(['token', 'revoke', '--api', s.http, '--admin-key-file', adminFile, '--room', room, '--jti', 'a b']);
   assert.equal(bad.code, 2);
   // An offline token with --jti carries it.
