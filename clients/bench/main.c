@@ -59,6 +59,8 @@
     "Load generator:\n"                                                                   \
     "  --source-ips A-B        spread connections over source addresses, e.g.\n"       \
     "                          127.0.0.2-127.0.0.30 (tens of thousands of connections)\n" \
+    "  --full-state            join without \"deltas\": events carry the whole queue\n"  \
+    "                          and statistics (default: the delta form, protocol 1.2)\n" \
     "  --procs N               run as N worker processes, each holding 1/N of the\n"    \
     "                          connections (past the open-files limit of one process);\n" \
     "                          with N > 1, plenary and rooms need --rate > 0\n"         \
@@ -73,6 +75,8 @@
     "Output: one JSON line on standard output,\n"                                         \
     "  {\"scenario\",\"connections\",\"sent\",\"delivered\",\"expected\",\"deliveries_per_s\",\n" \
     "   \"latency_ms\":{\"p50\",\"p99\",\"max\"},\"connect_s\",\"errors\", ...}\n"           \
+    "(plenary, rooms and speakers add \"form\" and \"bytes_per_delivery\": the bytes of\n" \
+    "the event frames counted as deliveries, WebSocket header included, per delivery)\n" \
     "connections: joined; delivered == expected unless something was lost; latency\n"   \
     "is from the sender's clock reading (carried in the message text) to the receipt,\n" \
     "on this machine's monotonic clock; connect_s: first connect to last welcome.\n"    \
@@ -92,6 +96,8 @@ static const char usage[] =
     "  rooms     R rooms of P connections each, D delegates saying in each\n"
     "  storm     N connections connect and join as fast as possible\n"
     "  idle      N connections join and stay; the server's memory per connection\n"
+    "  speakers  a speakers list of L requests, N observers, the chair granting the\n"
+    "            floor every S seconds while the granted ask again\n"
     "\n" COMMON_HELP
     "\n"
     "Example:\n"
@@ -147,6 +153,25 @@ static const char usage_idle[] =
     "  --hold S                (default 5)\n"
     "\n" COMMON_HELP;
 
+static const char usage_speakers[] =
+    "Usage: rostrum-bench speakers [--observers N] [--list L] [--grant-every S] [OPTIONS]\n"
+    "One room: a chair, L delegates who each ask for the floor, and N observers.\n"
+    "The chair and the delegates join first and fill the list; the chair then says\n"
+    "50 short messages (so that the welcomes' recent events are the same size in\n"
+    "both forms); then the observers join. For --duration seconds the chair grants\n"
+    "the floor to the head of the list every S seconds (floor_ended, floor_granted)\n"
+    "and the delegate granted asks again (floor_requested): the list keeps L\n"
+    "requests. Every event is a delivery on every connection (expected = events the\n"
+    "chair got x connections); latency is from the event's ts (server clock) to its\n"
+    "receipt. Run it with and without --full-state to compare the two forms.\n"
+    "\n"
+    "  --observers N           (default 10000)\n"
+    "  --list L                requests on the list (default 190)\n"
+    "  --grant-every S         seconds between grants (default 3)\n"
+    "  --duration S            how long to grant (default 30)\n"
+    "One process only (--procs 1).\n"
+    "\n" COMMON_HELP;
+
 struct opts {
     enum bench_scenario scenario;
     const char *name;
@@ -158,7 +183,9 @@ struct opts {
     long server_pid;          /* the first --server-pid */
     long cpu_pids[8];         /* every --server-pid */
     size_t n_cpu_pids;
-    bool quiet, verbose;
+    bool quiet, verbose, full_state;
+    long list;
+    double grant_every_s;
 };
 
 static int usage_error(const char *msg)
@@ -192,7 +219,7 @@ static int parse_double(const char *s, double lo, double hi, double *out)
 enum {
     O_URL = 256, O_API, O_ADMIN, O_SECRET, O_ROOM, O_SRC, O_PROCS, O_CONC, O_CTIMEOUT, O_DTIMEOUT,
     O_QUIET, O_VERBOSE, O_HELP, O_OBS, O_DELS, O_RATE, O_SIZE, O_DURATION, O_WINDOW, O_ROOMS,
-    O_PERROOM, O_CONNS, O_HOLD, O_PID,
+    O_PERROOM, O_CONNS, O_HOLD, O_PID, O_FULL, O_LIST, O_GRANT,
 };
 
 static const struct option options[] = {
@@ -220,6 +247,9 @@ static const struct option options[] = {
     {"connections", required_argument, NULL, O_CONNS},
     {"hold", required_argument, NULL, O_HOLD},
     {"server-pid", required_argument, NULL, O_PID},
+    {"full-state", no_argument, NULL, O_FULL},
+    {"list", required_argument, NULL, O_LIST},
+    {"grant-every", required_argument, NULL, O_GRANT},
     {NULL, 0, NULL, 0},
 };
 
@@ -228,9 +258,11 @@ static const struct option options[] = {
 static bool allowed(enum bench_scenario sc, int opt)
 {
     switch (opt) {
-    case O_OBS: return sc == SC_PLENARY;
-    case O_DELS: case O_RATE: case O_SIZE: case O_DURATION: case O_WINDOW:
+    case O_OBS: return sc == SC_PLENARY || sc == SC_SPEAKERS;
+    case O_DURATION: return sc == SC_PLENARY || sc == SC_ROOMS || sc == SC_SPEAKERS;
+    case O_DELS: case O_RATE: case O_SIZE: case O_WINDOW:
         return sc == SC_PLENARY || sc == SC_ROOMS;
+    case O_LIST: case O_GRANT: return sc == SC_SPEAKERS;
     case O_ROOMS: case O_PERROOM: return sc == SC_ROOMS;
     case O_CONNS: return sc == SC_STORM || sc == SC_IDLE;
     case O_HOLD: return sc == SC_IDLE;
@@ -243,6 +275,7 @@ static int parse(struct opts *o, int argc, char **argv)
     static const struct { const char *name; enum bench_scenario sc; const char *usage; } scs[] = {
         {"plenary", SC_PLENARY, usage_plenary}, {"rooms", SC_ROOMS, usage_rooms},
         {"storm", SC_STORM, usage_storm}, {"idle", SC_IDLE, usage_idle},
+        {"speakers", SC_SPEAKERS, usage_speakers},
     };
     const char *sc_usage = usage;
     memset(o, 0, sizeof *o);
@@ -257,10 +290,12 @@ static int parse(struct opts *o, int argc, char **argv)
     o->window = 64;
     o->duration_s = 10;
     o->hold_s = 5;
+    o->list = 190;
+    o->grant_every_s = 3;
     o->connect_timeout_s = 60;
     o->drain_timeout_s = 60;
     if (argc < 2)
-        return usage_error("which scenario? plenary, rooms, storm or idle");
+        return usage_error("which scenario? plenary, rooms, storm, idle or speakers");
     if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
         fputs(usage, stdout);
         return -1;
@@ -272,7 +307,11 @@ static int parse(struct opts *o, int argc, char **argv)
             sc_usage = scs[i].usage;
         }
     if (!o->name)
-        return usage_error("the first argument is the scenario: plenary, rooms, storm or idle");
+        return usage_error("the first argument is the scenario: plenary, rooms, storm, idle or speakers");
+    if (o->scenario == SC_SPEAKERS) {
+        o->observers = 10000;
+        o->duration_s = 30;
+    }
     int opt;
     optind = 2;
     opterr = 0;
@@ -322,6 +361,9 @@ static int parse(struct opts *o, int argc, char **argv)
             }
             break;
         }
+        case O_FULL: o->full_state = true; break;
+        case O_LIST: bad = parse_long(optarg, 1, 100000, &o->list); break;
+        case O_GRANT: bad = parse_double(optarg, 0.05, 3600, &o->grant_every_s); break;
         default:
             fprintf(stderr, "rostrum-bench: unknown or incomplete option '%s'\n", argv[optind - 1]);
             return usage_error("see the usage");
@@ -343,6 +385,8 @@ static int parse(struct opts *o, int argc, char **argv)
         return usage_error("somebody must send: --delegates at least 1");
     if ((o->scenario == SC_PLENARY || o->scenario == SC_ROOMS) && o->procs > 1 && o->rate <= 0)
         return usage_error("with --procs > 1, give --rate (the closed loop needs one process)");
+    if (o->scenario == SC_SPEAKERS && o->procs > 1)
+        return usage_error("speakers runs in one process (--procs 1)");
     if (o->room && !proto_valid_room_id(o->room))
         return usage_error("--room must match [a-z0-9][a-z0-9-]{0,63}");
     return 0;
@@ -562,6 +606,8 @@ static void merge(struct wresult *t, const struct wresult *r)
     t->errors += r->errors;
     t->pongs += r->pongs;
     t->throttled += r->throttled;
+    t->event_bytes += r->event_bytes;
+    t->chair_events += r->chair_events;
     t->t_first_connect = min_nz(t->t_first_connect, r->t_first_connect);
     t->t_last_join = max_of(t->t_last_join, r->t_last_join);
     t->t_first_send = min_nz(t->t_first_send, r->t_first_send);
@@ -667,6 +713,8 @@ static int run_workers(const struct opts *o, const struct bench_plan *p, struct 
     if (p->scenario == SC_PLENARY || p->scenario == SC_ROOMS)
         for (size_t i = 0; i < p->rooms; i++)
             *expected += acked[i] * sizes[i];
+    else if (p->scenario == SC_SPEAKERS)
+        *expected = total->chair_events * sizes[0];
     else
         *expected = p->conns;
     rc = 0;
@@ -721,7 +769,13 @@ static void print_result(const struct opts *o, const struct bench_plan *p, const
     if (p->scenario == SC_IDLE && o->server_pid)
         printf(",\"rss_per_connection_kib\":%.2f",
                t->joined && rss_delta >= 0 ? (double)rss_delta / (double)t->joined : -1.0);
-    if ((p->scenario == SC_PLENARY || p->scenario == SC_ROOMS) && server_cpu > 0)
+    if (p->scenario == SC_PLENARY || p->scenario == SC_ROOMS || p->scenario == SC_SPEAKERS)
+        printf(",\"form\":\"%s\",\"bytes_per_delivery\":%.1f", p->full_state ? "full" : "delta",
+               delivered ? (double)t->event_bytes / (double)delivered : 0.0);
+    if (p->scenario == SC_SPEAKERS)
+        printf(",\"events\":%" PRIu64 ",\"event_bytes\":%" PRIu64, t->chair_events, t->event_bytes);
+    if ((p->scenario == SC_PLENARY || p->scenario == SC_ROOMS || p->scenario == SC_SPEAKERS) &&
+        server_cpu > 0)
         printf(",\"server_cpu_s\":%.2f,\"deliveries_per_server_cpu_s\":%.0f", server_cpu,
                (double)delivered / server_cpu);
     printf("}\n");
@@ -789,7 +843,15 @@ int main(int argc, char **argv)
         p.per_room = (size_t)o.connections;
         p.delegates = 0;
         break;
+    case SC_SPEAKERS:
+        p.rooms = 1;
+        p.list_len = (size_t)o.list;
+        p.delegates = p.list_len + 1; /* the chair, then the list */
+        p.per_room = (size_t)o.observers + p.delegates;
+        p.grant_every_us = (int64_t)(o.grant_every_s * 1e6);
+        break;
     }
+    p.full_state = o.full_state;
     p.conns = p.rooms * p.per_room;
     if (o.source_ips && parse_ips(o.source_ips, &p.src_lo, &p.src_hi) != 0) {
         fprintf(stderr, "rostrum-bench: --source-ips wants A or A-B (IPv4), e.g. 127.0.0.2-127.0.0.30\n");

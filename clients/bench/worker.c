@@ -11,7 +11,9 @@
  * across reads is kept per connection until its end arrives. Only the
  * message type and, for chat events, the marker "#B<send time>:<id>:" at the
  * start of our own text are looked at: decoding whole JSON documents would
- * make the load generator slower than the server it measures.
+ * make the load generator slower than the server it measures. The speakers
+ * scenario looks at an event's name and "ts" the same way, and every event
+ * frame's size is counted (bytes per delivery, full against delta form).
  */
 #include "worker.h"
 
@@ -45,6 +47,8 @@ struct conn {
     int fd;
     uint8_t state;
     bool delegate;
+    bool chair;                  /* speakers: grants the floor */
+    bool want_request;           /* speakers: was granted; asks again */
     uint32_t gid;                /* index over all workers */
     uint32_t room;
     int64_t t_start;             /* connect start */
@@ -83,6 +87,7 @@ struct worker {
     uint32_t rng;
     unsigned char *rbuf;
     char *pad;
+    bool counting;               /* speakers: the traffic phase has begun */
 };
 
 int64_t worker_now_us(void)
@@ -311,11 +316,56 @@ static void on_delivery(struct worker *w, const unsigned char *p, size_t len, in
         w->in_flight--;
 }
 
-static void on_text(struct worker *w, struct conn *c, const unsigned char *p, size_t len, int64_t now)
+static int64_t realtime_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/* speakers: every event counts, by its frame's size; latency from the
+ * event's "ts" (the server's decision, same machine) to now. A delegate
+ * given the floor asks for it again, so the list stays as long. */
+static void on_speakers_event(struct worker *w, struct conn *c, const unsigned char *p, size_t len,
+                              size_t frame_bytes, int64_t now)
+{
+    const unsigned char *end = p + len, *t = find(p, len < 256 ? len : 256, "\"ts\":", 5);
+    uint64_t ts_ms;
+    if (!w->counting)
+        return;
+    w->r.delivered++;
+    w->r.event_bytes += frame_bytes;
+    w->r.t_last_delivery = now;
+    if (c->chair)
+        w->r.chair_events++;
+    if (t) {
+        t += 5;
+        if (digits(&t, end, &ts_ms)) {
+            int64_t lag = realtime_us() - (int64_t)ts_ms * 1000;
+            hist_add(&w->r.lat, lag > 0 ? (uint64_t)lag : 0);
+        }
+    }
+    if (c->delegate && !c->chair && find(p, len < 256 ? len : 256, "\"name\":\"floor_granted\"", 22)) {
+        char me[48];
+        int ml = snprintf(me, sizeof me, "\"floor\":{\"sub\":\"d%" PRIu32 "\"", c->gid);
+        if (find(p, len, me, (size_t)ml))
+            c->want_request = true;
+    }
+}
+
+static void on_text(struct worker *w, struct conn *c, const unsigned char *p, size_t len,
+                    size_t frame_bytes, int64_t now)
 {
     switch (type_of(p, len)) {
     case 'E':
-        on_delivery(w, p, len, now);
+        if (w->p->scenario == SC_SPEAKERS) {
+            on_speakers_event(w, c, p, len, frame_bytes, now);
+        } else {
+            uint64_t before = w->r.delivered;
+            on_delivery(w, p, len, now);
+            if (w->r.delivered != before)
+                w->r.event_bytes += frame_bytes;
+        }
         break;
     case 'W':
         if (c->state == C_JOINING) {
@@ -360,10 +410,11 @@ static void on_text(struct worker *w, struct conn *c, const unsigned char *p, si
     }
 }
 
-static void on_frame(struct worker *w, struct conn *c, const struct wsproto_frame *f, int64_t now)
+static void on_frame(struct worker *w, struct conn *c, const struct wsproto_frame *f,
+                     size_t frame_bytes, int64_t now)
 {
     if (f->opcode == WSPROTO_TEXT) {
-        on_text(w, c, f->payload, f->len, now);
+        on_text(w, c, f->payload, f->len, frame_bytes, now);
     } else if (f->opcode == WSPROTO_CLOSE) {
         char why[80];
         int code = f->len >= 2 ? (f->payload[0] << 8) | f->payload[1] : 1005;
@@ -445,7 +496,7 @@ static void on_readable(struct worker *w, struct conn *c, int64_t now)
             }
             if (used == 0)
                 break;
-            on_frame(w, c, &f, now);
+            on_frame(w, c, &f, (size_t)used, now);
             if (c->state == C_DEAD)
                 return;
             off += (size_t)used;
@@ -502,23 +553,33 @@ static int prepare_join(struct worker *w, struct conn *c, int64_t now_s)
     const struct bench_plan *p = w->p;
     struct proto_claims cl;
     memset(&cl, 0, sizeof cl);
-    snprintf(cl.sub, sizeof cl.sub, "%s%" PRIu32, c->delegate ? "d" : "o", c->gid);
-    snprintf(cl.name, sizeof cl.name, "%s %" PRIu32, c->delegate ? "Delegate" : "Observer", c->gid);
-    snprintf(cl.room, sizeof cl.room, "%s", p->room_ids[c->room]);
-    cl.role = c->delegate ? PROTO_ROLE_DELEGATE : PROTO_ROLE_OBSERVER;
     cl.category = PROTO_CAT_NONE;
+    snprintf(cl.sub, sizeof cl.sub, "%s%" PRIu32, c->delegate ? "d" : "o", c->gid);
+    if (p->scenario == SC_SPEAKERS && c->delegate)
+        /* names and delegations of a real list's length */
+        snprintf(cl.name, sizeof cl.name, "%s %" PRIu32 " of the list", c->chair ? "Chair" : "Delegate", c->gid);
+    else
+        snprintf(cl.name, sizeof cl.name, "%s %" PRIu32, c->delegate ? "Delegate" : "Observer", c->gid);
+    if (p->scenario == SC_SPEAKERS && c->delegate && !c->chair) {
+        snprintf(cl.delegation, sizeof cl.delegation, "Member State %" PRIu32, c->gid);
+        cl.category = PROTO_CAT_MEMBER_STATE;
+    }
+    snprintf(cl.room, sizeof cl.room, "%s", p->room_ids[c->room]);
+    cl.role = c->chair ? PROTO_ROLE_MODERATOR : c->delegate ? PROTO_ROLE_DELEGATE : PROTO_ROLE_OBSERVER;
     cl.iat = now_s;
     cl.exp = now_s + 12 * 3600;
     char *tok = proto_jwt_mint_ring(p->keys, &cl);
     if (!tok)
         return -1;
-    size_t tl = strlen(tok) + 32;
+    size_t tl = strlen(tok) + 64;
     char *json = malloc(tl);
     if (!json) {
         free(tok);
         return -1;
     }
-    int jl = snprintf(json, tl, "{\"type\":\"join\",\"token\":\"%s\"}", tok);
+    /* The delta form unless --full-state (contract section 10). */
+    int jl = snprintf(json, tl, "{\"type\":\"join\",\"token\":\"%s\"%s}", tok,
+                      p->full_state ? "" : ",\"deltas\":true");
     free(tok);
     c->join = malloc(wsproto_frame_size((size_t)jl));
     if (c->join)
@@ -561,6 +622,7 @@ struct worker *worker_create(const struct bench_plan *p, unsigned k)
         c->gid = (uint32_t)(k + i * p->procs);
         c->room = (uint32_t)(c->gid / p->per_room);
         c->delegate = c->gid % p->per_room < p->delegates;
+        c->chair = p->scenario == SC_SPEAKERS && c->gid == 0;
         if (prepare_join(w, c, now_s) != 0)
             goto fail;
     }
@@ -601,15 +663,25 @@ void worker_destroy(struct worker *w)
     free(w);
 }
 
-void worker_connect(struct worker *w)
+static void send_text(struct worker *w, struct conn *c, const char *json)
+{
+    unsigned char frame[256];
+    size_t len = strlen(json);
+    w->r.sent++;
+    conn_write(w, c, frame, wsproto_frame(frame, WSPROTO_TEXT, json, len, rnd(w)));
+}
+
+static bool pace_ok(struct conn *c, int64_t now);
+
+/* Opens and joins this worker's connections up to index upto. */
+static void connect_upto(struct worker *w, size_t upto, int64_t start)
 {
     const struct bench_plan *p = w->p;
-    int64_t start = worker_now_us();
     for (;;) {
         int64_t now = worker_now_us();
-        while (w->setting_up < p->concurrency && w->next_start < w->n)
+        while (w->setting_up < p->concurrency && w->next_start < upto)
             conn_start(w, &w->c[w->next_start++], now);
-        if (w->next_start == w->n && w->setting_up == 0)
+        if (w->next_start == upto && w->setting_up == 0)
             break;
         if (now - start > p->connect_timeout_us) {
             char left[32];
@@ -624,6 +696,57 @@ void worker_connect(struct worker *w)
         }
         poll_once(w, 100000);
     }
+}
+
+/* Polls until this worker's delegates (the chair included) have n
+ * replies, or the connect timeout. */
+static void await_acks(struct worker *w, uint64_t n, int64_t start)
+{
+    while (w->r.acked + w->r.refused < n && worker_now_us() - start < w->p->connect_timeout_us)
+        poll_once(w, 100000);
+    if (w->r.acked + w->r.refused < n)
+        note_error(w, "the speakers list was not filled in time");
+}
+
+#define SPEAKERS_HISTORY 50 /* the welcome's recent events (PROTO_RECENT_EVENTS) */
+
+/* speakers: the chair and the list's delegates join first and fill the
+ * list; the chair then says SPEAKERS_HISTORY short messages, so that the
+ * observers' welcomes (the snapshot with the whole list, and the recent
+ * events) cost the same in both forms and the run measures the events
+ * alone; then the observers join. One process holds them all (main.c). */
+static void connect_speakers(struct worker *w, int64_t start)
+{
+    const struct bench_plan *p = w->p;
+    size_t first = p->list_len + 1 < w->n ? p->list_len + 1 : w->n;
+    connect_upto(w, first, start);
+    for (size_t i = 1; i < first; i++)
+        if (w->c[i].state == C_JOINED)
+            send_text(w, &w->c[i], "{\"type\":\"request_floor\"}");
+    await_acks(w, w->r.sent, start);
+    struct conn *chair = &w->c[0];
+    for (int k = 0; k < SPEAKERS_HISTORY && chair->state == C_JOINED;) {
+        int64_t now = worker_now_us();
+        if (pace_ok(chair, now)) {
+            char json[96];
+            snprintf(json, sizeof json, "{\"type\":\"say\",\"text\":\"Recent history, message %d\"}", k++);
+            send_text(w, chair, json);
+        } else {
+            poll_once(w, 20000);
+        }
+    }
+    await_acks(w, w->r.sent, start);
+    connect_upto(w, w->n, start);
+    w->r.sent = w->r.acked = w->r.refused = 0;
+}
+
+void worker_connect(struct worker *w)
+{
+    int64_t start = worker_now_us();
+    if (w->p->scenario == SC_SPEAKERS)
+        connect_speakers(w, start);
+    else
+        connect_upto(w, w->n, start);
 }
 
 const uint64_t *worker_joined_per_room(const struct worker *w)
@@ -788,9 +911,54 @@ static void run_idle(struct worker *w)
     w->r.delivered = w->r.pongs;
 }
 
+/* speakers: the chair grants the floor to the head of the list every
+ * grant_every; whoever got it asks again at once, so the list keeps its
+ * length while requests keep coming. Every event counts as a delivery on
+ * every connection. */
+static void run_speakers(struct worker *w, const uint64_t *room_sizes)
+{
+    const struct bench_plan *p = w->p;
+    struct conn *chair = &w->c[0];
+    size_t last_del = p->list_len + 1 < w->n ? p->list_len + 1 : w->n;
+    int64_t t0 = worker_now_us(), end = t0 + p->duration_us, next_grant = t0;
+    w->counting = true;
+    w->r.t_first_send = t0;
+    for (int64_t now = t0; now < end; now = worker_now_us()) {
+        if (now >= next_grant && chair->state == C_JOINED) {
+            send_text(w, chair, "{\"type\":\"grant\"}");
+            w->r.t_last_send = now;
+            next_grant += p->grant_every_us;
+        }
+        for (size_t i = 1; i < last_del; i++) {
+            struct conn *c = &w->c[i];
+            if (c->want_request && c->state == C_JOINED && pace_ok(c, now)) {
+                c->want_request = false;
+                send_text(w, c, "{\"type\":\"request_floor\"}");
+                w->r.t_last_send = now;
+            }
+        }
+        int64_t wait = next_grant - now < 20000 ? next_grant - now : 20000;
+        poll_once(w, wait > end - now ? end - now : wait);
+    }
+    /* Drain: every event the chair saw reaches every connection. */
+    int64_t stop = worker_now_us() + p->drain_timeout_us;
+    for (int64_t now = worker_now_us(); now < stop; now = worker_now_us()) {
+        bool replies_in = w->r.acked + w->r.refused >= w->r.sent;
+        if (replies_in && w->r.delivered >= w->r.chair_events * room_sizes[0])
+            break;
+        int64_t last = w->r.t_last_delivery > w->r.t_last_send ? w->r.t_last_delivery : w->r.t_last_send;
+        if (replies_in && last && now - last > QUIET_US)
+            break;
+        poll_once(w, 100000);
+    }
+}
+
 void worker_traffic(struct worker *w, const uint64_t *room_sizes)
 {
     switch (w->p->scenario) {
+    case SC_SPEAKERS:
+        run_speakers(w, room_sizes);
+        break;
     case SC_PLENARY:
     case SC_ROOMS:
         run_messages(w, room_sizes);

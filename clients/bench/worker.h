@@ -20,7 +20,7 @@
 
 #include "hist.h"
 
-enum bench_scenario { SC_PLENARY, SC_ROOMS, SC_STORM, SC_IDLE };
+enum bench_scenario { SC_PLENARY, SC_ROOMS, SC_STORM, SC_IDLE, SC_SPEAKERS };
 
 struct bench_target {
     struct sockaddr_storage addr;
@@ -51,12 +51,19 @@ struct bench_plan {
     int64_t drain_timeout_us;
     unsigned procs;
     bool verbose;
+    bool full_state;           /* join without "deltas" (the whole queue in events) */
+    /* speakers: connection 0 chairs, 1..list_len are the list's delegates,
+     * the rest observe */
+    size_t list_len;
+    int64_t grant_every_us;
 };
 
 /* A worker's counters (times are CLOCK_MONOTONIC microseconds, 0 = never). */
 struct wresult {
     uint64_t conns, joined, failed, closed;
     uint64_t sent, acked, refused, delivered, errors, pongs, throttled;
+    uint64_t event_bytes;      /* bytes of the event frames counted as deliveries */
+    uint64_t chair_events;     /* speakers: events the chair received (each goes to all) */
     int64_t t_first_connect, t_last_join;
     int64_t t_first_send, t_last_send, t_last_delivery;
     struct hist lat;           /* delivery latency (idle: ping round trip) */

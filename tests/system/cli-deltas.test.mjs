@@ -20,8 +20,8 @@ after(async () => { await server?.stop(); });
 const live = new Set();
 process.on('exit', () => { for (const p of live) { try { p.kill('SIGKILL'); } catch { /* gone */ } } });
 
-function start(args, input = null) {
-  const p = spawn(cli, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+function start(args, input = null, bin = cli) {
+  const p = spawn(bin, args, { stdio: [input === null ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
   live.add(p);
   const h = { p, stdout: '', stderr: '' };
   p.stdout.on('data', (d) => { h.stdout += d; });
@@ -163,4 +163,31 @@ test('watch and join heal a speakers list that disagrees with the server: join a
   chair.close();
   for (const c of Object.values(dels)) c.close();
   px.wss.close();
+});
+
+test('rostrum-bench speakers: every event to every connection, bytes per delivery in both forms', async () => {
+  const bench = process.env.ROSTRUM_BENCH || path.join(path.dirname(path.dirname(cli)), 'bench', 'rostrum-bench');
+  const args = ['speakers', '--url', server.http, '--admin-key-file', path.join(server.dir, 'admin-key'),
+    '--secret-file', path.join(server.dir, 'secret'), '--observers', '40', '--list', '60', '--duration', '2',
+    '--grant-every', '0.4', '--quiet'];
+  const res = {};
+  for (const form of ['delta', 'full']) {
+    const h = start(form === 'full' ? [...args, '--full-state'] : args, null, bench);
+    const code = await h.exited;
+    assert.equal(code, 0, `${h.stdout}\n${h.stderr}`);
+    const r = JSON.parse(h.stdout);
+    assert.equal(r.scenario, 'speakers');
+    assert.equal(r.form, form);
+    assert.equal(r.connections, 101);
+    assert.equal(r.errors, 0);
+    assert.ok(r.events >= 5, `${r.events} events`);
+    assert.equal(r.expected, r.events * 101);
+    assert.equal(r.delivered, r.expected);
+    assert.equal(r.event_bytes > 0, true);
+    assert.ok(Math.abs(r.bytes_per_delivery - r.event_bytes / r.delivered) < 1);
+    res[form] = r;
+  }
+  assert.ok(res.delta.bytes_per_delivery < 1024, `delta ${res.delta.bytes_per_delivery}`);
+  assert.ok(res.full.bytes_per_delivery > 5 * res.delta.bytes_per_delivery,
+    `full ${res.full.bytes_per_delivery}, delta ${res.delta.bytes_per_delivery}`);
 });

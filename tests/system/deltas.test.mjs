@@ -257,3 +257,51 @@ for (const seed of [7, 1234]) {
     for (const c of [chair, full.c, delta.c, ...Object.values(dels).filter(Boolean)]) c.close();
   });
 }
+
+test('the send-queue bound counts the bytes of the form each connection gets', { timeout: 120000 }, async () => {
+  // 256 KiB per connection: a client that stops reading is cut once what
+  // the server holds for it passes that. With 190 requests queued, each
+  // move of the list is ~36 KB in the full form and ~100 bytes in the
+  // delta form: the full-form reader that stalls is cut, the delta-form
+  // one is not (its share fits in the socket's buffers).
+  const small = await startServer({ dataDir: false, args: [...FAST, '--send-queue-bytes', '262144'] });
+  const metric = async (re) => Number(((await small.api('GET', '/metrics')).text.match(re) || [0, 0])[1]);
+  const id = `q${process.pid}`;
+  assert.equal((await small.api('POST', '/api/rooms', { id, title: 'Queue', agenda: [] })).status, 201);
+  // Everybody but the stalled full-form reader joins with deltas: a
+  // full-form welcome here would carry the whole list once per recent
+  // event (50 x 36 KB), past this bound by itself.
+  const chair = (await enter(small, id, 'moderator', 'chair', {}, { deltas: true })).c;
+  for (let i = 0; i < 190; i++) {
+    const d = (await enter(small, id, 'delegate', `d${i}`, { name: `Delegate number ${i} of a long list`, delegation: `Delegation of the State number ${i}` }, { deltas: true })).c;
+    assert.equal((await act(d, { type: 'request_floor' })).reply.type, 'ack');
+    d.close();
+  }
+  for (let i = 0; i < 50; i++) chair.send({ type: 'say', text: `recent history ${i}` });
+  await chair.sync();
+  const full = await enter(small, id, 'observer', 'stall-full');
+  const delta = await enter(small, id, 'observer', 'stall-delta', {}, { deltas: true });
+  full.c.ws._socket.pause();
+  delta.c.ws._socket.pause();
+  const queue = (await small.api('GET', `/api/rooms/${id}`)).json.queue;
+  let moves = 0;
+  for (; moves < 600 && (await metric(/^rostrum_send_queue_drops_total (\d+)/m)) === 0; moves += 20) {
+    for (let k = 0; k < 20; k++) chair.send({ type: 'move', request_id: queue[(moves + k) % queue.length].id, to: 0 });
+    await chair.sync(20000);
+  }
+  assert.equal(await metric(/^rostrum_send_queue_drops_total (\d+)/m), 1, `cut after ${moves} moves`);
+  assert.equal(delta.c.closed, null, `cut after ${moves} moves`);
+  // A few more: the delta client is still not over its bound.
+  for (let k = 0; k < 20; k++) chair.send({ type: 'move', request_id: queue[k].id, to: 5 });
+  await chair.sync(20000);
+  assert.equal(await metric(/^rostrum_send_queue_drops_total (\d+)/m), 1);
+  delta.c.ws._socket.resume();
+  await delta.c.sync(20000);
+  assert.equal(delta.c.closed, null);
+  assert.deepEqual(delta.c.seqErrors, []);
+  full.c.ws._socket.resume();
+  const closed = await full.c.waitClose(10000);
+  assert.ok([1008, 1006].includes(closed.code), `the stalled full-form reader closed with ${closed.code}`);
+  chair.close(); delta.c.close();
+  await stopChecked(small);
+});
