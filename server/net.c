@@ -414,7 +414,8 @@ static int http_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user
             if (!b)
                 return -1;
             p->body = b;
-            memcpy(p->body + p->body_len, in, len);
+            if (len) /* lws may report an empty body chunk with in == NULL */
+                memcpy(p->body + p->body_len, in, len);
             p->body_len += len;
             p->body[p->body_len] = '\0';
         }
