@@ -400,3 +400,33 @@ test('exporting a record of 100,000 events takes under a second (10,000 on the s
   console.log(`# best JSON export ${best} ms; budget ${Math.round(budget)} ms (load ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} cores)`);
   assert.ok(best < budget, `the export took ${best} ms`);
 });
+
+test('SIGHUP rereads the record key; a file that no longer parses keeps the old key', async (t) => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'rostrum-rk-hup-'));
+  const file = path.join(dir, 'record-key.pem');
+  const a = generateKeyPairSync('ed25519');
+  const b = generateKeyPairSync('ed25519');
+  fs.writeFileSync(file, a.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  const s = await startServer({ args: ['--record-key-file', file] });
+  t.after(() => stopChecked(s));
+  const key = async () => (await (await fetch(`${s.http}/api/record-key`)).text()).trim();
+  assert.equal(await key(), a.publicKey.export({ type: 'spki', format: 'pem' }).trim());
+  fs.writeFileSync(file, b.privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });
+  s.proc.kill('SIGHUP');
+  const bPem = b.publicKey.export({ type: 'spki', format: 'pem' }).trim();
+  const end = Date.now() + 5000;
+  while ((await key()) !== bPem) { assert.ok(Date.now() < end, 'the new key was never served'); await new Promise((r) => setTimeout(r, 50)); }
+  // records are signed with the new key from then on
+  const mt = await meeting(s);
+  await mt.ok(mt.d.fr, { type: 'request_floor' });
+  const j = (await record(s, mt.room.id)).json;
+  const msg = `rostrum record ${mt.room.id} ${j.chain.epoch} ${j.chain.last_seq} ${j.chain.head}`;
+  assert.ok(edVerify(null, Buffer.from(msg), createPublicKey(bPem), Buffer.from(j.signature, 'base64')));
+  // a broken file: the old key stays, and the log says why
+  fs.writeFileSync(file, 'not a key', { mode: 0o600 });
+  s.proc.kill('SIGHUP');
+  const end2 = Date.now() + 5000;
+  while (!/the old record key stays/.test(s.log)) { assert.ok(Date.now() < end2, s.log.slice(-500)); await new Promise((r) => setTimeout(r, 50)); }
+  assert.equal(await key(), bPem);
+  mt.close();
+});
