@@ -194,4 +194,93 @@ static inline void backend_destroy(struct backend *b)
         b->ops->destroy(b);
 }
 
+/* The operations, called through these (b->ops->x(b, ...) spelled once). */
+static inline bool backend_available(struct backend *b)
+{
+    return b->ops->available(b);
+}
+
+static inline int backend_load(struct backend *b,
+                               void (*each)(void *arg, struct room *initial, struct room *current),
+                               void *arg)
+{
+    return b->ops->load(b, each, arg);
+}
+
+static inline void backend_create(struct backend *b, const struct room *initial, backend_done_cb cb,
+                                  void *arg)
+{
+    b->ops->create(b, initial, cb, arg);
+}
+
+static inline void backend_commit(struct backend *b, const char *room_id, uint64_t expected_seq,
+                                  const struct backend_event *ev, size_t n, const json_t *state,
+                                  const struct backend_stmts *st, backend_done_cb cb, void *arg)
+{
+    b->ops->commit(b, room_id, expected_seq, ev, n, state, st, cb, arg);
+}
+
+static inline void backend_history(struct backend *b, const char *room_id, uint64_t since,
+                                   size_t limit, backend_history_cb cb, void *arg)
+{
+    b->ops->history(b, room_id, since, limit, cb, arg);
+}
+
+static inline void backend_save_member(struct backend *b, const char *room_id, const json_t *member)
+{
+    b->ops->save_member(b, room_id, member);
+}
+
+static inline void backend_save_peak(struct backend *b, const char *room_id, long peak, int64_t at)
+{
+    b->ops->save_peak(b, room_id, peak, at);
+}
+
+static inline json_t *backend_record(struct backend *b, const char *room_id,
+                                     const struct room **initial)
+{
+    return b->ops->record(b, room_id, initial);
+}
+
+static inline const struct eventlog *backend_record_log(struct backend *b, const char *room_id,
+                                                        const struct room **initial)
+{
+    return b->ops->record_log(b, room_id, initial);
+}
+
+static inline void backend_open(struct backend *b, const char *room_id,
+                                void (*cb)(void *arg, enum backend_result r, struct room *initial,
+                                           struct room *current, const json_t *presence),
+                                void *arg)
+{
+    b->ops->open(b, room_id, cb, arg);
+}
+
+static inline void backend_rooms(struct backend *b,
+                                 void (*cb)(void *arg, enum backend_result r, json_t *ids), void *arg)
+{
+    b->ops->rooms(b, cb, arg);
+}
+
+static inline void backend_watch(struct backend *b, const char *room_id, bool on, uint64_t from)
+{
+    b->ops->watch(b, room_id, on, from);
+}
+
+static inline void backend_presence(struct backend *b, const char *room_id, const char *conn_id,
+                                    bool observer, const json_t *participant)
+{
+    b->ops->presence(b, room_id, conn_id, observer, participant);
+}
+
+static inline void backend_sync(struct backend *b, const char *room_id, backend_done_cb cb, void *arg)
+{
+    b->ops->sync(b, room_id, cb, arg);
+}
+
+static inline void backend_tick(struct backend *b, int64_t now_ms)
+{
+    b->ops->tick(b, now_ms);
+}
+
 #endif

@@ -111,19 +111,16 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
     }
     if (strcmp(kind, "event") == 0) {
         const json_t *ej = json_object_get(rec, "event");
-        struct room_event ev;
-        if (room_event_from_json(ej, &ev) != 0) {
-            *why = "event record does not parse";
+        char *s = json_is_object(ej) ? json_dumps(ej, JSON_COMPACT) : NULL;
+        enum room_apply_result t = s ? room_apply_text(rp->current, s, strlen(s), NULL, NULL, NULL, NULL)
+                             : ROOM_TEXT_UNREADABLE;
+        if (t != ROOM_TEXT_APPLIED) {
+            free(s);
+            *why = t == ROOM_TEXT_UNREADABLE ? "event record does not parse"
+                                             : "event does not apply (wrong seq or data)";
             return -1;
         }
-        int r = room_apply(rp->current, &ev);
-        room_event_clear(&ev);
-        if (r != 0) {
-            *why = "event does not apply (wrong seq or data)";
-            return -1;
-        }
-        char *s = json_dumps(ej, JSON_COMPACT);
-        if (!s || eventlog_push(&rp->mr->log, s, strlen(s), NULL) != 0) {
+        if (eventlog_push(&rp->mr->log, s, strlen(s), NULL) != 0) {
             free(s);
             *why = "out of memory";
             return -1;

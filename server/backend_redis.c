@@ -946,20 +946,13 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
                  : "");
     eventlog_start(&rr->log, x->id, current->epoch);
     for (long i = 0; i < n; i++) {
-        json_error_t jerr;
-        json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &jerr);
-        struct room_event re;
-        int bad = !j || room_event_from_json(j, &re) != 0;
-        json_decref(j);
-        if (bad || ev[i].seq != rr->log.seq + 1 || room_apply(current, &re) != 0 ||
+        if (ev[i].seq != rr->log.seq + 1 ||
+            room_apply_text(current, ev[i].json, ev[i].len, NULL, NULL, NULL, NULL) != ROOM_TEXT_APPLIED ||
             eventlog_push(&rr->log, ev[i].json, ev[i].len, NULL) != 0) {
-            if (!bad)
-                room_event_clear(&re);
             log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
                       (unsigned long long)ev[i].seq);
             goto done;
         }
-        room_event_clear(&re);
     }
     snprintf(current->chain_head, sizeof current->chain_head, "%s",
              eventlog_hash(&rr->log, rr->log.seq));
@@ -1498,16 +1491,8 @@ static struct room *replay(const struct rroom *r)
 {
     struct room *current = room_clone(r->initial);
     for (uint64_t i = 0; current && i < r->log.seq; i++) {
-        json_error_t err;
-        json_t *j = json_loadb(r->log.ev[i], r->log.len[i], 0, &err);
-        struct room_event re;
-        int ok = j && room_event_from_json(j, &re) == 0;
-        json_decref(j);
-        if (ok) {
-            ok = room_apply(current, &re) == 0;
-            room_event_clear(&re);
-        }
-        if (!ok) {
+        if (room_apply_text(current, r->log.ev[i], r->log.len[i], NULL, NULL, NULL, NULL) !=
+            ROOM_TEXT_APPLIED) {
             room_destroy(current);
             return NULL;
         }

@@ -48,6 +48,38 @@
 
 enum cmd_kind { CMD_CLIENT, CMD_CLOCK, CMD_DISCONNECT, CMD_ADMIN_CLOSE, CMD_ADMIN_REVOKE };
 
+/* This node's commit in flight: the events as decided and as encoded, so
+ * that their delivery applies them as decided instead of parsing back the
+ * text the hub itself just wrote. Events of other nodes (or a text that is
+ * not byte for byte the one encoded here) go through room_apply_text(). */
+struct own_commit {
+    struct room_events evs;           /* stamped with their seqs; owns data */
+    json_t *json[ROOM_MAX_EVENTS];    /* the wire events (for the delta form) */
+    char *text[ROOM_MAX_EVENTS];
+    size_t len[ROOM_MAX_EVENTS];
+};
+
+static void own_free(struct own_commit *o)
+{
+    if (!o)
+        return;
+    room_events_clear(&o->evs);
+    for (size_t i = 0; i < ROOM_MAX_EVENTS; i++) {
+        json_decref(o->json[i]);
+        free(o->text[i]);
+    }
+    free(o);
+}
+
+/* Event k of o when ev is that very event, else -1. */
+static int own_index(const struct own_commit *o, const struct backend_event *ev)
+{
+    if (!o || !o->evs.n || ev->seq < o->evs.ev[0].seq || ev->seq >= o->evs.ev[0].seq + o->evs.n)
+        return -1;
+    size_t k = (size_t)(ev->seq - o->evs.ev[0].seq);
+    return o->len[k] == ev->len && memcmp(o->text[k], ev->json, ev->len) == 0 ? (int)k : -1;
+}
+
 /* A command waiting for its turn in a room (or in flight). */
 struct hub_cmd {
     struct hub_cmd *next;
@@ -99,6 +131,7 @@ struct hub_room {
     struct hub_cmd *q_head, *q_tail, *inflight;
     long peak_saved;          /* observers' peak last handed to the backend */
     int64_t peak_saved_ms;
+    struct own_commit *own;   /* this node's commit in flight */
     bool pumping;
     bool clock_queued;
     /* The delta form of every event, started on the first join that asks
@@ -187,6 +220,7 @@ static void remove_room(struct hub *h, struct hub_room *hr)
         n = w->next;
         free(w);
     }
+    own_free(hr->own);
     room_destroy(hr->state);
     deltalog_clear(&hr->deltas);
     free(hr->member_conns);
@@ -201,7 +235,7 @@ static void maybe_drop(struct hub *h, struct hub_room *hr)
     if (!h->shared || !hr->state || hr->n_conns || hr->q_head || hr->inflight || hr->waiters ||
         hr->syncing || hr->pumping)
         return;
-    h->backend->ops->watch(h->backend, hr->id, false, hr->state->seq);
+    backend_watch(h->backend, hr->id, false, hr->state->seq);
     remove_room(h, hr);
 }
 
@@ -295,7 +329,7 @@ static void attendance_sync(struct hub *h, struct hub_room *hr, int64_t now)
         }
         json_t *rec = room_member_record(m);
         if (rec)
-            h->backend->ops->save_member(h->backend, hr->id, rec);
+            backend_save_member(h->backend, hr->id, rec);
         json_decref(rec);
     }
     if ((long)hr->observers > r->observers_peak) {
@@ -448,7 +482,7 @@ static int deltas_start(struct hub *h, struct hub_room *hr)
     int rc = -1;
     if (hr->deltas.ready)
         return 0;
-    events = h->backend->ops->record(h->backend, hr->id, &initial);
+    events = backend_record(h->backend, hr->id, &initial);
     if (!events || !initial || json_array_size(events) < hr->state->seq)
         goto done;
     queue = room_part_json(initial, PROTO_PART_QUEUE);
@@ -532,23 +566,28 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
             /* The backend promised no gap; ask again from where we are. */
             log_error("room %s: got event %llu at seq %llu; resyncing", room_id,
                       (unsigned long long)ev[i].seq, (unsigned long long)hr->state->seq);
-            h->backend->ops->watch(h->backend, room_id, true, hr->state->seq);
+            backend_watch(h->backend, room_id, true, hr->state->seq);
             return;
         }
-        json_error_t jerr;
-        json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &jerr);
-        struct room_event re;
-        if (!j || room_event_from_json(j, &re) != 0) {
-            log_error("room %s: committed event %llu does not parse", room_id,
-                      (unsigned long long)ev[i].seq);
-            json_decref(j);
-            return;
+        int k = own_index(hr->own, &ev[i]);
+        struct room_event parsed;
+        const struct room_event *re = &parsed;
+        json_t *j = NULL;
+        enum room_apply_result rt;
+        if (k >= 0) {
+            re = &hr->own->evs.ev[k];
+            rt = room_apply(hr->state, re) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
+            j = rt == ROOM_TEXT_APPLIED ? json_incref(hr->own->json[k]) : NULL;
+        } else {
+            rt = room_apply_text(hr->state, ev[i].json, ev[i].len, NULL, NULL, &parsed, &j);
+            if (rt == ROOM_TEXT_REFUSED)
+                room_event_clear(&parsed);
         }
-        if (room_apply(hr->state, &re) != 0) {
-            log_error("room %s: committed event %llu does not apply at seq %llu", room_id,
-                      (unsigned long long)ev[i].seq, (unsigned long long)hr->state->seq);
-            json_decref(j);
-            room_event_clear(&re);
+        if (rt != ROOM_TEXT_APPLIED) {
+            log_error("room %s: committed event %llu %s at seq %llu", room_id,
+                      (unsigned long long)ev[i].seq,
+                      rt == ROOM_TEXT_UNREADABLE ? "does not parse" : "does not apply",
+                      (unsigned long long)hr->state->seq);
             return;
         }
         const char *delta = NULL;
@@ -565,7 +604,7 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
          * conclusions quote); unknown when the backend did not give it. */
         snprintf(hr->state->chain_head, sizeof hr->state->chain_head, "%s",
                  ev[i].hash ? ev[i].hash : "");
-        if (re.name == PROTO_EV_TOKEN_REVOKED) {
+        if (re->name == PROTO_EV_TOKEN_REVOKED) {
             /* Both forms without the jti (public_text). */
             size_t pl = 0, pdl = 0;
             char *pub = public_text(ev[i].json, ev[i].len, &pl);
@@ -580,8 +619,9 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
         } else {
             broadcast_event(hr, ev[i].json, ev[i].len, delta, dlen);
         }
-        after_event(hr, &re);
-        room_event_clear(&re);
+        after_event(hr, re);
+        if (re == &parsed)
+            room_event_clear(&parsed);
     }
 }
 
@@ -667,6 +707,8 @@ static void commit_done(void *arg, enum backend_result r)
     struct hub_room *hr = x->hr;
     struct hub_cmd *c = x->c;
     hr->inflight = NULL;
+    own_free(hr->own);
+    hr->own = NULL;
     if (r == BACKEND_CONFLICT && ++c->tries < COMMIT_TRIES) {
         /* Another node committed first; the backend has delivered its
          * events: decide again on the caught-up replica. */
@@ -696,31 +738,37 @@ static void commit_done(void *arg, enum backend_result r)
 static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd *c)
 {
     struct backend_event bev[ROOM_MAX_EVENTS];
-    char *texts[ROOM_MAX_EVENTS] = {0};
     json_t *state = NULL, *stmt = NULL;
     struct commit_ctx *x = calloc(1, sizeof *x);
+    struct own_commit *own = calloc(1, sizeof *own);
     struct room *next = NULL;
     size_t n;
     bool parts = false;
-    for (n = 0; n < evs->n; n++)
-        parts |= proto_event_parts(evs->ev[n].name) != 0;
-    if (!x || (parts && !(next = room_clone(hr->state))))
+    /* The decided events are the commit's from here on (applied as they
+     * are when delivered). */
+    if (own) {
+        own->evs = *evs;
+        evs->n = 0;
+    }
+    for (n = 0; own && n < own->evs.n; n++)
+        parts |= proto_event_parts(own->evs.ev[n].name) != 0;
+    if (!x || !own || (parts && !(next = room_clone(hr->state))))
         goto fail;
-    for (n = 0; n < evs->n; n++) {
-        evs->ev[n].seq = hr->state->seq + n + 1;
-        if (next && room_apply(next, &evs->ev[n]) != 0) {
-            log_error("room %s: decided event %s does not apply", hr->id,
-                      proto_event_name(evs->ev[n].name));
+    for (n = 0; n < own->evs.n; n++) {
+        struct room_event *e = &own->evs.ev[n];
+        e->seq = hr->state->seq + n + 1;
+        if (next && room_apply(next, e) != 0) {
+            log_error("room %s: decided event %s does not apply", hr->id, proto_event_name(e->name));
             goto fail;
         }
-        json_t *ej = room_event_json(next ? next : hr->state, &evs->ev[n]);
-        texts[n] = ej ? json_dumps(ej, JSON_COMPACT) : NULL;
-        json_decref(ej);
-        if (!texts[n])
+        own->json[n] = room_event_json(next ? next : hr->state, e);
+        own->text[n] = own->json[n] ? json_dumps(own->json[n], JSON_COMPACT) : NULL;
+        if (!own->text[n])
             goto fail;
-        bev[n].seq = evs->ev[n].seq;
-        bev[n].json = texts[n];
-        bev[n].len = strlen(texts[n]);
+        own->len[n] = strlen(own->text[n]);
+        bev[n].seq = e->seq;
+        bev[n].json = own->text[n];
+        bev[n].len = own->len[n];
         bev[n].hash = NULL;
     }
     /* A shared store keeps a snapshot of the sequenced state beside the
@@ -730,7 +778,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     x->h = h;
     x->hr = hr;
     x->c = c;
-    x->last_seq = hr->state->seq + evs->n;
+    x->last_seq = hr->state->seq + n;
     /* A deposited statement is stored beside the events, never in them
      * (contract 9.4); published and discarded ones may be forgotten. */
     const char *drop[ROOM_MAX_EVENTS];
@@ -744,9 +792,10 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         st.statement = stmt;
     }
     hr->inflight = c;
+    hr->own = own;
+    own = NULL; /* commit_done frees it */
     metrics.events_committed += n;
-    h->backend->ops->commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done,
-                            x);
+    backend_commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done, x);
     x = NULL; /* commit_done frees it */
     goto done;
 fail:
@@ -754,8 +803,7 @@ fail:
     reply_error(c, PROTO_ERR_INTERNAL, NULL);
     cmd_free(c);
 done:
-    for (size_t i = 0; i < ROOM_MAX_EVENTS; i++)
-        free(texts[i]);
+    own_free(own);
     json_decref(state);
     json_decref(stmt);
     room_destroy(next);
@@ -860,7 +908,7 @@ static bool sync_first(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
     w->hr = hr;
     w->c = c;
     hr->inflight = c;
-    h->backend->ops->sync(h->backend, hr->id, synced, w);
+    backend_sync(h->backend, hr->id, synced, w);
     return true;
 }
 
@@ -907,7 +955,7 @@ static void pump(struct hub *h, struct hub_room *hr)
             cmd_free(c);
             continue;
         }
-        if (!h->backend->ops->available(h->backend)) {
+        if (!backend_available(h->backend)) {
             reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
             cmd_free(c);
             continue;
@@ -1054,7 +1102,7 @@ void hub_session_closed(struct hub *h, struct session *s)
     metrics.joined--;
     char cid[128];
     conn_id(h, s, cid, sizeof cid);
-    h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, NULL);
+    backend_presence(h->backend, hr->id, cid, s->is_observer, NULL);
     if (s->is_observer) {
         hr->observers--;
         maybe_drop(h, hr);
@@ -1180,7 +1228,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
         refuse_join(s, PROTO_ERR_UNAUTHORIZED, "this token was revoked", PROTO_CLOSE_UNAUTHORIZED);
         return;
     }
-    if (!h->backend->ops->available(h->backend)) {
+    if (!backend_available(h->backend)) {
         refuse_join(s, PROTO_ERR_UNAVAILABLE, NULL, PROTO_CLOSE_TRY_AGAIN);
         return;
     }
@@ -1195,7 +1243,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     if (a->role != PROTO_ROLE_OBSERVER && room_participant_seen(hr->state, a)) {
         json_t *m = room_actor_json(a);
         if (m)
-            h->backend->ops->save_member(h->backend, hr->id, m);
+            backend_save_member(h->backend, hr->id, m);
         json_decref(m);
     }
     if (member_conns_fit(hr) != 0) {
@@ -1211,7 +1259,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
         hr->conns->prev = s;
     hr->conns = s;
     if (hr->n_conns++ == 0)
-        h->backend->ops->watch(h->backend, hr->id, true, hr->state->seq);
+        backend_watch(h->backend, hr->id, true, hr->state->seq);
     metrics.joined++;
     metrics.joins++;
     metrics.commands[PROTO_CMD_JOIN][PROTO_OK]++;
@@ -1240,7 +1288,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     }
     char cid[128];
     conn_id(h, s, cid, sizeof cid);
-    h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
+    backend_presence(h->backend, hr->id, cid, s->is_observer, pj);
     json_decref(pj);
 
     if (s->deltas && deltas_start(h, hr) != 0)
@@ -1259,9 +1307,9 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
      * from the future) is not comparable. */
     w.resumed = has_since && since <= seq && (!has_epoch || strcmp(epoch, hr->state->epoch) == 0);
     if (w.resumed)
-        h->backend->ops->history(h->backend, hr->id, since, (size_t)-1, welcome_history, &w);
+        backend_history(h->backend, hr->id, since, (size_t)-1, welcome_history, &w);
     else
-        h->backend->ops->history(h->backend, hr->id,
+        backend_history(h->backend, hr->id,
                                  seq > PROTO_RECENT_EVENTS ? seq - PROTO_RECENT_EVENTS : 0,
                                  PROTO_RECENT_EVENTS, welcome_history, &w);
     json_decref(w.head);
@@ -1343,7 +1391,7 @@ static bool wait_for_room(struct hub *h, const char *id, struct waiter *w)
         snprintf(o->id, sizeof o->id, "%s", id);
         w->next = NULL;
         hr->waiters = w;
-        h->backend->ops->open(h->backend, id, opened, o);
+        backend_open(h->backend, id, opened, o);
         return true;
     }
     w->next = hr->waiters;
@@ -1435,7 +1483,7 @@ void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd)
         snprintf(j->id, sizeof j->id, "%s", hr->id);
         w->next = hr->syncing;
         hr->syncing = w;
-        h->backend->ops->sync(h->backend, hr->id, join_synced, j);
+        backend_sync(h->backend, hr->id, join_synced, j);
         return;
     }
     if (!wait_for_room(h, claims.room, w)) {
@@ -1570,7 +1618,7 @@ static void hub_on_reconnect(void *arg)
             conn_id(h, s, cid, sizeof cid);
             const struct room_member *m = room_member_find(hr->state, s->actor.sub);
             json_t *pj = m ? room_member_json(hr->state, m) : room_actor_json(&s->actor);
-            h->backend->ops->presence(h->backend, hr->id, cid, s->is_observer, pj);
+            backend_presence(h->backend, hr->id, cid, s->is_observer, pj);
             json_decref(pj);
         }
     }
@@ -1580,7 +1628,7 @@ static void hub_on_reconnect(void *arg)
 
 void hub_tick(struct hub *h, int64_t now)
 {
-    h->backend->ops->tick(h->backend, now);
+    backend_tick(h->backend, now);
     for (struct session *s = h->unjoined, *next; s; s = next) {
         next = s->u_next;
         if (s->state == SESSION_NEW && now - s->created_ms >= h->cfg->join_timeout_ms)
@@ -1589,7 +1637,7 @@ void hub_tick(struct hub *h, int64_t now)
     bool idle_check = h->cfg->idle_timeout_ms > 0 && now - h->last_idle_check >= 1000;
     if (idle_check)
         h->last_idle_check = now;
-    bool up = h->backend->ops->available(h->backend);
+    bool up = backend_available(h->backend);
     for (size_t i = 0; i < h->n_rooms; i++) {
         struct hub_room *hr = h->rooms[i];
         for (struct session *s = idle_check ? hr->conns : NULL; s; s = s->next)
@@ -1602,8 +1650,8 @@ void hub_tick(struct hub *h, int64_t now)
         if (hr->state->observers_peak > hr->peak_saved && now - hr->peak_saved_ms >= 1000) {
             hr->peak_saved = hr->state->observers_peak;
             hr->peak_saved_ms = now;
-            h->backend->ops->save_peak(h->backend, hr->id, hr->state->observers_peak,
-                                       hr->state->observers_peak_at);
+            backend_save_peak(h->backend, hr->id, hr->state->observers_peak,
+                              hr->state->observers_peak_at);
         }
         int64_t due = room_deadline(hr->state);
         if (up && due >= 0 && now >= due && !hr->clock_queued && !hr->inflight) {
@@ -1637,7 +1685,7 @@ size_t hub_drain(struct hub *h)
 
 int hub_backend_up(struct hub *h)
 {
-    return h->backend->ops->available(h->backend) ? 1 : 0;
+    return backend_available(h->backend) ? 1 : 0;
 }
 
 /* ---- admin ---- */
@@ -1718,7 +1766,7 @@ void hub_room_create(struct hub *h, const json_t *spec,
     x->r = r;
     x->cb = cb;
     x->arg = arg;
-    h->backend->ops->create(h->backend, r, created, x);
+    backend_create(h->backend, r, created, x);
 }
 
 void hub_room_ensure(struct hub *h, const char *id, void (*cb)(void *arg, bool found), void *arg)
@@ -1812,7 +1860,7 @@ void hub_rooms_list(struct hub *h, void (*cb)(void *arg, int status, const json_
     x->h = h;
     x->cb = cb;
     x->arg = arg;
-    h->backend->ops->rooms(h->backend, list_ids, x);
+    backend_rooms(h->backend, list_ids, x);
 }
 
 json_t *hub_room_get(struct hub *h, const char *id)
@@ -1905,7 +1953,7 @@ json_t *hub_room_revocations(struct hub *h, const char *id)
 int hub_room_transcript(struct hub *h, const char *id, int format, char **out, size_t *len)
 {
     const struct room *initial = NULL;
-    const struct eventlog *log = h->backend->ops->record_log(h->backend, id, &initial);
+    const struct eventlog *log = backend_record_log(h->backend, id, &initial);
     if (!log)
         return find_room(h, id) ? 500 : 404;
     struct transcript_source src = {(size_t)log->seq, log_get, (void *)log};
@@ -1953,7 +2001,7 @@ struct hub *hub_create(const struct config *cfg, struct backend *b)
         .on_reconnect = hub_on_reconnect,
         .on_statement = hub_on_statement,
     };
-    if (b->ops->load(b, loaded, h) < 0)
+    if (backend_load(b, loaded, h) < 0)
         goto fail;
     return h;
 fail:

@@ -2495,6 +2495,33 @@ int room_event_from_json(const json_t *j, struct room_event *ev)
     return 0;
 }
 
+enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
+                               void (*before)(void *arg, const struct room *r,
+                                              const struct room_event *ev),
+                               void *arg, struct room_event *ev, json_t **j)
+{
+    json_error_t err;
+    struct room_event e;
+    enum room_apply_result res = ROOM_TEXT_UNREADABLE;
+    json_t *parsed = text ? json_loadb(text, len, 0, &err) : NULL;
+    if (!parsed || room_event_from_json(parsed, &e) != 0)
+        goto done;
+    if (before)
+        before(arg, r, &e);
+    res = room_apply(r, &e) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
+    if (ev)
+        *ev = e;
+    else
+        room_event_clear(&e);
+    if (res == ROOM_TEXT_APPLIED && j) {
+        *j = parsed;
+        parsed = NULL;
+    }
+done:
+    json_decref(parsed);
+    return res;
+}
+
 /* ------------------------------------------------------------------ */
 /* storage                                                            */
 /* ------------------------------------------------------------------ */

@@ -384,4 +384,24 @@ json_t *room_event_json(const struct room *after, const struct room_event *ev);
 int room_event_from_json(const json_t *j, struct room_event *ev);
 void room_event_clear(struct room_event *ev);
 
+/* How room_apply_text() went. */
+enum room_apply_result {
+    ROOM_TEXT_APPLIED,
+    ROOM_TEXT_UNREADABLE, /* not JSON, or not an event */
+    ROOM_TEXT_REFUSED,    /* an event, but not the next one of r or bad data */
+};
+/* The one way a committed event's wire text (as stored, published and
+ * sent) becomes room state: every replay (journal, Redis), the hub's
+ * delivery of events it did not decide itself, and the record go through
+ * here. Parses text[0..len), reads it as an event, calls before(arg, r,
+ * &ev) when given (to look at the room as it was), then room_apply()
+ * (which checks the seq: r unchanged on failure). With ev, the event read
+ * is handed over whenever it was read (APPLIED or REFUSED;
+ * room_event_clear()), and with j its JSON (new reference), on
+ * ROOM_TEXT_APPLIED only. */
+enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
+                               void (*before)(void *arg, const struct room *r,
+                                              const struct room_event *ev),
+                               void *arg, struct room_event *ev, json_t **j);
+
 #endif

@@ -1731,6 +1731,19 @@ static bool skip_message(struct tx *t, const struct transcript_source *src, size
     return true;
 }
 
+/* What the record notes of the room just before an event changes it. */
+struct before_ctx {
+    struct person *who;
+    enum proto_status *was;
+};
+
+static void before_apply(void *arg, const struct room *r, const struct room_event *ev)
+{
+    struct before_ctx *b = arg;
+    subject_of(r, ev, b->who);
+    *b->was = r->status;
+}
+
 char *transcript_render_source(const struct room *initial, const struct transcript_source *src,
                                enum transcript_format f, const struct transcript_opts *opts,
                                size_t *len, char *errbuf, size_t errsz)
@@ -1769,16 +1782,19 @@ char *transcript_render_source(const struct room *initial, const struct transcri
         const char *stored = NULL;
         if (f == TRANSCRIPT_JSON && skip_message(&t, src, i))
             continue;
-        json_t *ej = source_event(src, i, &stored);
-        if (!ej || room_event_from_json(ej, &ev)) {
-            json_decref(ej);
+        const char *txt = NULL;
+        size_t tlen = 0;
+        json_t *ej = NULL;
+        struct before_ctx bc = {&who, &was};
+        enum room_apply_result rt = src->get(src->arg, i, &txt, &tlen, &stored) != 0
+                                ? ROOM_TEXT_UNREADABLE
+                                : room_apply_text(t.r, txt, tlen, before_apply, &bc, &ev, &ej);
+        if (rt == ROOM_TEXT_UNREADABLE) {
             if (errbuf && errsz)
                 snprintf(errbuf, errsz, "event %zu is not a valid event", i + 1);
             goto fail;
         }
-        subject_of(t.r, &ev, &who);
-        was = t.r->status;
-        if (room_apply(t.r, &ev) || track_floor(&t, &ev, &who) || chain_push(&t, ej, stored) ||
+        if (rt != ROOM_TEXT_APPLIED || track_floor(&t, &ev, &who) || chain_push(&t, ej, stored) ||
             track_periods(&t, ev.ts)) {
             if (errbuf && errsz)
                 snprintf(errbuf, errsz, "event %zu (seq %" PRIu64 ", %s) does not apply", i + 1,
