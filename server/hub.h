@@ -37,7 +37,10 @@ void hub_destroy(struct hub *h); /* NULL is a no-op */
 void hub_session_opened(struct hub *h, struct session *s);
 void hub_session_closed(struct hub *h, struct session *s);
 /* cmd is borrowed for the call (copied when it must wait). */
-void hub_join(struct hub *h, struct session *s, const struct proto_cmd *cmd);
+/* A join whose token the session verified (s->actor, jti and token_exp
+ * are set from its claims) for room: welcomes s, or refuses it (error,
+ * then close). */
+void hub_join(struct hub *h, struct session *s, const char *room, const struct proto_cmd *cmd);
 void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd);
 /* A joined moderator's command that the session refused itself (malformed,
  * too large, rate limited): into the audit log like the hub's refusals. */

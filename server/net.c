@@ -990,6 +990,7 @@ struct net *net_create(const struct config *cfg)
     n->lim.rate = cfg->command_rate;
     n->lim.burst = cfg->command_burst;
     n->lim.max_text_chars = cfg->max_text_chars;
+    n->lim.keys = &cfg->keys;
     n->lim.max_frame = cfg->max_frame;
     n->wbuf = malloc(LWS_PRE + WRITE_CHUNK);
     n->ipl = iplimit_create(cfg->max_conns_per_ip, cfg->join_rate, cfg->join_rate * 2);

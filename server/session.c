@@ -307,8 +307,31 @@ void session_on_message(struct session *s, const char *buf, size_t len, bool bin
             session_close(s, PROTO_CLOSE_UNAUTHORIZED, "join first", true);
             return;
         }
+        /* The token is the connection's business: checked here, where the
+         * connection is, before the hub sees anything. (Whether this room
+         * revoked it is the room's, checked by the hub.) */
+        struct proto_claims claims;
+        const char *why = "invalid token";
+        e = proto_jwt_verify_ring(*s->lim->keys, cmd.token, clock_now_ms() / 1000, &claims, &why);
+        if (e != PROTO_OK) {
+            metrics.commands[PROTO_CMD_JOIN][PROTO_ERR_UNAUTHORIZED]++;
+            session_send_error(s, NULL, PROTO_ERR_UNAUTHORIZED, why);
+            session_close(s, PROTO_CLOSE_UNAUTHORIZED, proto_close_reason(PROTO_CLOSE_UNAUTHORIZED), true);
+            proto_cmd_clear(&cmd);
+            return;
+        }
+        struct room_actor *a = &s->actor;
+        memset(a, 0, sizeof *a);
+        snprintf(a->sub, sizeof a->sub, "%s", claims.sub);
+        snprintf(a->name, sizeof a->name, "%s", claims.name);
+        snprintf(a->delegation, sizeof a->delegation, "%s", claims.delegation);
+        a->category = claims.category;
+        snprintf(a->region, sizeof a->region, "%s", claims.region);
+        a->role = claims.role;
+        snprintf(s->jti, sizeof s->jti, "%s", claims.jti);
+        s->token_exp = claims.exp;
         s->state = SESSION_JOINING;
-        hub_join(s->hub, s, &cmd);
+        hub_join(s->hub, s, claims.room, &cmd);
         proto_cmd_clear(&cmd);
         return;
     }

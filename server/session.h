@@ -44,6 +44,9 @@ struct session_limits {
      * PROTO_MAX_STATEMENT_FRAME, and only the commands that carry a
      * statement or conclusions (proto_cmd_big_frame) may use the rest */
     size_t max_frame;
+    /* The token keys: *keys is read at every join, so that keys reread on
+     * SIGHUP (config_reload) apply to the next join. */
+    struct proto_keyring *const *keys;
 };
 
 enum session_state {
@@ -104,7 +107,10 @@ struct session *session_create(struct hub *hub, void *conn, const struct session
 /* Leaves the room (presence) and frees everything. NULL is a no-op. */
 void session_destroy(struct session *s);
 
-/* One complete message received (text or binary). */
+/* One complete message received (text or binary). The first must be a
+ * join whose token verifies against lim->keys: the session sets actor,
+ * jti and token_exp from its claims and hands the join to the hub;
+ * anything else is refused with 4401 here. */
 void session_on_message(struct session *s, const char *buf, size_t len, bool binary);
 
 /* Queues a reference to f (takes no ownership of the caller's reference).

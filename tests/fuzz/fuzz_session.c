@@ -140,6 +140,7 @@ static void connect_slot(struct hub *h, unsigned k)
     lim.rate = cfg->command_rate;
     lim.burst = cfg->command_burst;
     lim.max_text_chars = cfg->max_text_chars;
+    lim.keys = &cfg->keys;
     lim.max_frame = cfg->max_frame;
     slots[k].s = session_create(h, fuzz_server_conn(k), &fuzz_server_conn_ops, &lim, fuzz_server_clock());
     FUZZ_CHECK(slots[k].s, "session_create failed");
