@@ -7,14 +7,15 @@
  * the next state. Decide reads only the state it is given; apply is the only
  * writer, and it takes every fact it needs from the event (including the
  * event's ts for clock arithmetic), so that replaying the log from the
- * initial room reproduces the state on any node. Also owns the JSON forms:
- * the wire snapshot and event, and the storage form used by journals and
- * Redis.
+ * initial room reproduces the state on any node. The JSON forms (the wire
+ * snapshot and event, the storage form used by journals and Redis, and
+ * room_apply_text) are in room_json.c (room_private.h).
  *
  * PURE: no I/O, no clock reads (now is an argument), no globals, no logging;
  * it allocates only what it hands back or keeps in the room.
  */
 #include "room.h"
+#include "room_private.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -23,35 +24,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* Bounds of every stored time, duration and counter: a journal or a Redis
- * entry is data from outside this process, and arithmetic on values near
- * INT64_MAX overflows. 2^53 ms is 285,000 years. */
-#define ROOM_MAX_MS (INT64_C(1) << 53)
-#define ROOM_MAX_COUNT 1000000
-
-/* The storage format of room_state_json(); bumped on incompatible change. */
-#define ROOM_STATE_VERSION 1
-/* A floor's limit may grow by extend up to this (24 h): beyond it a chair
- * has certainly made a mistake, and it keeps limit_s * 1000 far from any
- * overflow. */
-#define ROOM_MAX_LIMIT_S 86400
-/* Longest agenda item title: items are often whole guiding questions, so
- * they get the length of a message rather than that of a room title. */
-#define ROOM_MAX_ITEM_TITLE_CHARS PROTO_MAX_TEXT_CHARS
-
-#if defined(__GNUC__)
-#define ROOM_PRINTF(f, a) __attribute__((format(printf, f, a)))
-#else
-#define ROOM_PRINTF(f, a)
-#endif
 
 /* ------------------------------------------------------------------ */
 /* small helpers                                                      */
 /* ------------------------------------------------------------------ */
 
-static void errf(char *buf, size_t sz, const char *fmt, ...) ROOM_PRINTF(3, 4);
-
-static void errf(char *buf, size_t sz, const char *fmt, ...)
+void room_errf(char *buf, size_t sz, const char *fmt, ...)
 {
     va_list ap;
     if (!buf || !sz)
@@ -63,14 +41,14 @@ static void errf(char *buf, size_t sz, const char *fmt, ...)
 
 /* NULL for "", so that json_pack's "s?" writes JSON null for an absent
  * value (the contract writes absent lang, delegation, ... as null). */
-static const char *nz(const char *s)
+const char *room_nz(const char *s)
 {
     return s && s[0] ? s : NULL;
 }
 
 /* Copies src into dst[dsz]. Callers check lengths beforehand (inputs are
  * validated), so truncation here is only a last line of defence. */
-static void copy_str(char *dst, size_t dsz, const char *src)
+void room_copy_str(char *dst, size_t dsz, const char *src)
 {
     size_t n = src ? strlen(src) : 0;
     if (n >= dsz)
@@ -80,7 +58,7 @@ static void copy_str(char *dst, size_t dsz, const char *src)
     dst[n] = '\0';
 }
 
-static json_t *category_json(enum proto_category c)
+json_t *room_category_json(enum proto_category c)
 {
     const char *s = proto_category_name(c);
     return s && s[0] ? json_string(s) : json_null();
@@ -98,86 +76,6 @@ static bool valid_line(const char *s, long max)
         if ((unsigned char)s[i] < 0x20 || s[i] == 0x7f)
             return false;
     return true;
-}
-
-/* ---- reading JSON strictly (storage and committed events) ---- */
-
-/* Copies string member k of o into dst[dsz]. With nullable, an absent or
- * null member gives "". False for a wrong type or a string that does not
- * fit (or holds a NUL). */
-static bool get_str(const json_t *o, const char *k, char *dst, size_t dsz, bool nullable)
-{
-    json_t *v = json_object_get(o, k);
-    if (nullable && (!v || json_is_null(v))) {
-        dst[0] = '\0';
-        return true;
-    }
-    if (!json_is_string(v))
-        return false;
-    size_t n = json_string_length(v);
-    const char *s = json_string_value(v);
-    if (n >= dsz || memchr(s, '\0', n))
-        return false;
-    memcpy(dst, s, n + 1);
-    return true;
-}
-
-static bool get_int(const json_t *o, const char *k, int64_t min, int64_t max, int64_t *out)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_integer(v))
-        return false;
-    json_int_t n = json_integer_value(v);
-    if (n < min || n > max)
-        return false;
-    *out = (int64_t)n;
-    return true;
-}
-
-static bool get_bool(const json_t *o, const char *k, bool *out)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_boolean(v))
-        return false;
-    *out = json_is_true(v);
-    return true;
-}
-
-/* An enum by wire name; parse is one of the proto_*_parse functions. */
-static bool get_enum(const json_t *o, const char *k, int (*parse)(const char *), int *out)
-{
-    json_t *v = json_object_get(o, k);
-    if (!json_is_string(v))
-        return false;
-    int e = parse(json_string_value(v));
-    if (e < 0)
-        return false;
-    *out = e;
-    return true;
-}
-
-/* A category: a wire name, or null/absent for none. */
-static bool get_category(const json_t *o, const char *k, enum proto_category *out)
-{
-    json_t *v = json_object_get(o, k);
-    if (!v || json_is_null(v)) {
-        *out = PROTO_CAT_NONE;
-        return true;
-    }
-    int c;
-    if (!get_enum(o, k, proto_category_parse, &c))
-        return false;
-    *out = (enum proto_category)c;
-    return true;
-}
-
-/* A region (contract 9.3): a valid one, or null/absent for none (""). */
-static bool get_region(const json_t *o, char *dst, size_t dsz)
-{
-    const json_t *v = json_object_get(o, "region");
-    if (json_is_string(v) && json_string_length(v) == 0)
-        return false; /* "" is no region of anyone: the wire writes null */
-    return get_str(o, "region", dst, dsz, true) && (!dst[0] || proto_valid_region(dst));
 }
 
 /* ------------------------------------------------------------------ */
@@ -203,7 +101,7 @@ static bool patch_int(const json_t *v, const char *key, int min, int max, int *o
                       char *errbuf, size_t errsz)
 {
     if (!json_is_integer(v) || json_integer_value(v) < min || json_integer_value(v) > max) {
-        errf(errbuf, errsz, "setting '%s' must be an integer from %d to %d", key, min, max);
+        room_errf(errbuf, errsz, "setting '%s' must be an integer from %d to %d", key, min, max);
         return false;
     }
     *out = (int)json_integer_value(v);
@@ -213,7 +111,7 @@ static bool patch_int(const json_t *v, const char *key, int min, int max, int *o
 static bool patch_bool(const json_t *v, const char *key, bool *out, char *errbuf, size_t errsz)
 {
     if (!json_is_boolean(v)) {
-        errf(errbuf, errsz, "setting '%s' must be true or false", key);
+        room_errf(errbuf, errsz, "setting '%s' must be true or false", key);
         return false;
     }
     *out = json_is_true(v);
@@ -225,7 +123,7 @@ static bool patch_enum(const json_t *v, const char *key, int (*parse)(const char
 {
     int e = json_is_string(v) ? parse(json_string_value(v)) : -1;
     if (e < 0) {
-        errf(errbuf, errsz, "setting '%s' must be one of %s", key, allowed);
+        room_errf(errbuf, errsz, "setting '%s' must be one of %s", key, allowed);
         return false;
     }
     *out = e;
@@ -242,7 +140,7 @@ bool room_settings_patch(struct room_settings *s, const json_t *patch, char *err
     bool ok = true;
 
     if (!json_is_object(patch)) {
-        errf(errbuf, errsz, "settings must be an object");
+        room_errf(errbuf, errsz, "settings must be an object");
         return false;
     }
     json_object_foreach((json_t *)patch, key, v) {
@@ -276,7 +174,7 @@ bool room_settings_patch(struct room_settings *s, const json_t *patch, char *err
             if (ok)
                 n.queue_order = (enum proto_queue_order)e;
         } else {
-            errf(errbuf, errsz, "unknown setting '%s'", key);
+            room_errf(errbuf, errsz, "unknown setting '%s'", key);
             ok = false;
         }
         if (!ok)
@@ -296,7 +194,7 @@ static bool settings_equal(const struct room_settings *a, const struct room_sett
            a->changeover_s == b->changeover_s;
 }
 
-static json_t *settings_json(const struct room_settings *s)
+json_t *room_settings_json(const struct room_settings *s)
 {
     return json_pack("{s:i, s:i, s:i, s:s, s:s, s:b, s:s, s:i, s:b, s:i}",
                      "speech_s", s->speech_s, "reply_s", s->reply_s,
@@ -335,14 +233,14 @@ const struct room_member *room_member_find(const struct room *r, const char *sub
     return NULL;
 }
 
-static struct room_member *member_get(struct room *r, const char *sub)
+struct room_member *room_member_get(struct room *r, const char *sub)
 {
     return (struct room_member *)room_member_find(r, sub);
 }
 
 /* Appends a blank member for sub. Returns it, or NULL on allocation
  * failure (room unchanged). Pointers to members are invalidated. */
-static struct room_member *member_add(struct room *r, const char *sub)
+struct room_member *room_member_add(struct room *r, const char *sub)
 {
     if (r->members_len == r->members_cap) {
         size_t cap = r->members_cap ? r->members_cap * 2 : 8;
@@ -354,7 +252,7 @@ static struct room_member *member_add(struct room *r, const char *sub)
     }
     struct room_member *m = &r->members[r->members_len++];
     memset(m, 0, sizeof *m);
-    copy_str(m->sub, sizeof m->sub, sub);
+    room_copy_str(m->sub, sizeof m->sub, sub);
     m->category = PROTO_CAT_NONE;
     m->token_role = PROTO_ROLE_OBSERVER;
     return m;
@@ -367,32 +265,32 @@ static struct room_member *member_add(struct room *r, const char *sub)
 static struct room_member *member_ensure(struct room *r, const char *sub, const char *name,
                                          const char *delegation, enum proto_category cat)
 {
-    struct room_member *m = member_get(r, sub);
+    struct room_member *m = room_member_get(r, sub);
     if (m)
         return m;
-    m = member_add(r, sub);
+    m = room_member_add(r, sub);
     if (!m)
         return NULL;
-    copy_str(m->name, sizeof m->name, name ? name : "");
-    copy_str(m->delegation, sizeof m->delegation, delegation ? delegation : "");
+    room_copy_str(m->name, sizeof m->name, name ? name : "");
+    room_copy_str(m->delegation, sizeof m->delegation, delegation ? delegation : "");
     m->category = cat;
     m->token_role = PROTO_ROLE_DELEGATE;
     return m;
 }
 
-static enum proto_role member_role(const struct room_member *m)
+enum proto_role room_member_role(const struct room_member *m)
 {
     return m->has_role_override ? m->role_override : m->token_role;
 }
 
 /* Sequenced facts: what replaying the log must reproduce for a member. */
-static bool member_has_facts(const struct room_member *m)
+bool room_member_has_facts(const struct room_member *m)
 {
     return m->has_role_override || m->muted || m->removed || m->turns || m->spoken_ms ||
            m->replies_used;
 }
 
-static bool agenda_has(const struct room *r, const char *item)
+bool room_agenda_has(const struct room *r, const char *item)
 {
     for (size_t i = 0; item && i < r->agenda_len; i++)
         if (strcmp(r->agenda[i].id, item) == 0)
@@ -400,7 +298,7 @@ static bool agenda_has(const struct room *r, const char *item)
     return false;
 }
 
-static long queue_index(const struct room *r, const char *id)
+long room_queue_index(const struct room *r, const char *id)
 {
     for (size_t i = 0; i < r->queue_len; i++)
         if (strcmp(r->queue[i].id, id) == 0)
@@ -408,7 +306,7 @@ static long queue_index(const struct room *r, const char *id)
     return -1;
 }
 
-static int queue_reserve(struct room *r, size_t n)
+int room_queue_reserve(struct room *r, size_t n)
 {
     if (n <= r->queue_cap)
         return 0;
@@ -424,7 +322,7 @@ static int queue_reserve(struct room *r, size_t n)
 }
 
 /* Inserts at pos; capacity must have been reserved. */
-static void queue_insert(struct room *r, size_t pos, const struct room_request *q)
+void room_queue_insert(struct room *r, size_t pos, const struct room_request *q)
 {
     if (pos > r->queue_len)
         pos = r->queue_len;
@@ -487,309 +385,6 @@ static int64_t floor_elapsed(const struct room_floor *f, int64_t now)
 }
 
 /* ------------------------------------------------------------------ */
-/* JSON forms of the parts                                            */
-/* ------------------------------------------------------------------ */
-
-static json_t *request_json(const struct room_request *q)
-{
-    json_t *j = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:s?, s:I}", "id", q->id, "sub",
-                          q->sub, "name", q->name, "delegation", nz(q->delegation),
-                          "category", proto_category_name(q->category), "region", nz(q->region),
-                          "kind", proto_kind_name(q->kind), "lang", nz(q->lang),
-                          "at", (json_int_t)q->at);
-    /* The statement's summary only: its text is under embargo (9.4). */
-    if (j && q->statement_chars > 0 &&
-        json_object_set_new(j, "statement",
-                            json_pack("{s:i, s:s?}", "chars", q->statement_chars, "lang",
-                                      nz(q->statement_lang)))) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
-}
-
-/* The optional "statement":{"chars","lang"} of a stored request. */
-static bool get_statement_summary(const json_t *j, struct room_request *q)
-{
-    const json_t *st = json_object_get(j, "statement");
-    int64_t chars;
-    if (!st || json_is_null(st))
-        return true;
-    if (!json_is_object(st) || !get_int(st, "chars", 1, PROTO_MAX_STATEMENT_CHARS, &chars) ||
-        !get_str(st, "lang", q->statement_lang, sizeof q->statement_lang, true))
-        return false;
-    q->statement_chars = (int)chars;
-    return true;
-}
-
-static int request_from_json(const json_t *j, struct room_request *q)
-{
-    int k;
-    int64_t at;
-    memset(q, 0, sizeof *q);
-    if (!json_is_object(j) || !get_str(j, "id", q->id, sizeof q->id, false) ||
-        !proto_valid_item_id(q->id) || !get_str(j, "sub", q->sub, sizeof q->sub, false) ||
-        !proto_valid_sub(q->sub) || !get_str(j, "name", q->name, sizeof q->name, false) ||
-        !get_str(j, "delegation", q->delegation, sizeof q->delegation, true) ||
-        !get_category(j, "category", &q->category) ||
-        !get_enum(j, "kind", proto_kind_parse, &k) ||
-        !get_str(j, "lang", q->lang, sizeof q->lang, true) ||
-        !get_region(j, q->region, sizeof q->region) ||
-        !get_int(j, "at", 0, ROOM_MAX_MS, &at) || !get_statement_summary(j, q))
-        return -1;
-    q->kind = (enum proto_kind)k;
-    q->at = at;
-    return 0;
-}
-
-/* The floor object of contract section 3, or null. storage adds the
- * category (kept for the directory-less replica; not on the wire). */
-static json_t *floor_json(const struct room_floor *f, bool storage)
-{
-    if (!f->active)
-        return json_null();
-    json_t *j = json_pack("{s:s, s:s, s:s?, s:s?, s:s, s:s?, s:i, s:I, s:I, s:b, s:b}", "sub",
-                          f->sub, "name", f->name, "delegation", nz(f->delegation),
-                          "region", nz(f->region),
-                          "kind", proto_kind_name(f->kind), "request_id", nz(f->request_id),
-                          "limit_s", f->limit_s, "started_at", (json_int_t)f->started_at,
-                          "elapsed_ms", (json_int_t)f->elapsed_ms, "paused", (int)f->paused,
-                          "time_up", (int)f->time_up);
-    if (j && storage && json_object_set_new(j, "category", category_json(f->category))) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
-}
-
-static int floor_from_json(const json_t *j, struct room_floor *f)
-{
-    int k;
-    int64_t limit, started, elapsed;
-    memset(f, 0, sizeof *f);
-    if (json_is_null(j))
-        return 0;
-    if (!json_is_object(j) || !get_str(j, "sub", f->sub, sizeof f->sub, false) ||
-        !proto_valid_sub(f->sub) || !get_str(j, "name", f->name, sizeof f->name, false) ||
-        !get_str(j, "delegation", f->delegation, sizeof f->delegation, true) ||
-        !get_category(j, "category", &f->category) ||
-        !get_region(j, f->region, sizeof f->region) ||
-        !get_enum(j, "kind", proto_kind_parse, &k) ||
-        !get_str(j, "request_id", f->request_id, sizeof f->request_id, true) ||
-        !get_int(j, "limit_s", 1, ROOM_MAX_LIMIT_S, &limit) ||
-        !get_int(j, "started_at", 0, ROOM_MAX_MS, &started) ||
-        !get_int(j, "elapsed_ms", 0, ROOM_MAX_MS, &elapsed) ||
-        !get_bool(j, "paused", &f->paused) || !get_bool(j, "time_up", &f->time_up))
-        return -1;
-    f->active = true;
-    f->kind = (enum proto_kind)k;
-    f->limit_s = (int)limit;
-    f->started_at = started;
-    f->elapsed_ms = elapsed;
-    return 0;
-}
-
-static json_t *queue_json(const struct room *r)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < r->queue_len; i++) {
-        if (json_array_append_new(a, request_json(&r->queue[i]))) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-static json_t *muted_json(const struct room *r)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < r->members_len; i++) {
-        if (r->members[i].muted && json_array_append_new(a, json_string(r->members[i].sub))) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-static json_t *stats_json(const struct room *r)
-{
-    json_t *o = json_object();
-    for (size_t i = 0; o && i < r->members_len; i++) {
-        const struct room_member *m = &r->members[i];
-        if (!m->turns && !m->spoken_ms)
-            continue;
-        if (json_object_set_new(o, m->sub,
-                                json_pack("{s:i, s:I}", "turns", m->turns, "spoken_ms",
-                                          (json_int_t)m->spoken_ms))) {
-            json_decref(o);
-            return NULL;
-        }
-    }
-    return o;
-}
-
-static void agenda_free(struct room_agenda_item *items, size_t n)
-{
-    for (size_t i = 0; items && i < n; i++)
-        free(items[i].title);
-    free(items);
-}
-
-/* An agenda item carries planned_s and reserved only when it has them
- * (both optional in contract 9.1), so that the items of rooms without a
- * timed agenda look as they always did. */
-static json_t *agenda_items_json(const struct room_agenda_item *items, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < n; i++) {
-        json_t *it = json_pack("{s:s, s:s}", "id", items[i].id, "title", items[i].title);
-        if (!it || (items[i].planned_s &&
-                    json_object_set_new(it, "planned_s", json_integer(items[i].planned_s))) ||
-            (items[i].reserved && json_object_set_new(it, "reserved", json_true())) ||
-            json_array_append_new(a, it)) {
-            json_decref(a);
-            return NULL;
-        }
-    }
-    return a;
-}
-
-static json_t *agenda_json(const struct room *r)
-{
-    return agenda_items_json(r->agenda, r->agenda_len);
-}
-
-json_t *room_schedule_json(const struct room_schedule *s)
-{
-    if (!s->set)
-        return json_null();
-    return json_pack("{s:I, s:I, s:s}", "starts_at", (json_int_t)s->starts_at, "ends_at",
-                     (json_int_t)s->ends_at, "time_zone", s->time_zone);
-}
-
-bool room_schedule_parse(const json_t *j, struct room_schedule *out, char *errbuf, size_t errsz)
-{
-    struct room_schedule n;
-    const char *key;
-    json_t *v;
-
-    memset(&n, 0, sizeof n);
-    if (!j || json_is_null(j)) {
-        *out = n;
-        return true;
-    }
-    if (!json_is_object(j)) {
-        errf(errbuf, errsz, "'schedule' must be an object or null");
-        return false;
-    }
-    /* Unknown keys are refused: a misspelt "ends_at" would otherwise pass
-     * as a schedule without an end. */
-    json_object_foreach((json_t *)j, key, v) {
-        if (strcmp(key, "starts_at") && strcmp(key, "ends_at") && strcmp(key, "time_zone")) {
-            errf(errbuf, errsz, "unknown field 'schedule.%.40s'", key);
-            return false;
-        }
-    }
-    if (!get_int(j, "starts_at", 0, ROOM_MAX_MS, &n.starts_at)) {
-        errf(errbuf, errsz, "'schedule.starts_at' must be a time in ms since 1970");
-        return false;
-    }
-    if (!get_int(j, "ends_at", 0, ROOM_MAX_MS, &n.ends_at)) {
-        errf(errbuf, errsz, "'schedule.ends_at' must be a time in ms since 1970");
-        return false;
-    }
-    if (n.ends_at <= n.starts_at) {
-        errf(errbuf, errsz, "'schedule.ends_at' must be after 'schedule.starts_at'");
-        return false;
-    }
-    if (!get_str(j, "time_zone", n.time_zone, sizeof n.time_zone, false) ||
-        !proto_valid_time_zone_name(n.time_zone)) {
-        errf(errbuf, errsz, "'schedule.time_zone' must be an IANA time zone name, e.g. "
-                            "\"America/New_York\"");
-        return false;
-    }
-    n.set = true;
-    *out = n;
-    return true;
-}
-
-static bool schedule_equal(const struct room_schedule *a, const struct room_schedule *b)
-{
-    if (!a->set || !b->set)
-        return a->set == b->set;
-    return a->starts_at == b->starts_at && a->ends_at == b->ends_at &&
-           strcmp(a->time_zone, b->time_zone) == 0;
-}
-
-json_t *room_part_json(const struct room *r, unsigned part)
-{
-    switch (part) {
-    case PROTO_PART_QUEUE:
-        return queue_json(r);
-    case PROTO_PART_FLOOR:
-        return floor_json(&r->floor, false);
-    case PROTO_PART_STATS:
-        return stats_json(r);
-    case PROTO_PART_SETTINGS:
-        return settings_json(&r->settings);
-    case PROTO_PART_MUTED:
-        return muted_json(r);
-    case PROTO_PART_AGENDA_ITEM:
-        return nz(r->agenda_item) ? json_string(r->agenda_item) : json_null();
-    case PROTO_PART_STATUS:
-        return json_string(proto_status_name(r->status));
-    case PROTO_PART_SCHEDULE:
-        return room_schedule_json(&r->schedule);
-    case PROTO_PART_AGENDA:
-        return agenda_json(r);
-    case PROTO_PART_ITEM_STARTED:
-        return r->has_item_started ? json_integer((json_int_t)r->item_started_at) : json_null();
-    default:
-        return NULL;
-    }
-}
-
-/* The snapshot part names, in the order the contract lists them. */
-static const struct {
-    unsigned part;
-    const char *key;
-} part_keys[] = {
-    {PROTO_PART_STATUS, "status"}, {PROTO_PART_AGENDA, "agenda"},
-    {PROTO_PART_AGENDA_ITEM, "agenda_item"}, {PROTO_PART_ITEM_STARTED, "agenda_item_started_at"},
-    {PROTO_PART_SETTINGS, "settings"}, {PROTO_PART_QUEUE, "queue"},
-    {PROTO_PART_FLOOR, "floor"}, {PROTO_PART_MUTED, "muted"}, {PROTO_PART_STATS, "stats"},
-    {PROTO_PART_SCHEDULE, "schedule"}, /* version 1.1 additions last */
-};
-
-json_t *room_snapshot_json(const struct room *r)
-{
-    json_t *out = json_pack("{s:s, s:s}", "id", r->id, "title", r->title ? r->title : "");
-    if (!out)
-        return NULL;
-    /* every part, in the contract's order (section 3, then 9.1) */
-    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
-        json_t *v = room_part_json(r, part_keys[i].part);
-        if (!v || json_object_set_new(out, part_keys[i].key, v)) {
-            json_decref(out);
-            return NULL;
-        }
-    }
-    return out;
-}
-
-json_t *room_member_json(const struct room *r, const struct room_member *m)
-{
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:i, s:b}", "sub", m->sub, "name",
-                     m->name, "role", proto_role_name(member_role(m)),
-                     "delegation", nz(m->delegation),
-                     "category", proto_category_name(m->category), "region", nz(m->region),
-                     "online", 0,
-                     "connections", 0, "muted", (int)m->muted);
-}
-
-/* ------------------------------------------------------------------ */
 /* life cycle                                                         */
 /* ------------------------------------------------------------------ */
 
@@ -806,7 +401,7 @@ void room_destroy(struct room *r)
     for (size_t i = 0; i < r->statements_len; i++)
         text_unref(r->statements[i].text);
     free(r->statements);
-    agenda_free(r->agenda, r->agenda_len);
+    room_agenda_free(r->agenda, r->agenda_len);
     free(r->queue);
     free(r->members);
     free(r->title);
@@ -817,7 +412,7 @@ void room_destroy(struct room *r)
 /* Reads an agenda from a JSON array of {"id","title","planned_s"?,
  * "reserved"?} (at most 50 items, valid unique ids, titles 1..2000
  * characters on one line, planned_s 1..86400 or null, reserved a boolean).
- * On success *out is a new array of *n items (agenda_free()); on failure
+ * On success *out is a new array of *n items (room_agenda_free()); on failure
  * nothing is allocated and errbuf names the item and the field. */
 static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t *outn,
                          char *errbuf, size_t errsz)
@@ -828,7 +423,7 @@ static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t 
     *out = NULL;
     *outn = 0;
     if (!json_is_array(a) || n > PROTO_MAX_AGENDA_ITEMS) {
-        errf(errbuf, errsz, "'agenda' must be an array of at most %d items",
+        room_errf(errbuf, errsz, "'agenda' must be an array of at most %d items",
              PROTO_MAX_AGENDA_ITEMS);
         return false;
     }
@@ -836,7 +431,7 @@ static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t 
         return true;
     items = calloc(n, sizeof *items);
     if (!items) {
-        errf(errbuf, errsz, "out of memory");
+        room_errf(errbuf, errsz, "out of memory");
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -846,39 +441,39 @@ static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t 
         const json_t *planned = json_object_get(it, "planned_s");
         const json_t *reserved = json_object_get(it, "reserved");
         if (!json_is_object(it) || !proto_valid_item_id(id)) {
-            errf(errbuf, errsz, "agenda item %zu: 'id' must be 1 to %d characters [A-Za-z0-9._-]",
+            room_errf(errbuf, errsz, "agenda item %zu: 'id' must be 1 to %d characters [A-Za-z0-9._-]",
                  i + 1, PROTO_MAX_ITEM_ID);
             goto fail;
         }
         if (!title || !valid_line(title, ROOM_MAX_ITEM_TITLE_CHARS)) {
-            errf(errbuf, errsz, "agenda item %zu: 'title' must be 1 to %d characters on one line",
+            room_errf(errbuf, errsz, "agenda item %zu: 'title' must be 1 to %d characters on one line",
                  i + 1, ROOM_MAX_ITEM_TITLE_CHARS);
             goto fail;
         }
         if (planned && !json_is_null(planned) &&
             (!json_is_integer(planned) || json_integer_value(planned) < 1 ||
              json_integer_value(planned) > PROTO_MAX_PLANNED_S)) {
-            errf(errbuf, errsz, "agenda item %zu: 'planned_s' must be an integer from 1 to %d",
+            room_errf(errbuf, errsz, "agenda item %zu: 'planned_s' must be an integer from 1 to %d",
                  i + 1, PROTO_MAX_PLANNED_S);
             goto fail;
         }
         if (reserved && !json_is_null(reserved) && !json_is_boolean(reserved)) {
-            errf(errbuf, errsz, "agenda item %zu: 'reserved' must be true or false", i + 1);
+            room_errf(errbuf, errsz, "agenda item %zu: 'reserved' must be true or false", i + 1);
             goto fail;
         }
         for (size_t k = 0; k < i; k++) {
             if (strcmp(items[k].id, id) == 0) {
-                errf(errbuf, errsz, "agenda item id '%s' appears twice", id);
+                room_errf(errbuf, errsz, "agenda item id '%s' appears twice", id);
                 goto fail;
             }
         }
-        copy_str(items[i].id, sizeof items[i].id, id);
+        room_copy_str(items[i].id, sizeof items[i].id, id);
         items[i].planned_s = json_is_integer(planned) ? (int)json_integer_value(planned) : 0;
         items[i].reserved = json_is_true(reserved);
         items[i].title = strdup(title);
         done = i + 1; /* so that fail frees what is set */
         if (!items[i].title) {
-            errf(errbuf, errsz, "out of memory");
+            room_errf(errbuf, errsz, "out of memory");
             goto fail;
         }
     }
@@ -886,7 +481,7 @@ static bool agenda_parse(const json_t *a, struct room_agenda_item **out, size_t 
     *outn = n;
     return true;
 fail:
-    agenda_free(items, done);
+    room_agenda_free(items, done);
     return false;
 }
 
@@ -903,33 +498,33 @@ struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, 
     const json_t *agenda, *settings, *status;
 
     if (!json_is_object(spec)) {
-        errf(errbuf, errsz, "the room must be a JSON object");
+        room_errf(errbuf, errsz, "the room must be a JSON object");
         goto fail;
     }
     /* Unknown top-level fields are ignored, like unknown command fields,
      * so that newer admin tools keep working with this server. */
     id = json_string_value(json_object_get(spec, "id"));
     if (!proto_valid_room_id(id)) {
-        errf(errbuf, errsz, "'id' must match [a-z0-9][a-z0-9-]{0,63}");
+        room_errf(errbuf, errsz, "'id' must match [a-z0-9][a-z0-9-]{0,63}");
         goto fail;
     }
     title = json_string_value(json_object_get(spec, "title"));
     if (!title || !valid_line(title, PROTO_MAX_TITLE_CHARS)) {
-        errf(errbuf, errsz, "'title' must be 1 to %d characters on one line",
+        room_errf(errbuf, errsz, "'title' must be 1 to %d characters on one line",
              PROTO_MAX_TITLE_CHARS);
         goto fail;
     }
     if (epoch && strlen(epoch) > PROTO_MAX_EPOCH) {
-        errf(errbuf, errsz, "epoch too long");
+        room_errf(errbuf, errsz, "epoch too long");
         goto fail;
     }
     r = calloc(1, sizeof *r);
     if (!r || !(r->title = strdup(title))) {
-        errf(errbuf, errsz, "out of memory");
+        room_errf(errbuf, errsz, "out of memory");
         goto fail;
     }
-    copy_str(r->id, sizeof r->id, id);
-    copy_str(r->epoch, sizeof r->epoch, epoch ? epoch : "");
+    room_copy_str(r->id, sizeof r->id, id);
+    room_copy_str(r->epoch, sizeof r->epoch, epoch ? epoch : "");
     r->created_at = now_ms;
     r->status = PROTO_STATUS_OPEN;
     r->next_request = 1;
@@ -938,7 +533,7 @@ struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, 
     if (agenda && !json_is_null(agenda) && !agenda_from_json(r, agenda, errbuf, errsz))
         goto fail;
     if (r->agenda_len)
-        copy_str(r->agenda_item, sizeof r->agenda_item, r->agenda[0].id);
+        room_copy_str(r->agenda_item, sizeof r->agenda_item, r->agenda[0].id);
     settings = json_object_get(spec, "settings");
     if (settings && !json_is_null(settings) &&
         !room_settings_patch(&r->settings, settings, errbuf, errsz))
@@ -949,7 +544,7 @@ struct room *room_create(const json_t *spec, const char *epoch, int64_t now_ms, 
     if (status && !json_is_null(status)) {
         const char *st = json_string_value(status);
         if (!st || (strcmp(st, "open") != 0 && strcmp(st, "scheduled") != 0)) {
-            errf(errbuf, errsz, "'status' must be \"open\" or \"scheduled\"");
+            room_errf(errbuf, errsz, "'status' must be \"open\" or \"scheduled\"");
             goto fail;
         }
         r->status = strcmp(st, "open") == 0 ? PROTO_STATUS_OPEN : PROTO_STATUS_SCHEDULED;
@@ -1008,7 +603,7 @@ struct room *room_clone(const struct room *src)
         }
     }
     if (src->queue_len) {
-        if (queue_reserve(r, src->queue_len))
+        if (room_queue_reserve(r, src->queue_len))
             goto fail;
         memcpy(r->queue, src->queue, src->queue_len * sizeof *r->queue);
         r->queue_len = src->queue_len;
@@ -1030,77 +625,36 @@ fail:
 /* participants                                                       */
 /* ------------------------------------------------------------------ */
 
-json_t *room_actor_json(const struct room_actor *a)
-{
-    return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?}", "sub", a->sub, "name", a->name,
-                     "role", proto_role_name(a->role), "category",
-                     proto_category_name(a->category), "delegation", nz(a->delegation),
-                     "region", nz(a->region));
-}
 
 json_t *room_member_record(const struct room_member *m)
 {
     return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:I, s:o}", "sub", m->sub, "name", m->name,
                      "role", proto_role_name(m->token_role), "category",
-                     proto_category_name(m->category), "delegation", nz(m->delegation), "region",
-                     nz(m->region), "first_joined_at", (json_int_t)m->first_joined_at,
+                     proto_category_name(m->category), "delegation", room_nz(m->delegation), "region",
+                     room_nz(m->region), "first_joined_at", (json_int_t)m->first_joined_at,
                      "last_left_at", m->last_left_at ? json_integer(m->last_left_at) : json_null());
 }
 
-int room_participant_seen_json(struct room *r, const json_t *record)
-{
-    struct room_actor a;
-    const char *sub = json_string_value(json_object_get(record, "sub"));
-    const char *name = json_string_value(json_object_get(record, "name"));
-    const char *del = json_string_value(json_object_get(record, "delegation"));
-    const char *region = json_string_value(json_object_get(record, "region"));
-    const json_t *cj = json_object_get(record, "category");
-    int role = proto_role_parse(json_string_value(json_object_get(record, "role")));
-    int cat = cj && !json_is_null(cj) ? proto_category_parse(json_string_value(cj)) : PROTO_CAT_NONE;
-    if (!proto_valid_sub(sub) || !proto_valid_name(name) || role < 0 || cat < 0 ||
-        (del && del[0] && !proto_valid_name(del)) || (region && !proto_valid_region(region)))
-        return -1;
-    memset(&a, 0, sizeof a);
-    copy_str(a.sub, sizeof a.sub, sub);
-    copy_str(a.name, sizeof a.name, name);
-    copy_str(a.delegation, sizeof a.delegation, del);
-    copy_str(a.region, sizeof a.region, region);
-    a.role = (enum proto_role)role;
-    a.category = (enum proto_category)cat;
-    room_participant_seen(r, &a);
-    struct room_member *m = member_get(r, a.sub);
-    int64_t first, left;
-    if (m && get_int(record, "first_joined_at", 1, ROOM_MAX_MS, &first)) {
-        if (!m->first_joined_at || first < m->first_joined_at)
-            m->first_joined_at = first;
-        const json_t *lj = json_object_get(record, "last_left_at");
-        if (json_is_null(lj))
-            m->last_left_at = 0;
-        else if (get_int(record, "last_left_at", 1, ROOM_MAX_MS, &left))
-            m->last_left_at = left;
-    }
-    return 0;
-}
 
 bool room_participant_seen(struct room *r, const struct room_actor *a)
 {
-    struct room_member *m = member_get(r, a->sub);
+    struct room_member *m = room_member_get(r, a->sub);
     bool changed = false;
 
     if (!proto_valid_sub(a->sub))
         return false;
     if (!m) {
-        m = member_add(r, a->sub);
+        m = room_member_add(r, a->sub);
         if (!m)
             return false;
         changed = true;
     }
     if (strcmp(m->name, a->name) != 0) {
-        copy_str(m->name, sizeof m->name, a->name);
+        room_copy_str(m->name, sizeof m->name, a->name);
         changed = true;
     }
     if (strcmp(m->delegation, a->delegation) != 0) {
-        copy_str(m->delegation, sizeof m->delegation, a->delegation);
+        room_copy_str(m->delegation, sizeof m->delegation, a->delegation);
         changed = true;
     }
     if (m->category != a->category) {
@@ -1108,7 +662,7 @@ bool room_participant_seen(struct room *r, const struct room_actor *a)
         changed = true;
     }
     if (strcmp(m->region, a->region) != 0) {
-        copy_str(m->region, sizeof m->region, a->region);
+        room_copy_str(m->region, sizeof m->region, a->region);
         changed = true;
     }
     if (m->token_role != a->role) {
@@ -1204,9 +758,9 @@ static int statement_set(struct room *r, const char *request_id, const char *sub
         text_unref(r->statements[i].text);
     }
     struct room_statement *st = &r->statements[i];
-    copy_str(st->request_id, sizeof st->request_id, request_id);
-    copy_str(st->sub, sizeof st->sub, sub);
-    copy_str(st->lang, sizeof st->lang, lang ? lang : "");
+    room_copy_str(st->request_id, sizeof st->request_id, request_id);
+    room_copy_str(st->sub, sizeof st->sub, sub);
+    room_copy_str(st->lang, sizeof st->lang, lang ? lang : "");
     st->text = t;
     st->published = published;
     return 0;
@@ -1225,13 +779,13 @@ int room_statement_put(struct room *r, const char *request_id, const char *sub, 
 
 json_t *room_statement_json(const char *text, const char *lang, const char *sub)
 {
-    return json_pack("{s:s, s:s?, s:s}", "text", text, "lang", nz(lang), "sub", sub);
+    return json_pack("{s:s, s:s?, s:s}", "text", text, "lang", room_nz(lang), "sub", sub);
 }
 
 char *room_statement_reply(const struct room_statement *st, const char *id, size_t *len)
 {
     json_t *j = json_pack("{s:s, s:s, s:s?, s:s}", "type", "statement", "request_id",
-                          st->request_id, "lang", nz(st->lang), "text", st->text->s);
+                          st->request_id, "lang", room_nz(st->lang), "text", st->text->s);
     char *s = NULL;
     if (j && id && id[0] && json_object_set_new(j, "id", json_string(id))) {
         json_decref(j);
@@ -1254,18 +808,18 @@ enum proto_err room_statement_read(const struct room *r, const struct room_actor
                                                         : NULL;
     *out = NULL;
     if (room_is_removed(r, a->sub)) {
-        errf(errbuf, errsz, "you were removed from this room");
+        room_errf(errbuf, errsz, "you were removed from this room");
         return PROTO_ERR_FORBIDDEN;
     }
     if (role != PROTO_ROLE_MODERATOR && role != PROTO_ROLE_INTERPRETER &&
         !(st && strcmp(st->sub, a->sub) == 0)) {
         /* Also for an unknown request, so that the answer says nothing
          * about which requests have statements. */
-        errf(errbuf, errsz, "statements are read by moderators, interpreters and their author");
+        room_errf(errbuf, errsz, "statements are read by moderators, interpreters and their author");
         return PROTO_ERR_FORBIDDEN;
     }
     if (!st) {
-        errf(errbuf, errsz, "no statement for request %s", c->request_id);
+        room_errf(errbuf, errsz, "no statement for request %s", c->request_id);
         return PROTO_ERR_NOT_FOUND;
     }
     *out = st;
@@ -1314,7 +868,7 @@ static enum proto_err push_event(struct room_events *out, int64_t now, enum prot
     memset(e, 0, sizeof *e);
     e->ts = now;
     e->name = name;
-    copy_str(e->actor, sizeof e->actor, actor ? actor : "");
+    room_copy_str(e->actor, sizeof e->actor, actor ? actor : "");
     e->data = data;
     return PROTO_OK;
 }
@@ -1342,7 +896,7 @@ static const struct room_member *target(struct decide_ctx *x)
 static json_t *message_data(struct decide_ctx *x, const char *kind)
 {
     return json_pack("{s:{s:s, s:s, s:s?, s:s}, s:s, s:s}", "from", "sub", x->a->sub, "name",
-                     x->a->name, "delegation", nz(x->a->delegation), "role",
+                     x->a->name, "delegation", room_nz(x->a->delegation), "role",
                      proto_role_name(x->role), "text", x->c->text, "kind", kind);
 }
 
@@ -1352,14 +906,14 @@ static json_t *published_data(const struct room_statement *st, const char *sub, 
                               const char *delegation, const char *region, bool delivered)
 {
     return json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:s, s:b}", "request_id", st->request_id,
-                     "sub", sub, "name", name, "delegation", nz(delegation), "region", nz(region),
-                     "lang", nz(st->lang), "text", st->text->s, "delivered", (int)delivered);
+                     "sub", sub, "name", name, "delegation", room_nz(delegation), "region", room_nz(region),
+                     "lang", room_nz(st->lang), "text", st->text->s, "delivered", (int)delivered);
 }
 
 static void drop_push(struct room_events *out, const char *request_id)
 {
     if (out->stmt_ndrop < ROOM_MAX_EVENTS)
-        copy_str(out->stmt_drop[out->stmt_ndrop++], sizeof out->stmt_drop[0], request_id);
+        room_copy_str(out->stmt_drop[out->stmt_ndrop++], sizeof out->stmt_drop[0], request_id);
 }
 
 /* floor_ended and, when the floor was granted from a request with a
@@ -1430,20 +984,20 @@ static enum proto_err cmd_request_floor(struct decide_ctx *x)
     }
     memset(&q, 0, sizeof q);
     snprintf(q.id, sizeof q.id, "r%" PRIu64, r->next_request);
-    copy_str(q.sub, sizeof q.sub, x->a->sub);
-    copy_str(q.name, sizeof q.name, x->a->name);
-    copy_str(q.delegation, sizeof q.delegation, x->a->delegation);
+    room_copy_str(q.sub, sizeof q.sub, x->a->sub);
+    room_copy_str(q.name, sizeof q.name, x->a->name);
+    room_copy_str(q.delegation, sizeof q.delegation, x->a->delegation);
     q.category = x->a->category;
-    copy_str(q.region, sizeof q.region, x->a->region);
+    room_copy_str(q.region, sizeof q.region, x->a->region);
     q.kind = c->kind;
-    copy_str(q.lang, sizeof q.lang, c->lang);
+    room_copy_str(q.lang, sizeof q.lang, c->lang);
     q.at = x->now;
-    return emit(x, PROTO_EV_FLOOR_REQUESTED, json_pack("{s:o}", "request", request_json(&q)));
+    return emit(x, PROTO_EV_FLOOR_REQUESTED, json_pack("{s:o}", "request", room_request_json(&q)));
 }
 
 static enum proto_err cmd_withdraw(struct decide_ctx *x)
 {
-    long i = x->c->has_request_id ? queue_index(x->r, x->c->request_id) : -1;
+    long i = x->c->has_request_id ? room_queue_index(x->r, x->c->request_id) : -1;
     /* Someone else's request is reported as not found, not forbidden: a
      * delegate only ever sees their own requests as withdrawable. */
     if (i < 0 || strcmp(x->r->queue[i].sub, x->a->sub) != 0)
@@ -1505,21 +1059,21 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
         return refuse(x, PROTO_ERR_BAD_REQUEST, "give 'request_id' or 'sub', not both");
     if (c->has_sub) {
         const struct room_member *m = target(x);
-        if (!m || member_role(m) < PROTO_ROLE_DELEGATE)
+        if (!m || room_member_role(m) < PROTO_ROLE_DELEGATE)
             return refuse(x, PROTO_ERR_NOT_FOUND, "no delegate or moderator %s", c->sub);
         for (size_t k = 0; k < r->queue_len && i < 0; k++)
             if (strcmp(r->queue[k].sub, m->sub) == 0)
                 i = (long)k;
         if (i < 0) {
-            copy_str(f.sub, sizeof f.sub, m->sub);
-            copy_str(f.name, sizeof f.name, m->name);
-            copy_str(f.delegation, sizeof f.delegation, m->delegation);
+            room_copy_str(f.sub, sizeof f.sub, m->sub);
+            room_copy_str(f.name, sizeof f.name, m->name);
+            room_copy_str(f.delegation, sizeof f.delegation, m->delegation);
             f.category = m->category;
-            copy_str(f.region, sizeof f.region, m->region);
+            room_copy_str(f.region, sizeof f.region, m->region);
             f.kind = PROTO_KIND_SPEECH;
         }
     } else {
-        i = c->has_request_id ? queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
+        i = c->has_request_id ? room_queue_index(r, c->request_id) : (r->queue_len ? 0 : -1);
         if (i < 0)
             return c->has_request_id
                        ? refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", c->request_id)
@@ -1527,12 +1081,12 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
     }
     if (i >= 0) {
         const struct room_request *q = &r->queue[i];
-        copy_str(f.sub, sizeof f.sub, q->sub);
-        copy_str(f.name, sizeof f.name, q->name);
-        copy_str(f.delegation, sizeof f.delegation, q->delegation);
-        copy_str(f.request_id, sizeof f.request_id, q->id);
+        room_copy_str(f.sub, sizeof f.sub, q->sub);
+        room_copy_str(f.name, sizeof f.name, q->name);
+        room_copy_str(f.delegation, sizeof f.delegation, q->delegation);
+        room_copy_str(f.request_id, sizeof f.request_id, q->id);
         f.category = q->category;
-        copy_str(f.region, sizeof f.region, q->region);
+        room_copy_str(f.region, sizeof f.region, q->region);
         f.kind = q->kind;
     }
     f.limit_s = limit_for(&r->settings, f.kind);
@@ -1540,7 +1094,7 @@ static enum proto_err cmd_grant(struct decide_ctx *x)
     if (r->floor.active &&
         (e = end_floor(x, PROTO_END_SUPERSEDED)))
         return e;
-    return emit(x, PROTO_EV_FLOOR_GRANTED, json_pack("{s:o}", "floor", floor_json(&f, false)));
+    return emit(x, PROTO_EV_FLOOR_GRANTED, json_pack("{s:o}", "floor", room_floor_json(&f, false)));
 }
 
 static enum proto_err cmd_end_floor(struct decide_ctx *x)
@@ -1584,7 +1138,7 @@ static enum proto_err cmd_extend(struct decide_ctx *x)
 static enum proto_err cmd_move(struct decide_ctx *x)
 {
     const struct room *r = x->r;
-    long i = x->c->has_request_id ? queue_index(r, x->c->request_id) : -1;
+    long i = x->c->has_request_id ? room_queue_index(r, x->c->request_id) : -1;
     if (i < 0)
         return refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", x->c->request_id);
     if (x->c->to < 0)
@@ -1599,7 +1153,7 @@ static enum proto_err cmd_move(struct decide_ctx *x)
 
 static enum proto_err cmd_remove_request(struct decide_ctx *x)
 {
-    long i = x->c->has_request_id ? queue_index(x->r, x->c->request_id) : -1;
+    long i = x->c->has_request_id ? room_queue_index(x->r, x->c->request_id) : -1;
     if (i < 0)
         return refuse(x, PROTO_ERR_NOT_FOUND, "no request %s", x->c->request_id);
     drop_statement_of(x, x->r->queue[i].id);
@@ -1675,7 +1229,7 @@ static enum proto_err cmd_set_role(struct decide_ctx *x)
     m = target(x);
     if (!m)
         return refuse(x, PROTO_ERR_NOT_FOUND, "no participant %s", x->c->sub);
-    if (member_role(m) == role)
+    if (room_member_role(m) == role)
         return refuse(x, PROTO_ERR_CONFLICT, "%s is already %s", m->sub, proto_role_name(role));
     return emit(x, PROTO_EV_ROLE_CHANGED,
                 json_pack("{s:s, s:s}", "sub", m->sub, "role", proto_role_name(role)));
@@ -1690,7 +1244,7 @@ static enum proto_err cmd_announce(struct decide_ctx *x)
 
 static enum proto_err cmd_set_agenda_item(struct decide_ctx *x)
 {
-    if (!agenda_has(x->r, x->c->item))
+    if (!room_agenda_has(x->r, x->c->item))
         return refuse(x, PROTO_ERR_NOT_FOUND, "no agenda item %s", x->c->item);
     /* Setting the current item again would silently hand out new rights of
      * reply; refuse it like any other change to the state it already has. */
@@ -1735,7 +1289,7 @@ static enum proto_err cmd_update_settings(struct decide_ctx *x)
     /* A form saved without changes is done; it commits nothing. */
     if (settings_equal(&s, &x->r->settings))
         return PROTO_OK;
-    return emit(x, PROTO_EV_SETTINGS_CHANGED, json_pack("{s:o}", "settings", settings_json(&s)));
+    return emit(x, PROTO_EV_SETTINGS_CHANGED, json_pack("{s:o}", "settings", room_settings_json(&s)));
 }
 
 static enum proto_err cmd_set_schedule(struct decide_ctx *x)
@@ -1744,7 +1298,7 @@ static enum proto_err cmd_set_schedule(struct decide_ctx *x)
     char why[160] = "";
     if (!room_schedule_parse((const json_t *)x->c->schedule, &s, why, sizeof why))
         return refuse(x, PROTO_ERR_BAD_REQUEST, "%s", why);
-    if (schedule_equal(&s, &x->r->schedule))
+    if (room_schedule_equal(&s, &x->r->schedule))
         return PROTO_OK;
     return emit(x, PROTO_EV_SCHEDULE_CHANGED, json_pack("{s:o}", "schedule",
                                                         room_schedule_json(&s)));
@@ -1772,8 +1326,8 @@ static enum proto_err cmd_set_agenda(struct decide_ctx *x)
                    "first", x->r->agenda_item);
         goto done;
     }
-    data = agenda_items_json(items, n);
-    now_json = agenda_json(x->r);
+    data = room_agenda_items_json(items, n);
+    now_json = room_agenda_json(x->r);
     if (!data || !now_json) {
         e = refuse(x, PROTO_ERR_INTERNAL, "out of memory");
         goto done;
@@ -1784,7 +1338,7 @@ static enum proto_err cmd_set_agenda(struct decide_ctx *x)
 done:
     json_decref(data);
     json_decref(now_json);
-    agenda_free(items, n);
+    room_agenda_free(items, n);
     return e;
 }
 
@@ -1795,7 +1349,7 @@ static enum proto_err cmd_deposit_statement(struct decide_ctx *x)
 {
     const struct room *r = x->r;
     const struct proto_cmd *c = x->c;
-    long i = c->has_request_id ? queue_index(r, c->request_id) : -1;
+    long i = c->has_request_id ? room_queue_index(r, c->request_id) : -1;
     if (i < 0) {
         if (r->floor.active && c->has_request_id && strcmp(r->floor.request_id, c->request_id) == 0)
             return refuse(x, PROTO_ERR_CONFLICT,
@@ -1817,13 +1371,13 @@ static enum proto_err cmd_deposit_statement(struct decide_ctx *x)
     const char *lang = c->lang[0] ? c->lang : q->lang;
     enum proto_err e = emit(x, PROTO_EV_STATEMENT_DEPOSITED,
                             json_pack("{s:s, s:s, s:i, s:s?}", "request_id", q->id, "sub", q->sub,
-                                      "chars", (int)chars, "lang", nz(lang)));
+                                      "chars", (int)chars, "lang", room_nz(lang)));
     if (e)
         return e;
     x->out->stmt_text = c->text;
-    copy_str(x->out->stmt_request, sizeof x->out->stmt_request, q->id);
-    copy_str(x->out->stmt_sub, sizeof x->out->stmt_sub, q->sub);
-    copy_str(x->out->stmt_lang, sizeof x->out->stmt_lang, lang);
+    room_copy_str(x->out->stmt_request, sizeof x->out->stmt_request, q->id);
+    room_copy_str(x->out->stmt_sub, sizeof x->out->stmt_sub, q->sub);
+    room_copy_str(x->out->stmt_lang, sizeof x->out->stmt_lang, lang);
     return PROTO_OK;
 }
 
@@ -1832,7 +1386,7 @@ static enum proto_err cmd_deposit_statement(struct decide_ctx *x)
 static enum proto_err cmd_accept_written(struct decide_ctx *x)
 {
     const struct room *r = x->r;
-    long i = x->c->has_request_id ? queue_index(r, x->c->request_id) : -1;
+    long i = x->c->has_request_id ? room_queue_index(r, x->c->request_id) : -1;
     const struct room_statement *st = i >= 0 ? room_statement_find(r, r->queue[i].id) : NULL;
     if (!st || r->queue[i].statement_chars <= 0)
         return refuse(x, PROTO_ERR_NOT_FOUND, "no waiting request %s with a written statement",
@@ -1864,7 +1418,7 @@ static enum proto_err cmd_publish_conclusions(struct decide_ctx *x)
         return refuse(x, PROTO_ERR_UNAVAILABLE, "the record's fingerprint is not known yet; retry");
     return emit(x, PROTO_EV_CONCLUSIONS_PUBLISHED,
                 json_pack("{s:{s:s, s:s, s:s?, s:s}, s:s, s:s}", "from", "sub", x->a->sub, "name",
-                          x->a->name, "delegation", nz(x->a->delegation), "role",
+                          x->a->name, "delegation", room_nz(x->a->delegation), "role",
                           proto_role_name(x->role), "text", x->c->text, "record_hash",
                           x->r->chain_head));
 }
@@ -2071,8 +1625,8 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
     uint64_t n;
     char *end;
 
-    if (request_from_json(json_object_get(ev->data, "request"), &q) ||
-        queue_index(r, q.id) >= 0 || queue_reserve(r, r->queue_len + 1))
+    if (room_request_from_json(json_object_get(ev->data, "request"), &q) ||
+        room_queue_index(r, q.id) >= 0 || room_queue_reserve(r, r->queue_len + 1))
         return -1;
     m = member_ensure(r, q.sub, q.name, q.delegation, q.category);
     if (!m)
@@ -2087,7 +1641,7 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
         else if (n >= (uint64_t)ROOM_MAX_MS)
             return -1;
     }
-    queue_insert(r, insert_pos(r, &q), &q);
+    room_queue_insert(r, insert_pos(r, &q), &q);
     if (n >= r->next_request)
         r->next_request = n + 1;
     return 0;
@@ -2096,7 +1650,7 @@ static int ap_floor_requested(struct room *r, const struct room_event *ev)
 static int ap_request_gone(struct room *r, const struct room_event *ev)
 {
     const char *id = json_string_value(json_object_get(ev->data, "request_id"));
-    long i = id ? queue_index(r, id) : -1;
+    long i = id ? room_queue_index(r, id) : -1;
     if (i < 0)
         return -1;
     queue_erase(r, (size_t)i);
@@ -2111,13 +1665,13 @@ static int ap_statement_deposited(struct room *r, const struct room_event *ev)
     const char *sub = json_string_value(json_object_get(ev->data, "sub"));
     char lang[PROTO_MAX_LANG + 1];
     int64_t chars;
-    long i = id ? queue_index(r, id) : -1;
+    long i = id ? room_queue_index(r, id) : -1;
     if (i < 0 || !sub || strcmp(r->queue[i].sub, sub) != 0 ||
-        !get_int(ev->data, "chars", 1, PROTO_MAX_STATEMENT_CHARS, &chars) ||
-        !get_str(ev->data, "lang", lang, sizeof lang, true))
+        !room_get_int(ev->data, "chars", 1, PROTO_MAX_STATEMENT_CHARS, &chars) ||
+        !room_get_str(ev->data, "lang", lang, sizeof lang, true))
         return -1;
     r->queue[i].statement_chars = (int)chars;
-    copy_str(r->queue[i].statement_lang, sizeof r->queue[i].statement_lang, lang);
+    room_copy_str(r->queue[i].statement_lang, sizeof r->queue[i].statement_lang, lang);
     return 0;
 }
 
@@ -2128,10 +1682,10 @@ static int ap_statement_published(struct room *r, const struct room_event *ev)
     const char *text = json_string_value(json_object_get(ev->data, "text"));
     char lang[PROTO_MAX_LANG + 1];
     bool delivered;
-    long i = id ? queue_index(r, id) : -1;
+    long i = id ? room_queue_index(r, id) : -1;
     if (!id || !sub || !text || !json_is_string(json_object_get(ev->data, "name")) ||
-        !get_str(ev->data, "lang", lang, sizeof lang, true) ||
-        !get_bool(ev->data, "delivered", &delivered))
+        !room_get_str(ev->data, "lang", lang, sizeof lang, true) ||
+        !room_get_bool(ev->data, "delivered", &delivered))
         return -1;
     /* Delivered: its floor has just ended. In writing: it leaves the
      * waiting list now. */
@@ -2157,14 +1711,14 @@ static int ap_conclusions_published(struct room *r, const struct room_event *ev)
 static int ap_request_moved(struct room *r, const struct room_event *ev)
 {
     const char *id = json_string_value(json_object_get(ev->data, "request_id"));
-    long i = id ? queue_index(r, id) : -1;
+    long i = id ? room_queue_index(r, id) : -1;
     int64_t to;
     struct room_request q;
-    if (i < 0 || !get_int(ev->data, "to", 0, INT64_MAX, &to))
+    if (i < 0 || !room_get_int(ev->data, "to", 0, INT64_MAX, &to))
         return -1;
     q = r->queue[i];
     queue_erase(r, (size_t)i);
-    queue_insert(r, to > (int64_t)r->queue_len ? r->queue_len : (size_t)to, &q);
+    room_queue_insert(r, to > (int64_t)r->queue_len ? r->queue_len : (size_t)to, &q);
     return 0;
 }
 
@@ -2174,10 +1728,10 @@ static int ap_floor_granted(struct room *r, const struct room_event *ev)
     const struct room_member *known;
     long i = -1;
 
-    if (r->floor.active || floor_from_json(json_object_get(ev->data, "floor"), &f) || !f.active)
+    if (r->floor.active || room_floor_from_json(json_object_get(ev->data, "floor"), &f) || !f.active)
         return -1;
     if (f.request_id[0]) {
-        i = queue_index(r, f.request_id);
+        i = room_queue_index(r, f.request_id);
         if (i < 0)
             return -1;
         f.category = r->queue[i].category;
@@ -2205,8 +1759,8 @@ static int ap_floor_ended(struct room *r, const struct room_event *ev)
     struct room_member *m;
     int64_t spoken;
     int why;
-    if (!has_floor_of(r, ev->data) || !get_int(ev->data, "spoken_ms", 0, ROOM_MAX_MS, &spoken) ||
-        !get_enum(ev->data, "reason", proto_end_reason_parse, &why))
+    if (!has_floor_of(r, ev->data) || !room_get_int(ev->data, "spoken_ms", 0, ROOM_MAX_MS, &spoken) ||
+        !room_get_enum(ev->data, "reason", proto_end_reason_parse, &why))
         return -1;
     m = member_ensure(r, r->floor.sub, r->floor.name, r->floor.delegation, r->floor.category);
     if (!m || m->turns >= ROOM_MAX_COUNT || m->spoken_ms > ROOM_MAX_MS - spoken)
@@ -2238,7 +1792,7 @@ static int ap_timer_resumed(struct room *r, const struct room_event *ev)
 static int ap_time_extended(struct room *r, const struct room_event *ev)
 {
     int64_t s;
-    if (!r->floor.active || !get_int(ev->data, "seconds", 1, ROOM_MAX_LIMIT_S, &s) ||
+    if (!r->floor.active || !room_get_int(ev->data, "seconds", 1, ROOM_MAX_LIMIT_S, &s) ||
         r->floor.limit_s > INT_MAX - (int)s)
         return -1;
     r->floor.limit_s += (int)s;
@@ -2316,7 +1870,7 @@ static int ap_role_changed(struct room *r, const struct room_event *ev)
 {
     struct room_member *m;
     int role;
-    if (!get_enum(ev->data, "role", proto_role_parse, &role) || !(m = data_member(r, ev)))
+    if (!room_get_enum(ev->data, "role", proto_role_parse, &role) || !(m = data_member(r, ev)))
         return -1;
     m->has_role_override = true;
     m->role_override = (enum proto_role)role;
@@ -2331,9 +1885,9 @@ static int ap_message(struct room *r, const struct room_event *ev)
 static int ap_agenda_item_set(struct room *r, const struct room_event *ev)
 {
     const char *item = json_string_value(json_object_get(ev->data, "item"));
-    if (!agenda_has(r, item))
+    if (!room_agenda_has(r, item))
         return -1;
-    copy_str(r->agenda_item, sizeof r->agenda_item, item);
+    room_copy_str(r->agenda_item, sizeof r->agenda_item, item);
     /* The item's clock starts now, unless the meeting has not opened yet:
      * then the opening starts it (ap_status_changed). */
     r->has_item_started = r->status != PROTO_STATUS_SCHEDULED;
@@ -2347,7 +1901,7 @@ static int ap_agenda_item_set(struct room *r, const struct room_event *ev)
 static int ap_status_changed(struct room *r, const struct room_event *ev)
 {
     int s;
-    if (!get_enum(ev->data, "status", proto_status_parse, &s))
+    if (!room_get_enum(ev->data, "status", proto_status_parse, &s))
         return -1;
     r->status = (enum proto_status)s;
     /* The first opening starts the current item's clock (contract 9.1). */
@@ -2379,10 +1933,10 @@ static int ap_agenda_changed(struct room *r, const struct room_event *ev)
         if (strcmp(items[i].id, r->agenda_item) == 0)
             found = true;
     if (r->agenda_item[0] && !found) {
-        agenda_free(items, n);
+        room_agenda_free(items, n);
         return -1;
     }
-    agenda_free(r->agenda, r->agenda_len);
+    room_agenda_free(r->agenda, r->agenda_len);
     r->agenda = items;
     r->agenda_len = n;
     return 0;
@@ -2439,292 +1993,4 @@ int room_apply(struct room *r, const struct room_event *ev)
     if (r->revoked.n)
         revoke_prune(&r->revoked, ev->ts);
     return 0;
-}
-
-/* ------------------------------------------------------------------ */
-/* events on the wire                                                 */
-/* ------------------------------------------------------------------ */
-
-json_t *room_event_json(const struct room *after, const struct room_event *ev)
-{
-    unsigned parts = proto_event_parts(ev->name);
-    json_t *state = NULL;
-    json_t *j = json_pack("{s:s, s:I, s:I, s:s, s:s?, s:O}", "type", "event", "seq",
-                          (json_int_t)ev->seq, "ts", (json_int_t)ev->ts, "name",
-                          proto_event_name(ev->name), "actor", nz(ev->actor), "data",
-                          ev->data);
-    if (!j || !(state = json_object()))
-        goto fail;
-    for (size_t i = 0; i < sizeof part_keys / sizeof part_keys[0]; i++) {
-        if (!(parts & part_keys[i].part))
-            continue;
-        json_t *v = room_part_json(after, part_keys[i].part);
-        if (!v || json_object_set_new(state, part_keys[i].key, v))
-            goto fail;
-    }
-    if (json_object_set_new(j, "state", state)) {
-        state = NULL; /* json_object_set_new released it */
-        goto fail;
-    }
-    return j;
-fail:
-    json_decref(state);
-    json_decref(j);
-    return NULL;
-}
-
-int room_event_from_json(const json_t *j, struct room_event *ev)
-{
-    int64_t seq, ts;
-    int name;
-    json_t *data;
-
-    memset(ev, 0, sizeof *ev);
-    if (!json_is_object(j) || !get_int(j, "seq", 0, INT64_MAX, &seq) ||
-        !get_int(j, "ts", 0, ROOM_MAX_MS, &ts) ||
-        !get_enum(j, "name", proto_event_parse, &name) ||
-        !get_str(j, "actor", ev->actor, sizeof ev->actor, true))
-        return -1;
-    data = json_object_get(j, "data");
-    if (!json_is_object(data))
-        return -1;
-    ev->seq = (uint64_t)seq;
-    ev->ts = ts;
-    ev->name = (enum proto_event)name;
-    ev->data = json_incref(data);
-    return 0;
-}
-
-enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
-                               void (*before)(void *arg, const struct room *r,
-                                              const struct room_event *ev),
-                               void *arg, struct room_event *ev, json_t **j)
-{
-    json_error_t err;
-    struct room_event e;
-    enum room_apply_result res = ROOM_TEXT_UNREADABLE;
-    json_t *parsed = text ? json_loadb(text, len, 0, &err) : NULL;
-    if (!parsed || room_event_from_json(parsed, &e) != 0)
-        goto done;
-    if (before)
-        before(arg, r, &e);
-    res = room_apply(r, &e) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
-    if (ev)
-        *ev = e;
-    else
-        room_event_clear(&e);
-    if (res == ROOM_TEXT_APPLIED && j) {
-        *j = parsed;
-        parsed = NULL;
-    }
-done:
-    json_decref(parsed);
-    return res;
-}
-
-/* ------------------------------------------------------------------ */
-/* storage                                                            */
-/* ------------------------------------------------------------------ */
-
-static json_t *member_state_json(const struct room_member *m, bool directory)
-{
-    json_t *j = json_pack("{s:s?, s:b, s:b, s:i, s:I, s:i}", "role",
-                          m->has_role_override ? proto_role_name(m->role_override) : NULL,
-                          "muted", (int)m->muted, "removed", (int)m->removed, "turns", m->turns,
-                          "spoken_ms", (json_int_t)m->spoken_ms, "replies_used",
-                          m->replies_used);
-    if (!j || !directory)
-        return j;
-    if (json_object_set_new(j, "name", json_string(m->name)) ||
-        json_object_set_new(j, "delegation", nz(m->delegation) ? json_string(m->delegation)
-                                                               : json_null()) ||
-        json_object_set_new(j, "category", category_json(m->category)) ||
-        json_object_set_new(j, "region", nz(m->region) ? json_string(m->region) : json_null()) ||
-        json_object_set_new(j, "token_role", json_string(proto_role_name(m->token_role))) ||
-        json_object_set_new(j, "seen", json_boolean(m->seen))) {
-        json_decref(j);
-        return NULL;
-    }
-    return j;
-}
-
-json_t *room_state_json(const struct room *r, bool directory)
-{
-    json_t *members = json_object();
-    json_t *j = NULL;
-    for (size_t i = 0; members && i < r->members_len; i++) {
-        const struct room_member *m = &r->members[i];
-        /* Without the directory, only members with sequenced facts: those
-         * are exactly what a replay of the log creates. */
-        if (!directory && !member_has_facts(m))
-            continue;
-        if (json_object_set_new(members, m->sub, member_state_json(m, directory)))
-            goto fail;
-    }
-    if (!members)
-        goto fail;
-    j = json_pack("{s:i, s:s, s:s, s:s, s:I, s:o, s:o, s:s?, s:o, s:o, s:o, s:I, s:I, s:O}",
-                  "v", ROOM_STATE_VERSION, "id", r->id, "title", r->title ? r->title : "",
-                  "epoch", r->epoch, "created_at", (json_int_t)r->created_at,
-                  "status", room_part_json(r, PROTO_PART_STATUS), "agenda", agenda_json(r),
-                  "agenda_item", nz(r->agenda_item), "settings", settings_json(&r->settings),
-                  "queue", queue_json(r),
-                  /* without the directory the floor's category is left out:
-                   * a grant by sub takes it from the directory */
-                  "floor", floor_json(&r->floor, directory),
-                  "next_request", (json_int_t)r->next_request, "seq", (json_int_t)r->seq,
-                  "members", members);
-    if (j && (json_object_set_new(j, "schedule", room_schedule_json(&r->schedule)) ||
-              json_object_set_new(j, "agenda_item_started_at",
-                                  room_part_json(r, PROTO_PART_ITEM_STARTED)))) {
-        json_decref(j);
-        j = NULL;
-    }
-    /* Only when there are some: a room that never revoked a token stores
-     * what it stored before version 1.3. */
-    if (j && r->revoked.n && json_object_set_new(j, "revoked", revoke_json(&r->revoked, 0))) {
-        json_decref(j);
-        j = NULL;
-    }
-fail:
-    json_decref(members);
-    return j;
-}
-
-static int member_from_json(struct room *r, const char *sub, const json_t *o)
-{
-    struct room_member m;
-    int e;
-    int64_t n;
-    memset(&m, 0, sizeof m);
-    if (!proto_valid_sub(sub) || room_member_find(r, sub) || !json_is_object(o))
-        return -1;
-    copy_str(m.sub, sizeof m.sub, sub);
-    if (!get_str(o, "name", m.name, sizeof m.name, true) ||
-        !get_str(o, "delegation", m.delegation, sizeof m.delegation, true) ||
-        !get_category(o, "category", &m.category) ||
-        !get_region(o, m.region, sizeof m.region) ||
-        !get_enum(o, "token_role", proto_role_parse, &e))
-        return -1;
-    m.token_role = (enum proto_role)e;
-    if (!get_bool(o, "seen", &m.seen) || !get_bool(o, "muted", &m.muted) ||
-        !get_bool(o, "removed", &m.removed))
-        return -1;
-    json_t *role = json_object_get(o, "role");
-    if (role && !json_is_null(role)) {
-        if (!get_enum(o, "role", proto_role_parse, &e))
-            return -1;
-        m.has_role_override = true;
-        m.role_override = (enum proto_role)e;
-    }
-    if (!get_int(o, "turns", 0, ROOM_MAX_COUNT, &n))
-        return -1;
-    m.turns = (int)n;
-    if (!get_int(o, "spoken_ms", 0, ROOM_MAX_MS, &m.spoken_ms) ||
-        !get_int(o, "replies_used", 0, ROOM_MAX_COUNT, &n))
-        return -1;
-    m.replies_used = (int)n;
-    struct room_member *slot = member_add(r, sub);
-    if (!slot)
-        return -1;
-    *slot = m;
-    return 0;
-}
-
-struct room *room_state_from_json(const json_t *j, char *errbuf, size_t errsz)
-{
-    struct room *r = NULL;
-    json_t *spec = NULL, *a, *v;
-    const char *key;
-    int64_t n;
-    int e;
-    char epoch[PROTO_MAX_EPOCH + 1];
-
-    if (!json_is_object(j) || !get_int(j, "v", ROOM_STATE_VERSION, ROOM_STATE_VERSION, &n)) {
-        errf(errbuf, errsz, "not a room state of version %d", ROOM_STATE_VERSION);
-        goto fail;
-    }
-    if (!get_str(j, "epoch", epoch, sizeof epoch, false) ||
-        !get_int(j, "created_at", 0, ROOM_MAX_MS, &n)) {
-        errf(errbuf, errsz, "bad epoch or created_at");
-        goto fail;
-    }
-    /* id, title and agenda go through the same validation as creation;
-     * settings are patched below onto defaults. */
-    spec = json_pack("{s:O?, s:O?, s:O?}", "id", json_object_get(j, "id"), "title",
-                     json_object_get(j, "title"), "agenda", json_object_get(j, "agenda"));
-    if (!spec || !(r = room_create(spec, epoch, n, errbuf, errsz)))
-        goto fail;
-    if (!room_settings_patch(&r->settings, json_object_get(j, "settings"), errbuf, errsz))
-        goto fail;
-    if (!get_enum(j, "status", proto_status_parse, &e) ||
-        !get_str(j, "agenda_item", r->agenda_item, sizeof r->agenda_item, true) ||
-        !get_int(j, "next_request", 1, ROOM_MAX_MS, &n)) {
-        errf(errbuf, errsz, "bad status, agenda_item or next_request");
-        goto fail;
-    }
-    if (r->agenda_item[0] && !agenda_has(r, r->agenda_item)) {
-        errf(errbuf, errsz, "agenda_item is not on the agenda");
-        goto fail;
-    }
-    r->status = (enum proto_status)e;
-    r->next_request = (uint64_t)n;
-    /* Both absent in states stored before version 1.1: no schedule, and
-     * the item's start unknown (null). */
-    if (!room_schedule_parse(json_object_get(j, "schedule"), &r->schedule, errbuf, errsz))
-        goto fail;
-    v = json_object_get(j, "agenda_item_started_at");
-    r->has_item_started = false;
-    r->item_started_at = 0;
-    if (v && !json_is_null(v)) {
-        if (!get_int(j, "agenda_item_started_at", 0, ROOM_MAX_MS, &n)) {
-            errf(errbuf, errsz, "bad agenda_item_started_at");
-            goto fail;
-        }
-        r->has_item_started = true;
-        r->item_started_at = n;
-    }
-    if (!get_int(j, "seq", 0, INT64_MAX, &n)) {
-        errf(errbuf, errsz, "bad seq");
-        goto fail;
-    }
-    r->seq = (uint64_t)n;
-    a = json_object_get(j, "queue");
-    if (!json_is_array(a) || queue_reserve(r, json_array_size(a))) {
-        errf(errbuf, errsz, "bad queue");
-        goto fail;
-    }
-    for (size_t i = 0; i < json_array_size(a); i++) {
-        struct room_request q;
-        if (request_from_json(json_array_get(a, i), &q) || queue_index(r, q.id) >= 0) {
-            errf(errbuf, errsz, "bad queue entry %zu", i);
-            goto fail;
-        }
-        queue_insert(r, r->queue_len, &q);
-    }
-    if (floor_from_json(json_object_get(j, "floor"), &r->floor)) {
-        errf(errbuf, errsz, "bad floor");
-        goto fail;
-    }
-    a = json_object_get(j, "members");
-    if (!json_is_object(a)) {
-        errf(errbuf, errsz, "bad members");
-        goto fail;
-    }
-    json_object_foreach(a, key, v) {
-        if (member_from_json(r, key, v)) {
-            errf(errbuf, errsz, "bad member %s", key);
-            goto fail;
-        }
-    }
-    if (revoke_from_json(&r->revoked, json_object_get(j, "revoked"))) {
-        errf(errbuf, errsz, "bad revoked list");
-        goto fail;
-    }
-    json_decref(spec);
-    return r;
-fail:
-    json_decref(spec);
-    room_destroy(r);
-    return NULL;
 }
