@@ -27,49 +27,33 @@
 #include "log.h"
 
 struct mem_room {
-    char id[PROTO_ROOM_BUF];
-    struct room *initial;
-    struct eventlog log;
+    struct eventlog_room kept; /* first: the table hands it back */
     struct journal *journal;
 };
 
 struct mem_backend {
     struct backend base;
     char *dir;       /* DATA/rooms, or NULL */
-    struct mem_room **rooms;
-    size_t n_rooms, cap_rooms;
+    struct eventlog_rooms rooms;
 };
 
 static struct mem_room *find(struct mem_backend *m, const char *id)
 {
-    for (size_t i = 0; i < m->n_rooms; i++)
-        if (strcmp(m->rooms[i]->id, id) == 0)
-            return m->rooms[i];
-    return NULL;
+    return (struct mem_room *)eventlog_rooms_find(&m->rooms, id);
 }
 
 static void mem_room_free(struct mem_room *r)
 {
     if (!r)
         return;
-    eventlog_clear(&r->log);
-    room_destroy(r->initial);
+    eventlog_room_clear(&r->kept);
     journal_close(r->journal);
     free(r);
 }
 
 static int add_room(struct mem_backend *m, struct mem_room *r)
 {
-    if (m->n_rooms == m->cap_rooms) {
-        size_t cap = m->cap_rooms ? m->cap_rooms * 2 : 16;
-        struct mem_room **p = realloc(m->rooms, cap * sizeof *p);
-        if (!p)
-            return -1;
-        m->rooms = p;
-        m->cap_rooms = cap;
-    }
-    m->rooms[m->n_rooms++] = r;
-    return 0;
+    return eventlog_rooms_add(&m->rooms, &r->kept);
 }
 
 static void journal_path(struct mem_backend *m, const char *id, char *out, size_t sz)
@@ -99,14 +83,14 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
             *why = "first record is not the room";
             return -1;
         }
-        rp->mr->initial = room_state_from_json(json_object_get(rec, "state"), err, sizeof err);
-        rp->current = rp->mr->initial ? room_clone(rp->mr->initial) : NULL;
+        rp->mr->kept.initial = room_state_from_json(json_object_get(rec, "state"), err, sizeof err);
+        rp->current = rp->mr->kept.initial ? room_clone(rp->mr->kept.initial) : NULL;
         if (!rp->current) {
             *why = "room record does not load";
             return -1;
         }
-        snprintf(rp->mr->id, sizeof rp->mr->id, "%s", rp->current->id);
-        eventlog_start(&rp->mr->log, rp->current->id, rp->current->epoch);
+        snprintf(rp->mr->kept.id, sizeof rp->mr->kept.id, "%s", rp->current->id);
+        eventlog_start(&rp->mr->kept.log, rp->current->id, rp->current->epoch);
         return 0;
     }
     if (strcmp(kind, "event") == 0) {
@@ -120,7 +104,7 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
                                              : "event does not apply (wrong seq or data)";
             return -1;
         }
-        if (eventlog_push(&rp->mr->log, s, strlen(s), NULL) != 0) {
+        if (eventlog_push(&rp->mr->kept.log, s, strlen(s), NULL) != 0) {
             free(s);
             *why = "out of memory";
             return -1;
@@ -129,10 +113,10 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
         /* The hash is recomputed, not trusted; a stored one that differs
          * means the journal was edited by hand. Said, not hidden. */
         const char *stored = json_string_value(json_object_get(rec, "hash"));
-        const char *now = eventlog_hash(&rp->mr->log, rp->mr->log.seq);
+        const char *now = eventlog_hash(&rp->mr->kept.log, rp->mr->kept.log.seq);
         if (stored && strcmp(stored, now) != 0)
             log_warn("journal %s: event %llu does not match the chain hash stored with it",
-                     rp->path, (unsigned long long)rp->mr->log.seq);
+                     rp->path, (unsigned long long)rp->mr->kept.log.seq);
         return 0;
     }
     if (strcmp(kind, "statement") == 0) {
@@ -206,11 +190,11 @@ static int mem_load(struct backend *b, void (*each)(void *, struct room *, struc
             mem_room_free(rp.mr);
             continue;
         }
-        log_info("room %s: replayed %llu events from %s", rp.mr->id,
-                 (unsigned long long)rp.mr->log.seq, rp.path);
+        log_info("room %s: replayed %llu events from %s", rp.mr->kept.id,
+                 (unsigned long long)rp.mr->kept.log.seq, rp.path);
         snprintf(rp.current->chain_head, sizeof rp.current->chain_head, "%s",
-                 eventlog_hash(&rp.mr->log, rp.mr->log.seq));
-        struct room *initial = room_clone(rp.mr->initial);
+                 eventlog_hash(&rp.mr->kept.log, rp.mr->kept.log.seq));
+        struct room *initial = room_clone(rp.mr->kept.initial);
         each(arg, initial, rp.current);
         count++;
     }
@@ -237,17 +221,17 @@ static void mem_create(struct backend *b, const struct room *initial, backend_do
         goto done;
     }
     r = calloc(1, sizeof *r);
-    if (!r || !(r->initial = room_clone(initial)))
+    if (!r || !(r->kept.initial = room_clone(initial)))
         goto done;
-    snprintf(r->id, sizeof r->id, "%s", initial->id);
-    eventlog_start(&r->log, initial->id, initial->epoch);
+    snprintf(r->kept.id, sizeof r->kept.id, "%s", initial->id);
+    eventlog_start(&r->kept.log, initial->id, initial->epoch);
     if (m->dir) {
         char path[PATH_MAX];
-        journal_path(m, r->id, path, sizeof path);
+        journal_path(m, r->kept.id, path, sizeof path);
         rec = json_pack("{s:s, s:o}", "r", "room", "state", room_state_json(initial, true));
         r->journal = journal_open(path, 1);
         if (!rec || !r->journal || journal_append(r->journal, &rec, 1) != 0) {
-            log_error("room %s: cannot write its journal %s: %s", r->id, path, strerror(errno));
+            log_error("room %s: cannot write its journal %s: %s", r->kept.id, path, strerror(errno));
             goto done;
         }
     }
@@ -277,7 +261,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         res = BACKEND_NOT_FOUND;
         goto done;
     }
-    if (r->log.seq != expected_seq) {
+    if (r->kept.log.seq != expected_seq) {
         res = BACKEND_CONFLICT;
         goto done;
     }
@@ -296,7 +280,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
     for (size_t i = 0; i < n; i++) {
         json_error_t err;
         json_t *e = json_loadb(ev[i].json, ev[i].len, 0, &err);
-        const char *prev = i ? hash[i - 1] : eventlog_hash(&r->log, r->log.seq);
+        const char *prev = i ? hash[i - 1] : eventlog_hash(&r->kept.log, r->kept.log.seq);
         if (!e || chain_next(prev, e, hash[i]) != 0) {
             json_decref(e);
             log_error("room %s: event %llu has no canonical form", room_id,
@@ -326,7 +310,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (eventlog_push(&r->log, ev[i].json, ev[i].len, hash[i]) != 0) {
+        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, hash[i]) != 0) {
             /* Already journaled: a restart would replay it. Memory is gone,
              * which is fatal for this process's view of the room. */
             log_error("room %s: out of memory storing event %llu", room_id,
@@ -351,12 +335,7 @@ done:
 static void mem_history(struct backend *b, const char *room_id, uint64_t since, size_t limit,
                         backend_history_cb cb, void *arg)
 {
-    struct mem_room *r = find((struct mem_backend *)b, room_id);
-    if (!r) {
-        cb(arg, BACKEND_NOT_FOUND, NULL, 0);
-        return;
-    }
-    eventlog_history(&r->log, since, limit, cb, arg);
+    eventlog_rooms_history(&((struct mem_backend *)b)->rooms, room_id, since, limit, cb, arg);
 }
 
 static void mem_save_member(struct backend *b, const char *room_id, const json_t *member)
@@ -386,21 +365,13 @@ static void mem_save_peak(struct backend *b, const char *room_id, long peak, int
 
 static json_t *mem_record(struct backend *b, const char *room_id, const struct room **initial)
 {
-    struct mem_room *r = find((struct mem_backend *)b, room_id);
-    if (!r)
-        return NULL;
-    *initial = r->initial;
-    return eventlog_json(&r->log);
+    return eventlog_rooms_record(&((struct mem_backend *)b)->rooms, room_id, initial);
 }
 
 static const struct eventlog *mem_record_log(struct backend *b, const char *room_id,
                                              const struct room **initial)
 {
-    struct mem_room *r = find((struct mem_backend *)b, room_id);
-    if (!r)
-        return NULL;
-    *initial = r->initial;
-    return &r->log;
+    return eventlog_rooms_record_log(&((struct mem_backend *)b)->rooms, room_id, initial);
 }
 
 /* Every room is handed over at start (mem_load): a room the hub does not
@@ -418,8 +389,8 @@ static void mem_rooms(struct backend *b, void (*cb)(void *, enum backend_result,
 {
     struct mem_backend *m = (struct mem_backend *)b;
     json_t *ids = json_array();
-    for (size_t i = 0; ids && i < m->n_rooms; i++)
-        json_array_append_new(ids, json_string(m->rooms[i]->id));
+    for (size_t i = 0; ids && i < m->rooms.n; i++)
+        json_array_append_new(ids, json_string(m->rooms.v[i]->id));
     cb(arg, ids ? BACKEND_OK : BACKEND_UNAVAILABLE, ids);
     json_decref(ids);
 }
@@ -452,9 +423,9 @@ static void mem_tick(struct backend *b, int64_t now_ms)
 static void mem_destroy(struct backend *b)
 {
     struct mem_backend *m = (struct mem_backend *)b;
-    for (size_t i = 0; i < m->n_rooms; i++)
-        mem_room_free(m->rooms[i]);
-    free(m->rooms);
+    for (size_t i = 0; i < m->rooms.n; i++)
+        mem_room_free((struct mem_room *)m->rooms.v[i]);
+    eventlog_rooms_free(&m->rooms);
     free(m->dir);
     free(m);
 }

@@ -168,10 +168,8 @@ struct rconn {
 };
 
 struct rroom {
-    char id[PROTO_ROOM_BUF];
+    struct eventlog_room kept; /* first: the table hands it back */
     char epoch[PROTO_MAX_EPOCH + 1];
-    struct room *initial;
-    struct eventlog log;      /* every event of the room */
     bool watched;
     bool filling, refill;
     char **local;             /* this node's connections in the room */
@@ -201,8 +199,7 @@ struct redis_backend {
     int64_t probe_sent, probe_seen;
     int64_t sub_seen;         /* anything received on the subscriber */
     int64_t last_refresh, last_prune;
-    struct rroom **rooms;
-    size_t n_rooms, cap_rooms;
+    struct eventlog_rooms rooms;
 };
 
 /* ---- keys and rooms ---- */
@@ -214,10 +211,7 @@ static void key(char *out, size_t sz, const char *room, const char *what)
 
 static struct rroom *find(struct redis_backend *b, const char *id)
 {
-    for (size_t i = 0; i < b->n_rooms; i++)
-        if (strcmp(b->rooms[i]->id, id) == 0)
-            return b->rooms[i];
-    return NULL;
+    return (struct rroom *)eventlog_rooms_find(&b->rooms, id);
 }
 
 static void rroom_free(struct rroom *r)
@@ -227,18 +221,13 @@ static void rroom_free(struct rroom *r)
     for (size_t i = 0; i < r->n_local; i++)
         free(r->local[i]);
     free(r->local);
-    eventlog_clear(&r->log);
-    room_destroy(r->initial);
+    eventlog_room_clear(&r->kept);
     free(r);
 }
 
 static void forget(struct redis_backend *b, struct rroom *r)
 {
-    for (size_t i = 0; i < b->n_rooms; i++)
-        if (b->rooms[i] == r) {
-            b->rooms[i] = b->rooms[--b->n_rooms];
-            break;
-        }
+    eventlog_rooms_remove(&b->rooms, &r->kept);
     rroom_free(r);
 }
 
@@ -247,19 +236,19 @@ static void forget(struct redis_backend *b, struct rroom *r)
 static bool deliver(struct redis_backend *b, struct rroom *r, const struct backend_event *ev, size_t n)
 {
     size_t first = 0;
-    while (first < n && ev[first].seq <= r->log.seq)
+    while (first < n && ev[first].seq <= r->kept.log.seq)
         first++;
     for (size_t i = first; i < n; i++) {
-        if (ev[i].seq != r->log.seq + 1)
+        if (ev[i].seq != r->kept.log.seq + 1)
             return false;
-        if (eventlog_push(&r->log, ev[i].json, ev[i].len, NULL) != 0) {
-            log_error("room %s: cannot keep event %llu (out of memory, or not an event)", r->id,
+        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, NULL) != 0) {
+            log_error("room %s: cannot keep event %llu (out of memory, or not an event)", r->kept.id,
                       (unsigned long long)ev[i].seq);
             return false;
         }
         struct backend_event one = ev[i];
-        one.hash = eventlog_hash(&r->log, r->log.seq);
-        b->base.sink.on_events(b->base.sink.arg, r->id, &one, 1);
+        one.hash = eventlog_hash(&r->kept.log, r->kept.log.seq);
+        b->base.sink.on_events(b->base.sink.arg, r->kept.id, &one, 1);
     }
     return true;
 }
@@ -402,8 +391,8 @@ static void lost(struct redis_backend *b, const char *why)
     drop(&b->sub);
     b->inflight = 0;
     b->probe_sent = b->probe_seen = 0;
-    for (size_t i = 0; i < b->n_rooms; i++)
-        b->rooms[i]->filling = false;
+    for (size_t i = 0; i < b->rooms.n; i++)
+        ((struct rroom *)b->rooms.v[i])->filling = false;
     b->next_attempt = b->now + b->backoff;
     b->backoff = b->backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : b->backoff * 2;
 }
@@ -516,7 +505,7 @@ static void filled(struct redis_backend *b, redisReply *reply, void *arg)
     if (r) {
         r->filling = false;
         if (n > 0 && !deliver(b, r, ev, (size_t)n))
-            log_error("room %s: the stream has a gap after seq %llu", r->id, (unsigned long long)r->log.seq);
+            log_error("room %s: the stream has a gap after seq %llu", r->kept.id, (unsigned long long)r->kept.log.seq);
     }
     free(ev);
     if (x->then) {
@@ -558,18 +547,18 @@ static void fill_then(struct redis_backend *b, struct rroom *r,
             then(b, r, arg);
         return;
     }
-    snprintf(x->id, sizeof x->id, "%s", r->id);
+    snprintf(x->id, sizeof x->id, "%s", r->kept.id);
     x->then = then;
     x->arg = arg;
-    key(k, sizeof k, r->id, "log");
-    snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->log.seq + 1);
+    key(k, sizeof k, r->kept.id, "log");
+    snprintf(from, sizeof from, "%llu-0", (unsigned long long)r->kept.log.seq + 1);
     r->filling = true;
     /* Statements deposited in the gap: read before its events (replies
      * come in order), so that the events find their texts. */
     char ks[200];
-    key(ks, sizeof ks, r->id, "statements");
+    key(ks, sizeof ks, r->kept.id, "statements");
     const char *a0[] = {"HGETALL", ks};
-    char *id = strdup(r->id);
+    char *id = strdup(r->kept.id);
     if (id)
         command_v(b, fill_statements, id, 2, a0);
     const char *argv[] = {"XRANGE", k, from, "+"};
@@ -630,22 +619,22 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
     if (type && strcmp(type, "presence") == 0) {
         const char *node = json_string_value(json_object_get(j, "node"));
         if (!node || strcmp(node, b->node) != 0)
-            b->base.sink.on_presence(b->base.sink.arg, room->id, j);
+            b->base.sink.on_presence(b->base.sink.arg, room->kept.id, j);
     } else if (type && strcmp(type, "statement") == 0) {
         /* Another node's deposit, told before its event: kept by the hub
          * apart from the log. This node's own (or one it read from the
          * stream already) is older than what it holds: skipped. */
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         const char *rid = json_string_value(json_object_get(j, "request_id"));
-        if (rid && s > 0 && (uint64_t)s > room->log.seq && b->base.sink.on_statement)
-            b->base.sink.on_statement(b->base.sink.arg, room->id, rid,
+        if (rid && s > 0 && (uint64_t)s > room->kept.log.seq && b->base.sink.on_statement)
+            b->base.sink.on_statement(b->base.sink.arg, room->kept.id, rid,
                                       json_object_get(j, "statement"));
     } else if (type && strcmp(type, "event") == 0) {
         struct backend_event ev = {0, msg, len, NULL};
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         ev.seq = s > 0 ? (uint64_t)s : 0;
         if (room->filling) {
-            if (ev.seq > room->log.seq)
+            if (ev.seq > room->kept.log.seq)
                 room->refill = true;
         } else if (!deliver(b, room, &ev, 1)) {
             fill(b, room);
@@ -695,8 +684,8 @@ static void presence_sync(struct redis_backend *b, redisReply *r, void *arg)
 static void read_presence(struct redis_backend *b, struct rroom *r)
 {
     char k[200];
-    key(k, sizeof k, r->id, "presence");
-    char *id = strdup(r->id);
+    key(k, sizeof k, r->kept.id, "presence");
+    char *id = strdup(r->kept.id);
     if (!id)
         return;
     const char *argv[] = {"HGETALL", k};
@@ -709,11 +698,11 @@ static void refresh_presence(struct redis_backend *b)
 {
     char k[200], score[32];
     snprintf(score, sizeof score, "%lld", (long long)(b->now + PRESENCE_TTL_MS));
-    for (size_t i = 0; i < b->n_rooms; i++) {
-        struct rroom *r = b->rooms[i];
+    for (size_t i = 0; i < b->rooms.n; i++) {
+        struct rroom *r = (struct rroom *)b->rooms.v[i];
         if (!r->n_local)
             continue;
-        key(k, sizeof k, r->id, "presence:exp");
+        key(k, sizeof k, r->kept.id, "presence:exp");
         const char *argv[] = {"ZADD", k, score, b->inst};
         command_v(b, ignore_reply, NULL, 4, argv);
     }
@@ -728,13 +717,13 @@ static void prune_presence(struct redis_backend *b)
 {
     char kp[200], ke[200], kc[200], now[32];
     snprintf(now, sizeof now, "%lld", (long long)b->now);
-    for (size_t i = 0; i < b->n_rooms; i++) {
-        struct rroom *r = b->rooms[i];
+    for (size_t i = 0; i < b->rooms.n; i++) {
+        struct rroom *r = (struct rroom *)b->rooms.v[i];
         if (!r->watched)
             continue;
-        key(kp, sizeof kp, r->id, "presence");
-        key(ke, sizeof ke, r->id, "presence:exp");
-        key(kc, sizeof kc, r->id, "events");
+        key(kp, sizeof kp, r->kept.id, "presence");
+        key(ke, sizeof ke, r->kept.id, "presence:exp");
+        key(kc, sizeof kc, r->kept.id, "events");
         const char *argv[] = {"EVAL", prune_lua, "3", kp, ke, kc, now};
         command_v(b, ignore_reply, NULL, 7, argv);
     }
@@ -938,24 +927,24 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
         log_error("room %s: cannot read it from redis: %s", x->id, err);
         goto done;
     }
-    snprintf(rr->id, sizeof rr->id, "%s", x->id);
+    snprintf(rr->kept.id, sizeof rr->kept.id, "%s", x->id);
     snprintf(rr->epoch, sizeof rr->epoch, "%s", current->epoch);
     snprintf(initial->previous_epoch, sizeof initial->previous_epoch, "%s",
              json_string_value(json_object_get(x->state, "previous_epoch"))
                  ? json_string_value(json_object_get(x->state, "previous_epoch"))
                  : "");
-    eventlog_start(&rr->log, x->id, current->epoch);
+    eventlog_start(&rr->kept.log, x->id, current->epoch);
     for (long i = 0; i < n; i++) {
-        if (ev[i].seq != rr->log.seq + 1 ||
+        if (ev[i].seq != rr->kept.log.seq + 1 ||
             room_apply_text(current, ev[i].json, ev[i].len, NULL, NULL, NULL, NULL) != ROOM_TEXT_APPLIED ||
-            eventlog_push(&rr->log, ev[i].json, ev[i].len, NULL) != 0) {
+            eventlog_push(&rr->kept.log, ev[i].json, ev[i].len, NULL) != 0) {
             log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
                       (unsigned long long)ev[i].seq);
             goto done;
         }
     }
     snprintf(current->chain_head, sizeof current->chain_head, "%s",
-             eventlog_hash(&rr->log, rr->log.seq));
+             eventlog_hash(&rr->kept.log, rr->kept.log.seq));
     json_int_t peak = json_integer_value(json_object_get(x->state, "peak"));
     json_int_t peak_at = json_integer_value(json_object_get(x->state, "peak_at"));
     if (peak > 0 && peak < 100000000 && peak_at >= 0 && peak_at < (INT64_C(1) << 53)) {
@@ -975,17 +964,10 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
     const json_t *mj;
     json_array_foreach(x->members, i, mj)
         room_participant_seen_json(current, mj);
-    rr->initial = initial;
+    rr->kept.initial = initial;
     initial = NULL;
-    if (b->n_rooms == b->cap_rooms) {
-        size_t cap = b->cap_rooms ? b->cap_rooms * 2 : 16;
-        struct rroom **p = realloc(b->rooms, cap * sizeof *p);
-        if (!p)
-            goto done;
-        b->rooms = p;
-        b->cap_rooms = cap;
-    }
-    b->rooms[b->n_rooms++] = rr;
+    if (eventlog_rooms_add(&b->rooms, &rr->kept) != 0)
+        goto done;
     rr = NULL;
     res = BACKEND_OK;
 done:
@@ -994,7 +976,7 @@ done:
     free(ev);
     rroom_free(rr);
     if (res == BACKEND_OK) {
-        struct room *init_copy = room_clone(find(b, x->id)->initial);
+        struct room *init_copy = room_clone(find(b, x->id)->kept.initial);
         x->cb(x->arg, res, init_copy, current, x->presence);
     } else {
         room_destroy(initial);
@@ -1134,7 +1116,7 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
             /* Delivered here before the answer, whatever the subscriber
              * does: the ack must follow its events. The statement first. */
             if (room && x->stmt && b->base.sink.on_statement)
-                b->base.sink.on_statement(b->base.sink.arg, room->id, x->stmt_request, x->stmt);
+                b->base.sink.on_statement(b->base.sink.arg, room->kept.id, x->stmt_request, x->stmt);
             if (room && !deliver(b, room, x->ev, x->n))
                 fill(b, room);
             res = BACKEND_OK;
@@ -1209,10 +1191,10 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
          * the log when it is where the commit expects it (otherwise the
          * commit is refused anyway, and nothing is stored). */
         hash[i][0] = '\0';
-        if (room && room->log.seq == expected_seq) {
+        if (room && room->kept.log.seq == expected_seq) {
             json_error_t err;
             json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &err);
-            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->log, room->log.seq);
+            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->kept.log, room->kept.log.seq);
             if (!j || !prev[0] || chain_next(prev, j, hash[i]) != 0)
                 hash[i][0] = '\0';
             json_decref(j);
@@ -1350,31 +1332,18 @@ static void r_save_peak(struct backend *base, const char *room_id, long peak, in
 static void r_history(struct backend *base, const char *room_id, uint64_t since, size_t limit,
                       backend_history_cb cb, void *arg)
 {
-    struct rroom *r = find((struct redis_backend *)base, room_id);
-    if (!r) {
-        cb(arg, BACKEND_NOT_FOUND, NULL, 0);
-        return;
-    }
-    eventlog_history(&r->log, since, limit, cb, arg);
+    eventlog_rooms_history(&((struct redis_backend *)base)->rooms, room_id, since, limit, cb, arg);
 }
 
 static json_t *r_record(struct backend *base, const char *room_id, const struct room **initial)
 {
-    struct rroom *r = find((struct redis_backend *)base, room_id);
-    if (!r)
-        return NULL;
-    *initial = r->initial;
-    return eventlog_json(&r->log);
+    return eventlog_rooms_record(&((struct redis_backend *)base)->rooms, room_id, initial);
 }
 
 static const struct eventlog *r_record_log(struct backend *base, const char *room_id,
                                            const struct room **initial)
 {
-    struct rroom *r = find((struct redis_backend *)base, room_id);
-    if (!r)
-        return NULL;
-    *initial = r->initial;
-    return &r->log;
+    return eventlog_rooms_record_log(&((struct redis_backend *)base)->rooms, room_id, initial);
 }
 
 static void r_watch(struct backend *base, const char *room_id, bool on, uint64_t from)
@@ -1411,7 +1380,7 @@ static void sync_filled(struct redis_backend *b, struct rroom *r, void *arg)
 {
     struct sync_ctx *x = arg;
     (void)b;
-    x->cb(x->arg, r && r->log.seq >= x->want ? BACKEND_OK : BACKEND_UNAVAILABLE);
+    x->cb(x->arg, r && r->kept.log.seq >= x->want ? BACKEND_OK : BACKEND_UNAVAILABLE);
     free(x);
 }
 
@@ -1425,7 +1394,7 @@ static void sync_seq(struct redis_backend *b, redisReply *reply, void *arg)
         return;
     }
     x->want = strtoull(reply->str, NULL, 10);
-    if (r->log.seq >= x->want) {
+    if (r->kept.log.seq >= x->want) {
         x->cb(x->arg, BACKEND_OK);
         free(x);
         return;
@@ -1489,9 +1458,9 @@ static void reset_opened(void *arg, enum backend_result res, struct room *initia
 /* The room as this node knows it: created, then every kept event. */
 static struct room *replay(const struct rroom *r)
 {
-    struct room *current = room_clone(r->initial);
-    for (uint64_t i = 0; current && i < r->log.seq; i++) {
-        if (room_apply_text(current, r->log.ev[i], r->log.len[i], NULL, NULL, NULL, NULL) !=
+    struct room *current = room_clone(r->kept.initial);
+    for (uint64_t i = 0; current && i < r->kept.log.seq; i++) {
+        if (room_apply_text(current, r->kept.log.ev[i], r->kept.log.len[i], NULL, NULL, NULL, NULL) !=
             ROOM_TEXT_APPLIED) {
             room_destroy(current);
             return NULL;
@@ -1511,7 +1480,7 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
     redisReply *epoch = reply->element[0], *seq = reply->element[1];
     bool same = epoch->type == REDIS_REPLY_STRING && strcmp(epoch->str, r->epoch) == 0;
     unsigned long long stored = seq->type == REDIS_REPLY_STRING ? strtoull(seq->str, NULL, 10) : 0;
-    if (same && stored >= r->log.seq) {
+    if (same && stored >= r->kept.log.seq) {
         free(id);
         return;
     }
@@ -1522,7 +1491,7 @@ static void epoch_checked(struct redis_backend *b, redisReply *reply, void *arg)
      * (the first node to do so wins), then read it back as Redis has it and
      * hand it over; clients rejoin. */
     log_warn("room %s: redis lost history of epoch %s (has seq %llu of %llu)", id, r->epoch, stored,
-             (unsigned long long)r->log.seq);
+             (unsigned long long)r->kept.log.seq);
     if (same || epoch->type == REDIS_REPLY_NIL) {
         struct room *current = replay(r);
         unsigned char raw[8];
@@ -1565,12 +1534,12 @@ static void back_up(struct redis_backend *b)
     b->probe_sent = b->probe_seen = b->now;
     log_info("redis %s:%d reachable", b->host, b->port);
     subscribe(b, b->probe_channel, true);
-    for (size_t i = 0; i < b->n_rooms; i++) {
-        struct rroom *r = b->rooms[i];
+    for (size_t i = 0; i < b->rooms.n; i++) {
+        struct rroom *r = (struct rroom *)b->rooms.v[i];
         char ks[200], kc[200];
-        key(ks, sizeof ks, r->id, "state");
-        key(kc, sizeof kc, r->id, "events");
-        char *id = strdup(r->id);
+        key(ks, sizeof ks, r->kept.id, "state");
+        key(kc, sizeof kc, r->kept.id, "events");
+        char *id = strdup(r->kept.id);
         if (id) {
             const char *argv[] = {"HMGET", ks, "epoch", "seq"};
             command_v(b, epoch_checked, id, 4, argv);
@@ -1727,9 +1696,9 @@ static void r_destroy(struct backend *base)
     struct redis_backend *b = (struct redis_backend *)base;
     drop(&b->cmd);
     drop(&b->sub);
-    for (size_t i = 0; i < b->n_rooms; i++)
-        rroom_free(b->rooms[i]);
-    free(b->rooms);
+    for (size_t i = 0; i < b->rooms.n; i++)
+        rroom_free((struct rroom *)b->rooms.v[i]);
+    eventlog_rooms_free(&b->rooms);
     b->user = dup_secret(b->user, NULL);
     b->password = dup_secret(b->password, NULL);
     free(b);

@@ -119,3 +119,80 @@ json_t *eventlog_json(const struct eventlog *log)
     }
     return arr;
 }
+
+/* ---- the rooms a backend holds ---- */
+
+void eventlog_room_clear(struct eventlog_room *r)
+{
+    eventlog_clear(&r->log);
+    room_destroy(r->initial);
+    r->initial = NULL;
+}
+
+struct eventlog_room *eventlog_rooms_find(const struct eventlog_rooms *t, const char *id)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (strcmp(t->v[i]->id, id) == 0)
+            return t->v[i];
+    return NULL;
+}
+
+int eventlog_rooms_add(struct eventlog_rooms *t, struct eventlog_room *r)
+{
+    if (t->n == t->cap) {
+        size_t cap = t->cap ? t->cap * 2 : 16;
+        struct eventlog_room **v = realloc(t->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        t->v = v;
+        t->cap = cap;
+    }
+    t->v[t->n++] = r;
+    return 0;
+}
+
+void eventlog_rooms_remove(struct eventlog_rooms *t, struct eventlog_room *r)
+{
+    for (size_t i = 0; i < t->n; i++)
+        if (t->v[i] == r) {
+            t->v[i] = t->v[--t->n];
+            return;
+        }
+}
+
+void eventlog_rooms_free(struct eventlog_rooms *t)
+{
+    free(t->v);
+    memset(t, 0, sizeof *t);
+}
+
+void eventlog_rooms_history(const struct eventlog_rooms *t, const char *id, uint64_t since,
+                            size_t limit, backend_history_cb cb, void *arg)
+{
+    const struct eventlog_room *r = eventlog_rooms_find(t, id);
+    if (!r) {
+        cb(arg, BACKEND_NOT_FOUND, NULL, 0);
+        return;
+    }
+    eventlog_history(&r->log, since, limit, cb, arg);
+}
+
+json_t *eventlog_rooms_record(const struct eventlog_rooms *t, const char *id,
+                              const struct room **initial)
+{
+    const struct eventlog_room *r = eventlog_rooms_find(t, id);
+    if (!r)
+        return NULL;
+    *initial = r->initial;
+    return eventlog_json(&r->log);
+}
+
+const struct eventlog *eventlog_rooms_record_log(const struct eventlog_rooms *t, const char *id,
+                                                 const struct room **initial)
+{
+    const struct eventlog_room *r = eventlog_rooms_find(t, id);
+    if (!r)
+        return NULL;
+    *initial = r->initial;
+    return &r->log;
+}

@@ -49,4 +49,41 @@ void eventlog_history(const struct eventlog *log, uint64_t since, size_t limit,
  * array; NULL on failure. */
 json_t *eventlog_json(const struct eventlog *log);
 
+/* ---- the rooms a backend holds ----
+ * Both backends keep, for each room they hold, the room as created and
+ * every event since: the history of the welcome and of resume, and the
+ * record, come from here without asking the store. A backend's own room
+ * struct has a struct eventlog_room as its member `kept`; the table finds,
+ * adds and removes them, and answers the backend operations that read only
+ * the kept history (history, record, record_log). */
+struct eventlog_room {
+    char id[PROTO_ROOM_BUF];
+    struct room *initial;     /* owned */
+    struct eventlog log;
+};
+
+struct eventlog_rooms {
+    struct eventlog_room **v; /* borrowed: each backend owns its rooms */
+    size_t n, cap;
+};
+
+/* Frees what r keeps (the initial room and the log), not r itself. */
+void eventlog_room_clear(struct eventlog_room *r);
+/* The room held under id, or NULL. */
+struct eventlog_room *eventlog_rooms_find(const struct eventlog_rooms *t, const char *id);
+/* Adds r (borrowed; it must outlive its place in t). 0, or -1 when out of
+ * memory. */
+int eventlog_rooms_add(struct eventlog_rooms *t, struct eventlog_room *r);
+/* Takes r out of t (the order of the others may change). */
+void eventlog_rooms_remove(struct eventlog_rooms *t, struct eventlog_room *r);
+/* Frees the table's array (not the rooms). */
+void eventlog_rooms_free(struct eventlog_rooms *t);
+/* backend_ops.history, .record and .record_log over the rooms held. */
+void eventlog_rooms_history(const struct eventlog_rooms *t, const char *id, uint64_t since,
+                            size_t limit, backend_history_cb cb, void *arg);
+json_t *eventlog_rooms_record(const struct eventlog_rooms *t, const char *id,
+                              const struct room **initial);
+const struct eventlog *eventlog_rooms_record_log(const struct eventlog_rooms *t, const char *id,
+                                                 const struct room **initial);
+
 #endif

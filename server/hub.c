@@ -442,41 +442,52 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
     hub_send_ack(c->s, c->cmd.id, seq);
 }
 
-struct commit_ctx {
+/* A command in flight (a commit, or a sync before deciding again). */
+struct inflight {
     struct hub *h;
     struct hub_room *hr;
     struct hub_cmd *c;
-    uint64_t last_seq;
+    uint64_t last_seq;        /* a commit's last event */
 };
 
-static void commit_done(void *arg, enum backend_result r)
+/* The command in flight came back. With again, it goes back to the head
+ * of the queue, to be decided again on the replica that has caught up;
+ * otherwise it is answered: ok at last_seq (e PROTO_OK) or the error e.
+ * Then the queue goes on. Frees x. */
+static void inflight_done(struct inflight *x, bool again, enum proto_err e, const char *msg)
 {
-    struct commit_ctx *x = arg;
     struct hub *h = x->h;
     struct hub_room *hr = x->hr;
     struct hub_cmd *c = x->c;
     hr->inflight = NULL;
     own_free(hr->own);
     hr->own = NULL;
-    if (r == BACKEND_CONFLICT && ++c->tries < COMMIT_TRIES) {
-        /* Another node committed first; the backend has delivered its
-         * events: decide again on the caught-up replica. */
-        metrics.commit_conflicts++;
+    if (again) {
         c->next = hr->q_head;
         hr->q_head = c;
         if (!hr->q_tail)
             hr->q_tail = c;
     } else {
-        if (r == BACKEND_OK)
+        if (e == PROTO_OK)
             reply_ok(c, x->last_seq);
-        else if (r == BACKEND_CONFLICT)
-            reply_error(c, PROTO_ERR_UNAVAILABLE, "the room is too busy right now; retry");
         else
-            reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
+            reply_error(c, e, msg);
         hub_cmd_free(c);
     }
     free(x);
     hub_pump(h, hr);
+}
+
+static void commit_done(void *arg, enum backend_result r)
+{
+    struct inflight *x = arg;
+    /* CONFLICT: another node committed first and the backend has
+     * delivered its events; decide again, up to COMMIT_TRIES times. */
+    bool again = r == BACKEND_CONFLICT && ++x->c->tries < COMMIT_TRIES;
+    if (again)
+        metrics.commit_conflicts++;
+    inflight_done(x, again, r == BACKEND_OK ? PROTO_OK : PROTO_ERR_UNAVAILABLE,
+                  r == BACKEND_CONFLICT ? "the room is too busy right now; retry" : NULL);
 }
 
 /* Stamps, encodes and commits decided events for c (which becomes the
@@ -488,7 +499,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
 {
     struct backend_event bev[ROOM_MAX_EVENTS];
     json_t *state = NULL, *stmt = NULL;
-    struct commit_ctx *x = calloc(1, sizeof *x);
+    struct inflight *x = calloc(1, sizeof *x);
     struct own_commit *own = calloc(1, sizeof *own);
     struct room *next = NULL;
     size_t n;
@@ -614,31 +625,10 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
     return PROTO_ERR_INTERNAL;
 }
 
-struct sync_wait {
-    struct hub *h;
-    struct hub_room *hr;
-    struct hub_cmd *c;
-};
-
 /* The room is now as current here as in the store: decide c again. */
 static void synced(void *arg, enum backend_result r)
 {
-    struct sync_wait *w = arg;
-    struct hub_room *hr = w->hr;
-    struct hub_cmd *c = w->c;
-    struct hub *h = w->h;
-    free(w);
-    hr->inflight = NULL;
-    if (r != BACKEND_OK) {
-        reply_error(c, PROTO_ERR_UNAVAILABLE, NULL);
-        hub_cmd_free(c);
-    } else {
-        c->next = hr->q_head;
-        hr->q_head = c;
-        if (!hr->q_tail)
-            hr->q_tail = c;
-    }
-    hub_pump(h, hr);
+    inflight_done(arg, r == BACKEND_OK, PROTO_ERR_UNAVAILABLE, NULL);
 }
 
 /* Before a refusal (or an ack without event) with a shared store: this
@@ -649,7 +639,7 @@ static bool sync_first(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
 {
     if (!h->shared || c->synced || c->kind != CMD_CLIENT)
         return false;
-    struct sync_wait *w = calloc(1, sizeof *w);
+    struct inflight *w = calloc(1, sizeof *w);
     if (!w)
         return false;
     c->synced = true;

@@ -125,31 +125,15 @@ void hub_session_closed(struct hub *h, struct session *s)
     char cid[128];
     hub_conn_id(h, s, cid, sizeof cid);
     backend_presence(h->backend, hr->id, cid, s->is_observer, NULL);
-    if (s->is_observer) {
-        hr->observers--;
-        hub_maybe_drop(h, hr);
-        return;
-    }
-    /* (on a drain too: the leave times are what the record says) */
-    int idx = hub_member_index(hr, s->actor.sub);
-    if (idx < 0 || hub_member_conns_fit(hr) != 0) {
-        hub_maybe_drop(h, hr);
-        return;
-    }
-    if (--hr->member_conns[idx] > 0) {
-        hub_presence_send(hr, "update", &hr->state->members[idx], NULL);
-    } else {
-        hub_presence_send(hr, "leave", &hr->state->members[idx], NULL);
+    int idx = hub_count(hr, s->actor.sub, s->is_observer, -1);
+    /* Their last connection here and everywhere: the leave time (on a
+     * drain too: the leave times are what the record says). */
+    if (idx >= 0 && hr->member_conns[idx] == 0)
         hub_attendance_sync(h, hr, clock_now_ms());
-        if (!h->draining && hr->state->floor.active && strcmp(hr->state->floor.sub, s->actor.sub) == 0) {
-            struct hub_cmd *c = hub_cmd_new(CMD_DISCONNECT);
-            if (c) {
-                snprintf(c->sub, sizeof c->sub, "%s", s->actor.sub);
-                hub_enqueue(h, hr, c);
-                return;
-            }
-        }
-    }
+    /* A drain is not a disconnect: no pause on the way out. When a pause
+     * was queued, the queue lets the room go when it is done. */
+    if (idx >= 0 && hub_count_left(h, hr, idx, !h->draining))
+        return;
     hub_maybe_drop(h, hr);
 }
 
@@ -291,7 +275,7 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
     json_t *you, *pj = NULL;
     s->is_observer = role == PROTO_ROLE_OBSERVER || !m;
     if (s->is_observer) {
-        hr->observers++;
+        hub_count(hr, a->sub, true, +1);
         hub_attendance_sync(h, hr, clock_now_ms()); /* the observers' peak */
         you = json_pack("{s:s, s:s, s:s, s:s?, s:s?, s:s?, s:b, s:i, s:b}", "sub", a->sub,
                         "name", a->name, "role", "observer", "delegation",
@@ -301,9 +285,8 @@ static void finish_join(struct hub *h, struct hub_room *hr, struct session *s, b
                         "muted", m && m->muted);
         pj = json_incref(you);
     } else {
-        int idx = (int)(m - hr->state->members);
-        hr->member_conns[idx]++;
-        hub_presence_send(hr, hr->member_conns[idx] == 1 ? "join" : "update", m, s);
+        int idx = hub_count(hr, a->sub, false, +1);
+        hub_presence_send(hr, idx >= 0 && hr->member_conns[idx] == 1 ? "join" : "update", m, s);
         hub_attendance_sync(h, hr, clock_now_ms());
         you = hub_participant_json(hr, m);
         pj = room_member_json(hr->state, m);

@@ -65,19 +65,46 @@ void hub_recount(struct hub_room *hr)
     hr->observers = 0;
     for (struct session *s = hr->conns; s; s = s->next) {
         s->is_observer = room_effective_role(hr->state, &s->actor) == PROTO_ROLE_OBSERVER;
-        int idx = s->is_observer ? -1 : hub_member_index(hr, s->actor.sub);
-        if (idx >= 0)
-            hr->member_conns[idx]++;
-        else
-            hr->observers++;
+        hub_count(hr, s->actor.sub, s->is_observer, +1);
     }
-    for (size_t i = 0; i < hr->n_remote; i++) {
-        int idx = hub_remote_is_observer(hr, &hr->remote[i]) ? -1 : hub_member_index(hr, hr->remote[i].sub);
-        if (idx >= 0)
-            hr->member_conns[idx]++;
-        else
+    for (size_t i = 0; i < hr->n_remote; i++)
+        hub_count(hr, hr->remote[i].sub, hub_remote_is_observer(hr, &hr->remote[i]), +1);
+}
+
+int hub_count(struct hub_room *hr, const char *sub, bool observer, int delta)
+{
+    int idx = observer ? -1 : hub_member_index(hr, sub);
+    if (idx < 0 || hub_member_conns_fit(hr) != 0) {
+        /* Not in the directory (or no memory to count them there): one of
+         * the observers. */
+        if (delta > 0)
             hr->observers++;
+        else if (hr->observers)
+            hr->observers--;
+        return -1;
     }
+    if (delta > 0)
+        hr->member_conns[idx]++;
+    else if (hr->member_conns[idx] > 0)
+        hr->member_conns[idx]--;
+    return idx;
+}
+
+bool hub_count_left(struct hub *h, struct hub_room *hr, int idx, bool may_pause)
+{
+    const struct room_member *m = &hr->state->members[idx];
+    hub_presence_send(hr, hr->member_conns[idx] > 0 ? "update" : "leave", m, NULL);
+    /* The floor holder's last connection went: pause the clock (the room
+     * decides whether pause_on_disconnect applies). */
+    if (!may_pause || hr->member_conns[idx] > 0 || !hr->state->floor.active ||
+        strcmp(hr->state->floor.sub, m->sub) != 0)
+        return false;
+    struct hub_cmd *c = hub_cmd_new(CMD_DISCONNECT);
+    if (!c)
+        return false;
+    snprintf(c->sub, sizeof c->sub, "%s", m->sub);
+    hub_enqueue(h, hr, c);
+    return true;
 }
 
 /* Attendance (contract 9.5), from the connection counts of every node:
@@ -212,36 +239,19 @@ void hub_on_presence(void *arg, const char *room_id, const json_t *msg)
         if (!remote_add(h, hr, msg))
             return;
         struct remote_conn *rc = &hr->remote[hr->n_remote - 1];
-        int idx = hub_remote_is_observer(hr, rc) ? -1 : hub_member_index(hr, rc->sub);
-        if (idx < 0 || hub_member_conns_fit(hr) != 0) {
-            hr->observers++;
-            return;
-        }
-        hr->member_conns[idx]++;
-        hub_presence_send(hr, hr->member_conns[idx] == 1 ? "join" : "update", &hr->state->members[idx], NULL);
+        int idx = hub_count(hr, rc->sub, hub_remote_is_observer(hr, rc), +1);
+        if (idx >= 0)
+            hub_presence_send(hr, hr->member_conns[idx] == 1 ? "join" : "update",
+                              &hr->state->members[idx], NULL);
     } else if (strcmp(action, "leave") == 0) {
         struct remote_conn *rc = remote_find(hr, conn);
         if (!rc)
             return;
         struct remote_conn gone = *rc;
         *rc = hr->remote[--hr->n_remote];
-        int idx = hub_remote_is_observer(hr, &gone) ? -1 : hub_member_index(hr, gone.sub);
-        if (idx < 0 || hub_member_conns_fit(hr) != 0) {
-            if (hr->observers)
-                hr->observers--;
-            return;
-        }
-        if (hr->member_conns[idx] > 0)
-            hr->member_conns[idx]--;
-        hub_presence_send(hr, hr->member_conns[idx] > 0 ? "update" : "leave", &hr->state->members[idx], NULL);
-        if (hr->member_conns[idx] == 0 && hr->state->floor.active &&
-            strcmp(hr->state->floor.sub, gone.sub) == 0) {
-            struct hub_cmd *c = hub_cmd_new(CMD_DISCONNECT);
-            if (c) {
-                snprintf(c->sub, sizeof c->sub, "%s", gone.sub);
-                hub_enqueue(h, hr, c);
-            }
-        }
+        int idx = hub_count(hr, gone.sub, hub_remote_is_observer(hr, &gone), -1);
+        if (idx >= 0)
+            hub_count_left(h, hr, idx, true);
     }
 }
 
