@@ -209,17 +209,29 @@ json_t *hub_room_get(struct hub *h, const char *id)
     return j;
 }
 
-void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg)
+/* A command of the admin API for room id, queued with its callback: NULL
+ * (cb told 404 or 503) when the room is not held or memory is short. */
+static struct hub_cmd *admin_cmd(struct hub *h, const char *id, enum cmd_kind kind,
+                                 void (*cb)(void *arg, int status), void *arg,
+                                 struct hub_room **hr)
 {
-    struct hub_room *hr = hub_find_room(h, id);
-    struct hub_cmd *c = hr && hr->state ? hub_cmd_new(CMD_ADMIN_CLOSE) : NULL;
+    *hr = hub_find_room(h, id);
+    struct hub_cmd *c = *hr && (*hr)->state ? hub_cmd_new(kind) : NULL;
     if (!c) {
-        cb(arg, hr && hr->state ? 503 : 404);
-        return;
+        cb(arg, *hr && (*hr)->state ? 503 : 404);
+        return NULL;
     }
     c->done = cb;
     c->arg = arg;
-    hub_enqueue(h, hr, c);
+    return c;
+}
+
+void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int status), void *arg)
+{
+    struct hub_room *hr;
+    struct hub_cmd *c = admin_cmd(h, id, CMD_ADMIN_CLOSE, cb, arg, &hr);
+    if (c)
+        hub_enqueue(h, hr, c);
 }
 
 bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub, const char *jti)
@@ -254,14 +266,10 @@ static int log_get(void *arg, size_t i, const char **json, size_t *len, const ch
 void hub_room_revoke(struct hub *h, const char *id, const char *jti, int64_t until_s,
                      void (*cb)(void *arg, int status), void *arg)
 {
-    struct hub_room *hr = hub_find_room(h, id);
-    struct hub_cmd *c = hr && hr->state ? hub_cmd_new(CMD_ADMIN_REVOKE) : NULL;
-    if (!c) {
-        cb(arg, hr && hr->state ? 503 : 404);
+    struct hub_room *hr;
+    struct hub_cmd *c = admin_cmd(h, id, CMD_ADMIN_REVOKE, cb, arg, &hr);
+    if (!c)
         return;
-    }
-    c->done = cb;
-    c->arg = arg;
     snprintf(c->jti, sizeof c->jti, "%s", jti);
     c->until_s = until_s;
     hub_enqueue(h, hr, c);

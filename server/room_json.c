@@ -197,27 +197,32 @@ int room_floor_from_json(const json_t *j, struct room_floor *f)
     return 0;
 }
 
+/* Appends v (taken; NULL is a failure) to *a; on any failure *a is
+ * released and becomes NULL, so that a loop can go on while *a. */
+static void push(json_t **a, json_t *v)
+{
+    if (*a && json_array_append_new(*a, v) == 0)
+        return;
+    if (!*a)
+        json_decref(v);
+    json_decref(*a);
+    *a = NULL;
+}
+
 static json_t *queue_json(const struct room *r)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < r->queue_len; i++) {
-        if (json_array_append_new(a, room_request_json(&r->queue[i]))) {
-            json_decref(a);
-            return NULL;
-        }
-    }
+    for (size_t i = 0; a && i < r->queue_len; i++)
+        push(&a, room_request_json(&r->queue[i]));
     return a;
 }
 
 static json_t *muted_json(const struct room *r)
 {
     json_t *a = json_array();
-    for (size_t i = 0; a && i < r->members_len; i++) {
-        if (r->members[i].muted && json_array_append_new(a, json_string(r->members[i].sub))) {
-            json_decref(a);
-            return NULL;
-        }
-    }
+    for (size_t i = 0; a && i < r->members_len; i++)
+        if (r->members[i].muted)
+            push(&a, json_string(r->members[i].sub));
     return a;
 }
 

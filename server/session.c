@@ -25,6 +25,23 @@ struct session_slot {
     size_t len;
 };
 
+/* A ring of len entries of elem bytes from head, copied in order into a
+ * new buffer of twice the capacity (8 at first): returns it (the caller
+ * frees the old one; the new head is 0) and sets *cap, or NULL with *cap
+ * as it was. Only when the ring is full, never per frame. */
+static void *ring_grow(const void *ring, size_t head, size_t len, size_t *cap, size_t elem)
+{
+    size_t ncap = *cap ? *cap * 2 : 8;
+    unsigned char *n = malloc(ncap * elem);
+    const unsigned char *old = ring;
+    if (!n)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        memcpy(n + i * elem, old + ((head + i) % *cap) * elem, elem);
+    *cap = ncap;
+    return n;
+}
+
 #define RATE_ABUSE_REFUSALS 100
 #define RATE_ABUSE_WINDOW_MS 10000
 
@@ -106,18 +123,14 @@ void session_send(struct session *s, struct frame *f)
         return;
     }
     if (s->q_len == s->q_cap) {
-        size_t cap = s->q_cap ? s->q_cap * 2 : 8;
-        struct frame **q = malloc(cap * sizeof *q);
+        struct frame **q = ring_grow(s->q, s->q_head, s->q_len, &s->q_cap, sizeof *q);
         if (!q) {
             session_close(s, PROTO_CLOSE_POLICY, "out of memory", false);
             return;
         }
-        for (size_t i = 0; i < s->q_len; i++)
-            q[i] = s->q[(s->q_head + i) % s->q_cap];
         free(s->q);
         s->q = q;
         s->q_head = 0;
-        s->q_cap = cap;
     }
     s->q[(s->q_head + s->q_len) % s->q_cap] = frame_ref(f);
     s->q_len++;
@@ -144,16 +157,12 @@ void session_send_text(struct session *s, const char *json, size_t len)
 static int slot_push(struct session *s, char *txt, size_t len)
 {
     if (s->slot_len == s->slot_cap) {
-        size_t cap = s->slot_cap ? s->slot_cap * 2 : 8;
-        struct session_slot *n = malloc(cap * sizeof *n);
+        struct session_slot *n = ring_grow(s->slots, s->slot_head, s->slot_len, &s->slot_cap, sizeof *n);
         if (!n)
             return -1;
-        for (size_t i = 0; i < s->slot_len; i++)
-            n[i] = s->slots[(s->slot_head + i) % s->slot_cap];
         free(s->slots);
         s->slots = n;
         s->slot_head = 0;
-        s->slot_cap = cap;
     }
     struct session_slot *sl = &s->slots[(s->slot_head + s->slot_len++) % s->slot_cap];
     sl->txt = txt;
