@@ -56,7 +56,10 @@ struct backend_event {
 /* What the backend calls on the hub. */
 struct backend_sink {
     void *arg;
-    /* Committed events of a room in seq order (events[i].seq consecutive). */
+    /* Committed events of a room in seq order: each event once, the first
+     * the one after the hub's copy (seq = its seq + 1), no gap (events[i].seq
+     * consecutive). The backend is the one layer that orders: repeats are
+     * dropped and gaps filled before this is called. */
     void (*on_events)(void *arg, const char *room_id, const struct backend_event *ev, size_t n);
     /* A presence change on another node: msg is {"action":"join"|"leave",
      * "conn","node","observer":bool,"participant":{...}} (borrowed). */
