@@ -344,6 +344,10 @@ static void revoked_cb(void *arg, int status)
         reply_error(&c->res, 404, "not_found", "no such room");
     else if (status == 503)
         reply_error(&c->res, 503, "unavailable", "the backend is unavailable; retry later");
+    else if (status == 409)
+        reply_error(&c->res, 409, "quota_exceeded",
+                    "the room already holds as many revocations in force as it keeps; "
+                    "wait for some to expire");
     else
         reply_error(&c->res, 500, "internal", "the revocation was not stored");
     finish(c);

@@ -419,7 +419,10 @@ void hub_audit_refusal(struct session *s, enum proto_cmd_type t, enum proto_err 
 static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
 {
     if ((c->kind == CMD_ADMIN_CLOSE || c->kind == CMD_ADMIN_REVOKE) && c->done)
-        c->done(c->arg, e == PROTO_ERR_UNAVAILABLE ? 503 : c->kind == CMD_ADMIN_CLOSE ? 200 : 500);
+        c->done(c->arg, e == PROTO_ERR_UNAVAILABLE       ? 503
+                        : c->kind == CMD_ADMIN_CLOSE       ? 200
+                        : e == PROTO_ERR_QUOTA_EXCEEDED    ? 409
+                                                           : 500);
     if (c->kind != CMD_CLIENT || !c->s)
         return;
     audit_command(c, proto_err_code(e));
@@ -615,7 +618,8 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
         return room_decide(hr->state, &admin, &c->cmd, now, evs, err, errsz);
     }
     case CMD_ADMIN_REVOKE:
-        room_decide_revoke(hr->state, c->jti, c->until_s, now, evs);
+        if (room_decide_revoke(hr->state, c->jti, c->until_s, now, evs) != 0)
+            return PROTO_ERR_QUOTA_EXCEEDED;
         return evs->n == 1 ? PROTO_OK : PROTO_ERR_INTERNAL;
     }
     return PROTO_ERR_INTERNAL;
@@ -669,6 +673,7 @@ static bool read_statement(struct hub *h, struct hub_room *hr, struct hub_cmd *c
         reply_error(c, PROTO_ERR_INTERNAL, NULL);
         return true;
     }
+    audit_command(c, "ok");
     metrics.commands[c->cmd.type][PROTO_OK]++;
     session_reply(c->s, txt, len);
     free(txt);

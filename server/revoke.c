@@ -49,6 +49,17 @@ static struct revoke_entry *find(const struct revoke_list *l, const char *jti)
     return NULL;
 }
 
+bool revoke_full(const struct revoke_list *l, const char *jti, int64_t now_ms)
+{
+    size_t in_force = 0;
+    if (find(l, jti))
+        return false; /* a new until for a listed jti takes no room */
+    for (size_t i = 0; i < l->n; i++)
+        if (!expired(&l->e[i], now_ms))
+            in_force++;
+    return in_force >= REVOKE_MAX;
+}
+
 bool revoke_has(const struct revoke_list *l, const char *jti, int64_t now_ms)
 {
     const struct revoke_entry *e = jti && jti[0] ? find(l, jti) : NULL;

@@ -56,6 +56,9 @@ int revoke_apply(struct revoke_list *l, const json_t *data, int64_t now_ms);
 void revoke_prune(struct revoke_list *l, int64_t now_ms);
 /* True when jti ("" never) is revoked at now_ms. */
 bool revoke_has(const struct revoke_list *l, const char *jti, int64_t now_ms);
+/* True when revoke_apply() at now_ms would refuse jti because REVOKE_MAX
+ * revocations are in force (a jti already listed always fits). */
+bool revoke_full(const struct revoke_list *l, const char *jti, int64_t now_ms);
 
 /* The list as stored: [{"jti","until"}...], in order of revocation. With
  * now_ms > 0, only the entries in force then. A new reference or NULL. */

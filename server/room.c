@@ -1567,13 +1567,18 @@ void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events 
         push_event(out, now_ms, PROTO_EV_TIME_UP, "", json_pack("{s:s}", "sub", r->floor.sub));
 }
 
-void room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
-                        struct room_events *out)
+int room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
+                       struct room_events *out)
 {
-    (void)r;
     memset(out, 0, sizeof *out);
+    /* Decided here, not found out when the event fails to apply: a
+     * committed event that no replica (and no journal replay) can apply
+     * would stop the room and cut its journal. */
+    if (revoke_full(&r->revoked, jti, now_ms))
+        return -1;
     push_event(out, now_ms, PROTO_EV_TOKEN_REVOKED, "admin",
                json_pack("{s:s, s:I}", "jti", jti, "until", (json_int_t)until_s));
+    return 0;
 }
 
 bool room_is_revoked(const struct room *r, const char *jti, int64_t now_ms)

@@ -289,9 +289,10 @@ void room_decide_clock(const struct room *r, int64_t now_ms, struct room_events 
  * null). */
 /* The admin's revocation of token id jti until until_s (Unix seconds):
  * one token_revoked event with actor "admin", in any status (a closed
- * room's tokens still read it). */
-void room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
-                        struct room_events *out);
+ * room's tokens still read it). Returns -1 and no event when REVOKE_MAX
+ * revocations are in force and jti is not one of them, else 0. */
+int room_decide_revoke(const struct room *r, const char *jti, int64_t until_s, int64_t now_ms,
+                       struct room_events *out);
 /* True when a token with this jti ("": none) is revoked in r at now_ms. */
 bool room_is_revoked(const struct room *r, const char *jti, int64_t now_ms);
 void room_decide_disconnect(const struct room *r, const char *sub, int64_t now_ms,

@@ -77,6 +77,10 @@ static void test_apply(void)
     CHECK_INT(revoke_apply(&l, d, NOW_MS), 0);
     json_decref(d);
     CHECK_INT(l.n, REVOKE_MAX);
+    /* what the room decides with before it commits a revocation */
+    CHECK(revoke_full(&l, "one-more", NOW_MS));
+    CHECK(!revoke_full(&l, "t7", NOW_MS));
+    CHECK(!revoke_full(&l, "one-more", (NOW_S + 300) * 1000)); /* all expired by then */
 
     struct revoke_list c = {0};
     CHECK_INT(revoke_copy(&c, &l), 0);
