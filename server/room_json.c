@@ -217,12 +217,31 @@ static json_t *queue_json(const struct room *r)
     return a;
 }
 
+static int cmp_sub(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* Sorted by sub: the directory's order is each node's own (who joined
+ * there first), and every node must give the same muted list. */
 static json_t *muted_json(const struct room *r)
 {
-    json_t *a = json_array();
-    for (size_t i = 0; a && i < r->members_len; i++)
+    size_t n = 0;
+    for (size_t i = 0; i < r->members_len; i++)
+        n += r->members[i].muted;
+    const char **subs = n ? malloc(n * sizeof *subs) : NULL;
+    if (n && !subs)
+        return NULL;
+    n = 0;
+    for (size_t i = 0; i < r->members_len; i++)
         if (r->members[i].muted)
-            push(&a, json_string(r->members[i].sub));
+            subs[n++] = r->members[i].sub;
+    if (n)
+        qsort(subs, n, sizeof *subs, cmp_sub);
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < n; i++)
+        push(&a, json_string(subs[i]));
+    free(subs);
     return a;
 }
 
