@@ -53,6 +53,10 @@ struct backend_event {
     const char *hash;
 };
 
+/* The most events one commit may carry (the hub commits queued chat lines
+ * together). */
+#define BACKEND_MAX_EVENTS 64
+
 /* What the backend calls on the hub. */
 struct backend_sink {
     void *arg;
@@ -111,7 +115,8 @@ struct backend_ops {
                 void *arg);
     /* Stores a new room (borrowed; copied). */
     void (*create)(struct backend *b, const struct room *initial, backend_done_cb cb, void *arg);
-    /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..).
+    /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..;
+     * n <= BACKEND_MAX_EVENTS): all or none.
      * state: the room's new sequenced state (room_state_json(r, false)),
      * borrowed, or NULL when the events changed no part of it (a store
      * that keeps a snapshot keeps the one it has). st (borrowed, may be

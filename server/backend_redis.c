@@ -576,6 +576,24 @@ static void fill(struct redis_backend *b, struct rroom *r)
 
 /* ---- the subscriber ---- */
 
+/* The seq of a published event without parsing it: events are published
+ * as room_event_json() writes them, {"type":"event","seq":N,...}. False
+ * for anything else (presence, statements), which is parsed whole. */
+static bool event_seq(const char *msg, size_t len, uint64_t *seq)
+{
+    static const char head[] = "{\"type\":\"event\",\"seq\":";
+    size_t i = sizeof head - 1, digits = 0;
+    uint64_t v = 0;
+    if (len <= i || memcmp(msg, head, i) != 0)
+        return false;
+    for (; i < len && msg[i] >= '0' && msg[i] <= '9' && digits < 18; i++, digits++)
+        v = v * 10 + (uint64_t)(msg[i] - '0');
+    if (!digits || i >= len || msg[i] != ',' || v == 0)
+        return false;
+    *seq = v;
+    return true;
+}
+
 static void on_message(redisAsyncContext *ac, void *reply, void *priv)
 {
     struct rconn *c = ac->data;
@@ -613,6 +631,20 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         return;
     const char *msg = r->element[2]->str;
     size_t len = r->element[2]->len;
+    uint64_t seq;
+    if (event_seq(msg, len, &seq)) {
+        /* An event: its seq is all this needs (the hub parses it once, on
+         * delivery); this node's own commits were delivered already and
+         * are dropped here unparsed. */
+        struct backend_event ev = {seq, msg, len, NULL};
+        if (room->filling) {
+            if (seq > room->kept.log.seq)
+                room->refill = true;
+        } else if (seq > room->kept.log.seq && !deliver(b, room, &ev, 1)) {
+            fill(b, room);
+        }
+        return;
+    }
     json_error_t err;
     json_t *j = json_loadb(msg, len, 0, &err);
     const char *type = json_string_value(json_object_get(j, "type"));
@@ -1045,8 +1077,8 @@ struct done_ctx {
     char id[PROTO_ROOM_BUF];
     uint64_t expected;
     size_t n;
-    struct backend_event ev[ROOM_MAX_EVENTS];
-    char *texts[ROOM_MAX_EVENTS];
+    struct backend_event ev[BACKEND_MAX_EVENTS];
+    char *texts[BACKEND_MAX_EVENTS];
     char stmt_request[PROTO_MAX_REQUEST_ID + 1]; /* "" = none */
     json_t *stmt;                                /* {"text","lang","sub"} */
 };
@@ -1145,15 +1177,15 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     struct done_ctx *x = calloc(1, sizeof *x);
     struct rroom *room = find(b, room_id);
     char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
-    char hash[ROOM_MAX_EVENTS][CHAIN_HEX_BUF];
+    char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
     char nset[4], ndrop[16];
-    const char *argv[16 + 3 * ROOM_MAX_EVENTS];
-    size_t lens[16 + 3 * ROOM_MAX_EVENTS];
+    const char *argv[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
+    size_t lens[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
     int argc = 0;
     /* The sequenced state only: the directory lives in the members hash. */
     char *snap = NULL, *stmt_text = NULL, *stmt_msg = NULL;
     size_t ndrops = st ? st->ndrop : 0;
-    if (!x || n > ROOM_MAX_EVENTS || ndrops > ROOM_MAX_EVENTS || !b->up)
+    if (!x || n > BACKEND_MAX_EVENTS || ndrops > ROOM_MAX_EVENTS || !b->up)
         goto fail;
     if (st && st->request_id) {
         /* the stored value, and what the other nodes are told (with the
@@ -1253,7 +1285,7 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     return;
 fail:
     if (x) {
-        for (size_t i = 0; i < n && i < ROOM_MAX_EVENTS; i++)
+        for (size_t i = 0; i < n && i < BACKEND_MAX_EVENTS; i++)
             free(x->texts[i]);
         json_decref(x->stmt);
     }

@@ -3,9 +3,14 @@
  * and the tick (hub.h). Joins are in hub_join.c, presence in
  * hub_presence.c, the admin calls in hub_admin.c (hub_private.h).
  *
- * Commands of a room wait in a FIFO and are decided one at a time against
+ * Commands of a room wait in a FIFO and are decided in order against
  * the replica; the next is decided only when the commit of the previous
- * one was answered. The backend delivers committed events (hub_on_events)
+ * one was answered. Chat lines waiting together (say, announce: events
+ * that change no part of the room, decided on what no chat line changes)
+ * are decided one after the other on the replica and committed together,
+ * in one call to the store: one round trip to Redis (or one journal sync)
+ * for all the lines a busy plenary queued meanwhile, each with its own
+ * outcome and seq. The backend delivers committed events (hub_on_events)
  * before it answers the commit (commit_done), and delivery queues each
  * event on every connection of the room, the actor's included; the ack is
  * queued in commit_done, so on the acting connection the ack always
@@ -45,18 +50,20 @@
  * text the hub itself just wrote. Events of other nodes (or a text that is
  * not byte for byte the one encoded here) go through room_apply_text(). */
 struct own_commit {
-    struct room_events evs;           /* stamped with their seqs; owns data */
-    json_t *json[ROOM_MAX_EVENTS];    /* the wire events (for the delta form) */
-    char *text[ROOM_MAX_EVENTS];
-    size_t len[ROOM_MAX_EVENTS];
+    size_t n;
+    struct room_event ev[BACKEND_MAX_EVENTS]; /* stamped with their seqs; owns data */
+    json_t *json[BACKEND_MAX_EVENTS];         /* the wire events (for the delta form) */
+    char *text[BACKEND_MAX_EVENTS];
+    size_t len[BACKEND_MAX_EVENTS];
 };
 
 static void own_free(struct own_commit *o)
 {
     if (!o)
         return;
-    room_events_clear(&o->evs);
-    for (size_t i = 0; i < ROOM_MAX_EVENTS; i++) {
+    for (size_t i = 0; i < BACKEND_MAX_EVENTS; i++) {
+        if (i < o->n)
+            room_event_clear(&o->ev[i]);
         json_decref(o->json[i]);
         free(o->text[i]);
     }
@@ -66,9 +73,9 @@ static void own_free(struct own_commit *o)
 /* Event k of o when ev is that very event, else -1. */
 static int own_index(const struct own_commit *o, const struct backend_event *ev)
 {
-    if (!o || !o->evs.n || ev->seq < o->evs.ev[0].seq || ev->seq >= o->evs.ev[0].seq + o->evs.n)
+    if (!o || !o->n || ev->seq < o->ev[0].seq || ev->seq >= o->ev[0].seq + o->n)
         return -1;
-    size_t k = (size_t)(ev->seq - o->evs.ev[0].seq);
+    size_t k = (size_t)(ev->seq - o->ev[0].seq);
     return o->len[k] == ev->len && memcmp(o->text[k], ev->json, ev->len) == 0 ? (int)k : -1;
 }
 
@@ -320,7 +327,7 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
         json_t *j = NULL;
         enum room_apply_result rt;
         if (k >= 0) {
-            re = &hr->own->evs.ev[k];
+            re = &hr->own->ev[k];
             rt = room_apply(hr->state, re) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
             j = rt == ROOM_TEXT_APPLIED ? json_incref(hr->own->json[k]) : NULL;
         } else {
@@ -441,34 +448,48 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
     hub_send_ack(c->s, c->cmd.id, seq);
 }
 
-/* A command in flight (a commit, or a sync before deciding again). */
+/* Commands committed in one call (commit_chat's batch of chat lines). */
+#define BATCH_MAX 32
+
+/* The commands in flight (a commit of one command or of a batch of chat
+ * lines, or a sync before deciding one again). */
 struct inflight {
     struct hub *h;
     struct hub_room *hr;
-    struct hub_cmd *c;
-    uint64_t last_seq;        /* a commit's last event */
+    size_t n;
+    struct hub_cmd *c[BATCH_MAX];
+    uint64_t last_seq[BATCH_MAX]; /* each one's last event */
 };
 
-/* The command in flight came back. With again, it goes back to the head
- * of the queue, to be decided again on the replica that has caught up;
- * otherwise it is answered: ok at last_seq (e PROTO_OK) or the error e.
- * Then the queue goes on. Frees x. */
-static void inflight_done(struct inflight *x, bool again, enum proto_err e, const char *msg)
+/* The commands in flight came back. Those with again[i] go back to the
+ * head of the queue, in their order, to be decided again on the replica
+ * that has caught up; the others are answered in their order: ok at
+ * last_seq (e PROTO_OK; their events are delivered already) or the error
+ * e. Then the queue goes on. Frees x. */
+static void inflight_done_each(struct inflight *x, const bool *again, enum proto_err e,
+                               const char *msg)
 {
     struct hub *h = x->h;
     struct hub_room *hr = x->hr;
-    struct hub_cmd *c = x->c;
     hr->inflight = NULL;
     own_free(hr->own);
     hr->own = NULL;
-    if (again) {
+    for (size_t i = x->n; i-- > 0;) {
+        struct hub_cmd *c = x->c[i];
+        if (!again[i])
+            continue;
+        x->c[i] = NULL;
         c->next = hr->q_head;
         hr->q_head = c;
         if (!hr->q_tail)
             hr->q_tail = c;
-    } else {
+    }
+    for (size_t i = 0; i < x->n; i++) {
+        struct hub_cmd *c = x->c[i];
+        if (!c)
+            continue;
         if (e == PROTO_OK)
-            reply_ok(c, x->last_seq);
+            reply_ok(c, x->last_seq[i]);
         else
             reply_error(c, e, msg);
         hub_cmd_free(c);
@@ -477,26 +498,40 @@ static void inflight_done(struct inflight *x, bool again, enum proto_err e, cons
     hub_pump(h, hr);
 }
 
+static void inflight_done(struct inflight *x, bool again, enum proto_err e, const char *msg)
+{
+    bool each[BATCH_MAX];
+    for (size_t i = 0; i < BATCH_MAX; i++)
+        each[i] = again;
+    inflight_done_each(x, each, e, msg);
+}
+
 static void commit_done(void *arg, enum backend_result r)
 {
     struct inflight *x = arg;
     /* CONFLICT: another node committed first and the backend has
-     * delivered its events; decide again, up to COMMIT_TRIES times. */
-    bool again = r == BACKEND_CONFLICT && ++x->c->tries < COMMIT_TRIES;
-    if (again)
+     * delivered its events; decide again, up to COMMIT_TRIES times each. */
+    bool again[BATCH_MAX] = {false};
+    for (size_t i = 0; i < x->n; i++)
+        again[i] = r == BACKEND_CONFLICT && ++x->c[i]->tries < COMMIT_TRIES;
+    if (r == BACKEND_CONFLICT)
         metrics.commit_conflicts++;
-    inflight_done(x, again, r == BACKEND_OK ? PROTO_OK : PROTO_ERR_UNAVAILABLE,
-                  r == BACKEND_CONFLICT ? "the room is too busy right now; retry" : NULL);
+    inflight_done_each(x, again, r == BACKEND_OK ? PROTO_OK : PROTO_ERR_UNAVAILABLE,
+                       r == BACKEND_CONFLICT ? "the room is too busy right now; retry" : NULL);
 }
 
-/* Stamps, encodes and commits decided events for c (which becomes the
- * room's command in flight). An event's "state" carries the snapshot parts
- * it changes as they are after it: only then is the replica cloned and the
- * events applied to the clone; a chat message (no part) is encoded from the
- * replica as it is, since a plenary's directory makes a clone cost. */
-static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd *c)
+/* Stamps, encodes and commits the decided events of k commands (cs[i]
+ * decided evs[i]; k > 1 only for chat lines, whose events change no part
+ * and store no statement): one call to the backend; the commands become
+ * the room's commands in flight, their events its own commit. An event's
+ * "state" carries the snapshot parts it changes as they are after it:
+ * only then is the replica cloned and the events applied to the clone; a
+ * chat message (no part) is encoded from the replica as it is, since a
+ * plenary's directory makes a clone cost. */
+static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd **cs,
+                   size_t k)
 {
-    struct backend_event bev[ROOM_MAX_EVENTS];
+    struct backend_event bev[BACKEND_MAX_EVENTS];
     json_t *state = NULL, *stmt = NULL;
     struct inflight *x = calloc(1, sizeof *x);
     struct own_commit *own = calloc(1, sizeof *own);
@@ -505,16 +540,24 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     bool parts = false;
     /* The decided events are the commit's from here on (applied as they
      * are when delivered). */
-    if (own) {
-        own->evs = *evs;
-        evs->n = 0;
+    for (size_t i = 0; own && i < k; i++) {
+        for (size_t j = 0; j < evs[i].n; j++) {
+            if (own->n == BACKEND_MAX_EVENTS)
+                room_event_clear(&evs[i].ev[j]);
+            else
+                own->ev[own->n++] = evs[i].ev[j];
+        }
+        if (own->n < BACKEND_MAX_EVENTS && x)
+            x->last_seq[i] = hr->state->seq + own->n;
+        evs[i].n = 0;
     }
-    for (n = 0; own && n < own->evs.n; n++)
-        parts |= proto_event_parts(own->evs.ev[n].name) != 0;
-    if (!x || !own || (parts && !(next = room_clone(hr->state))))
+    for (n = 0; own && n < own->n; n++)
+        parts |= proto_event_parts(own->ev[n].name) != 0;
+    if (!x || !own || k > BATCH_MAX || own->n == BACKEND_MAX_EVENTS ||
+        (parts && !(next = room_clone(hr->state))))
         goto fail;
-    for (n = 0; n < own->evs.n; n++) {
-        struct room_event *e = &own->evs.ev[n];
+    for (n = 0; n < own->n; n++) {
+        struct room_event *e = &own->ev[n];
         e->seq = hr->state->seq + n + 1;
         if (next && room_apply(next, e) != 0) {
             log_error("room %s: decided event %s does not apply", hr->id, proto_event_name(e->name));
@@ -536,21 +579,23 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         goto fail;
     x->h = h;
     x->hr = hr;
-    x->c = c;
-    x->last_seq = hr->state->seq + n;
+    x->n = k;
+    for (size_t i = 0; i < k; i++)
+        x->c[i] = cs[i];
     /* A deposited statement is stored beside the events, never in them
-     * (contract 9.4); published and discarded ones may be forgotten. */
+     * (contract 9.4); published and discarded ones may be forgotten. Only
+     * a command alone has one (commit_chat batches none). */
     const char *drop[ROOM_MAX_EVENTS];
-    struct backend_stmts st = {NULL, NULL, drop, evs->stmt_ndrop};
-    for (size_t i = 0; i < evs->stmt_ndrop && i < ROOM_MAX_EVENTS; i++)
-        drop[i] = evs->stmt_drop[i];
-    if (evs->stmt_text) {
-        if (!(stmt = room_statement_json(evs->stmt_text, evs->stmt_lang, evs->stmt_sub)))
+    struct backend_stmts st = {NULL, NULL, drop, evs[0].stmt_ndrop};
+    for (size_t i = 0; i < evs[0].stmt_ndrop && i < ROOM_MAX_EVENTS; i++)
+        drop[i] = evs[0].stmt_drop[i];
+    if (evs[0].stmt_text) {
+        if (!(stmt = room_statement_json(evs[0].stmt_text, evs[0].stmt_lang, evs[0].stmt_sub)))
             goto fail;
-        st.request_id = evs->stmt_request;
+        st.request_id = evs[0].stmt_request;
         st.statement = stmt;
     }
-    hr->inflight = c;
+    hr->inflight = cs[0];
     hr->own = own;
     own = NULL; /* commit_done frees it */
     metrics.events_committed += n;
@@ -559,13 +604,38 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     goto done;
 fail:
     free(x);
-    reply_error(c, PROTO_ERR_INTERNAL, NULL);
-    hub_cmd_free(c);
+    for (size_t i = 0; i < k; i++) {
+        reply_error(cs[i], PROTO_ERR_INTERNAL, NULL);
+        hub_cmd_free(cs[i]);
+    }
 done:
     own_free(own);
     json_decref(state);
     json_decref(stmt);
     room_destroy(next);
+}
+
+/* Whether c may be committed with other chat lines: a say or announce
+ * without if_seq. Its decision depends on the chat rule, mutes, roles,
+ * the floor holder and the status, which no chat line changes: the lines
+ * queued behind it are decided on the same replica as if each one had
+ * been committed before the next. */
+static bool chat_line(const struct hub_cmd *c)
+{
+    return c->kind == CMD_CLIENT && c->s && !c->cmd.has_if_seq &&
+           (c->cmd.type == PROTO_CMD_SAY || c->cmd.type == PROTO_CMD_ANNOUNCE);
+}
+
+/* ... and whether its decision is a chat line's: events that change no
+ * part of the room, no statement stored. */
+static bool chat_events(const struct room_events *evs)
+{
+    if (!evs->n || evs->stmt_text || evs->stmt_ndrop)
+        return false;
+    for (size_t i = 0; i < evs->n; i++)
+        if (proto_event_parts(evs->ev[i].name) != 0)
+            return false;
+    return true;
 }
 
 static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room_events *evs,
@@ -645,7 +715,8 @@ static bool sync_first(struct hub *h, struct hub_room *hr, struct hub_cmd *c)
     c->synced = true;
     w->h = h;
     w->hr = hr;
-    w->c = c;
+    w->n = 1;
+    w->c[0] = c;
     hr->inflight = c;
     backend_sync(h->backend, hr->id, synced, w);
     return true;
@@ -678,6 +749,41 @@ static bool read_statement(struct hub *h, struct hub_room *hr, struct hub_cmd *c
     session_reply(c->s, txt, len);
     free(txt);
     return true;
+}
+
+/* c, a chat line decided as evs, and the chat lines queued behind it,
+ * each decided in turn, committed together. A line that is refused, or
+ * whose decision is not a chat line's, ends the batch and stays at the
+ * head of the queue, to be decided after the commit on the replica as it
+ * then is (and a refusal checked against the store first, as always). */
+static void commit_chat(struct hub *h, struct hub_room *hr, struct hub_cmd *c, struct room_events *evs)
+{
+    struct room_events batch[BATCH_MAX];
+    struct hub_cmd *cs[BATCH_MAX];
+    size_t k = 0, n = evs->n;
+    batch[k] = *evs;
+    cs[k++] = c;
+    evs->n = 0; /* the batch owns its events now */
+    while (k < BATCH_MAX && hr->q_head && chat_line(hr->q_head)) {
+        struct hub_cmd *next = hr->q_head;
+        struct room_events e = {.n = 0};
+        char err[200] = "";
+        if (decide(hr, next, &e, err, sizeof err) != PROTO_OK || !chat_events(&e) ||
+            n + e.n >= BACKEND_MAX_EVENTS) {
+            room_events_clear(&e);
+            break;
+        }
+        hr->q_head = next->next;
+        if (!hr->q_head)
+            hr->q_tail = NULL;
+        next->next = NULL;
+        n += e.n;
+        batch[k] = e;
+        cs[k++] = next;
+    }
+    commit(h, hr, batch, cs, k);
+    for (size_t i = 0; i < k; i++)
+        room_events_clear(&batch[i]);
 }
 
 void hub_pump(struct hub *h, struct hub_room *hr)
@@ -718,8 +824,10 @@ void hub_pump(struct hub *h, struct hub_room *hr)
         } else if (evs.n == 0) {
             reply_ok(c, hr->state->seq);
             hub_cmd_free(c);
+        } else if (!chat_line(c) || !chat_events(&evs)) {
+            commit(h, hr, &evs, &c, 1);
         } else {
-            commit(h, hr, &evs, c);
+            commit_chat(h, hr, c, &evs);
         }
         room_events_clear(&evs);
     }
