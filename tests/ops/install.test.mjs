@@ -85,6 +85,7 @@ test('the man pages name every option of --help, and only those', () => {
   const server = flags(help('rostrum-server'));
   assert.ok(server.has('trusted-proxy') && server.has('listen') && server.size > 25);
   const page8 = fs.readFileSync(at(opt.mandir, 'man8', 'rostrum-server.8'), 'utf8');
+  // (a new flag: describe it in docs/man/rostrum-server.8 too)
   assert.deepEqual([...server].filter((f) => !manFlags(page8).has(f)), [], 'in --help, not in rostrum-server(8)');
   assert.deepEqual([...manFlags(page8)].filter((f) => !server.has(f)), [], 'in rostrum-server(8), not in --help');
 
@@ -94,6 +95,7 @@ test('the man pages name every option of --help, and only those', () => {
   }
   assert.ok(cli.has('secret-file') && cli.has('linger') && cli.has('queue-order'));
   const page1 = fs.readFileSync(at(opt.mandir, 'man1', 'rostrum.1'), 'utf8');
+  // (a new option: describe it in docs/man/rostrum.1 too)
   assert.deepEqual([...cli].filter((f) => !manFlags(page1).has(f)), [], 'in rostrum --help, not in rostrum(1)');
   assert.deepEqual([...manFlags(page1)].filter((f) => !cli.has(f)), [], 'in rostrum(1), not in rostrum --help');
 
