@@ -415,7 +415,16 @@ static void audit_session(const struct session *s, enum proto_cmd_type t, const 
 
 static void audit_command(const struct hub_cmd *c, const char *outcome)
 {
-    audit_session(c->s, c->cmd.type, outcome);
+    if (!c->audit)
+        return;
+    struct audit_entry e = {
+        .remote = c->audit_remote[0] ? c->audit_remote : NULL,
+        .who = c->audit_who,
+        .command = proto_cmd_name(c->cmd.type),
+        .room = c->audit_room,
+        .outcome = outcome,
+    };
+    audit_record(&e);
 }
 
 void hub_audit_refusal(struct session *s, enum proto_cmd_type t, enum proto_err e)
@@ -430,9 +439,9 @@ static void reply_error(struct hub_cmd *c, enum proto_err e, const char *msg)
                         : c->kind == CMD_ADMIN_CLOSE       ? 200
                         : e == PROTO_ERR_QUOTA_EXCEEDED    ? 409
                                                            : 500);
+    audit_command(c, proto_err_code(e));
     if (c->kind != CMD_CLIENT || !c->s)
         return;
-    audit_command(c, proto_err_code(e));
     metrics.commands[c->cmd.type][e]++;
     hub_send_refusal(c->s, c->cmd.id, e, msg && msg[0] ? msg : NULL);
 }
@@ -441,9 +450,9 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
 {
     if ((c->kind == CMD_ADMIN_CLOSE || c->kind == CMD_ADMIN_REVOKE) && c->done)
         c->done(c->arg, 200);
+    audit_command(c, "ok");
     if (c->kind != CMD_CLIENT || !c->s)
         return;
-    audit_command(c, "ok");
     metrics.commands[c->cmd.type][PROTO_OK]++;
     hub_send_ack(c->s, c->cmd.id, seq);
 }
@@ -864,6 +873,13 @@ void hub_command(struct hub *h, struct session *s, const struct proto_cmd *cmd)
         return;
     }
     c->s = s;
+    if (audit_enabled() && s->actor.role == PROTO_ROLE_MODERATOR && s->state == SESSION_JOINED &&
+        cmd->type != PROTO_CMD_JOIN && cmd->type != PROTO_CMD_PING) {
+        c->audit = true;
+        snprintf(c->audit_who, sizeof c->audit_who, "%s", s->actor.sub);
+        snprintf(c->audit_remote, sizeof c->audit_remote, "%s", s->remote);
+        snprintf(c->audit_room, sizeof c->audit_room, "%s", hr->id);
+    }
     c->cmd = *cmd;
     c->cmd.token = NULL;
     c->cmd.text = cmd->text ? strdup(cmd->text) : NULL;

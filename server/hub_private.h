@@ -39,6 +39,13 @@ struct hub_cmd {
     int64_t until_s;
     int tries;
     bool synced;              /* a refusal was checked against the store's seq */
+    /* CLIENT, a moderator's command with an audit log: who sent it, copied
+     * when it was queued, so that its outcome is written even when the
+     * connection closed before the commit was answered */
+    bool audit;
+    char audit_who[PROTO_SUB_BUF];
+    char audit_remote[64];
+    char audit_room[PROTO_ROOM_BUF];
 };
 
 /* Someone waiting for a room to be opened: a joining session or an admin

@@ -101,3 +101,28 @@ test('an audit log that cannot be opened refuses to start', async () => {
   assert.ok(s instanceof Error);
   assert.match(s.message, /audit log \/nonexistent-dir\/audit.log: cannot open/);
 });
+
+// A moderator's commands still in flight when the connection drops are
+// committed all the same: each that took effect has its audit line.
+test('commands committed after the connection dropped are audited too', async () => {
+  const dir = fs.mkdtempSync('/tmp/rostrum-audit-');
+  const file = path.join(dir, 'audit.log');
+  const s = await startServer({ args: ['--audit-log', file] });
+  servers.push(s);
+  const { id: room } = await newRoom(s);
+  const { c: chair } = await enter(s, room, 'moderator', 'chair');
+  const N = 20;
+  for (let i = 0; i < N; i++) chair.send({ type: 'announce', text: `announcement ${i}` });
+  chair.ws.terminate();
+  // Wait until the room has settled: the record no longer grows.
+  let committed = -1;
+  for (let last = -2, deadline = Date.now() + 10000; committed !== last && Date.now() < deadline;) {
+    await new Promise((res) => setTimeout(res, 300));
+    last = committed;
+    const rec = await s.api('GET', `/api/rooms/${room}/transcript?format=json`);
+    committed = rec.json.events.filter((e) => e.name === 'message').length;
+  }
+  const audited = lines(file).filter((e) => e.command === 'announce' && e.outcome === 'ok').length;
+  assert.equal(audited, committed, `${committed} announcements committed, ${audited} audited`);
+  await stopChecked(s);
+});
