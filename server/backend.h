@@ -10,6 +10,10 @@
  *                                       order, and only then is the commit's
  *                                       callback called (so an ack always
  *                                       follows its event: read-your-writes)
+ *   append(room, seen_seq, reads, events)
+ *                                       chat lines after whatever the store
+ *                                       holds, unless an event after
+ *                                       seen_seq changed what they read
  *   history(room, since)                committed events after since
  *
  * Results come back through callbacks so that a networked backend (Redis)
@@ -51,6 +55,11 @@ struct backend_event {
      * set on what a backend delivers (on_events, history), NULL on what
      * the hub hands to commit. */
     const char *hash;
+    /* What of a chat line's reads the event changes (room.h ROOM_CHAT_*;
+     * room_event_chat_changes()): set by the hub on what it commits, so
+     * that a store can tell which later chat lines it must refuse
+     * (append); 0 on what a backend delivers. */
+    unsigned chat;
 };
 
 /* The most events one commit may carry (the hub commits queued chat lines
@@ -93,6 +102,9 @@ struct backend_stmts {
 };
 
 typedef void (*backend_done_cb)(void *arg, enum backend_result r);
+/* append: r is OK with the seq the store gave the first event (the others
+ * follow it), else as commit's. */
+typedef void (*backend_append_cb)(void *arg, enum backend_result r, uint64_t first_seq);
 /* history: r is OK with the events (n may be 0), or NOT_FOUND when the
  * events after since are no longer all kept (then first_seq tells where
  * the kept history starts). */
@@ -125,6 +137,19 @@ struct backend_ops {
     void (*commit)(struct backend *b, const char *room_id, uint64_t expected_seq,
                    const struct backend_event *ev, size_t n, const json_t *state,
                    const struct backend_stmts *st, backend_done_cb cb, void *arg);
+    /* Commits n chat lines' events (say, announce: no part changed, no
+     * statement), decided on the room at seen_seq and encoded with seqs
+     * seen_seq+1.., after whatever the store holds by then: other nodes'
+     * events committed meanwhile come first and these are renumbered after
+     * them (the hash, if the store keeps one, is then left to the
+     * readers), unless one of those changed what the lines read (reads:
+     * ROOM_CHAT_* of room_chat_reads(); commit's events say what each
+     * changes): then CONFLICT, nothing stored. So chat lines of several
+     * nodes never collide with each other or with the queue's, the
+     * timer's or the agenda's events. Delivery and the ack's order as in
+     * commit; cb gets the first event's seq. */
+    void (*append)(struct backend *b, const char *room_id, uint64_t seen_seq, unsigned reads,
+                   const struct backend_event *ev, size_t n, backend_append_cb cb, void *arg);
     /* Events with seq > since, at most limit of them (the newest when
      * limited). */
     void (*history)(struct backend *b, const char *room_id, uint64_t since, size_t limit,
@@ -226,6 +251,13 @@ static inline void backend_commit(struct backend *b, const char *room_id, uint64
                                   const struct backend_stmts *st, backend_done_cb cb, void *arg)
 {
     b->ops->commit(b, room_id, expected_seq, ev, n, state, st, cb, arg);
+}
+
+static inline void backend_append(struct backend *b, const char *room_id, uint64_t seen_seq,
+                                  unsigned reads, const struct backend_event *ev, size_t n,
+                                  backend_append_cb cb, void *arg)
+{
+    b->ops->append(b, room_id, seen_seq, reads, ev, n, cb, arg);
 }
 
 static inline void backend_history(struct backend *b, const char *room_id, uint64_t since,

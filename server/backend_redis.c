@@ -67,7 +67,11 @@
 
 /* ARGV[2] is a deadline (ms, the node's clock): a commit that reaches Redis
  * after the node gave up on it (and told the client "unavailable") must not
- * happen, e.g. when Redis was frozen and runs its backlog later. */
+ * happen, e.g. when Redis was frozen and runs its backlog later.
+ * ARGV[7] and ARGV[8]: the index (1..n; 0 for none) of the last event that
+ * changes a chat line's rules and of the last that changes the floor's
+ * holder (ROOM_CHAT_RULES, ROOM_CHAT_FLOOR): their seqs are kept as gr and
+ * gf, which append_lua checks. */
 static const char commit_lua[] =
     "local t = redis.call('TIME')\n"
     "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-2, 0} end\n"
@@ -75,7 +79,8 @@ static const char commit_lua[] =
     "if seq == nil then return {-1, 0} end\n"
     "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
     "local n, k, d = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-    "local base = 6 + 2 * n\n"
+    "local gr, gf = tonumber(ARGV[7]), tonumber(ARGV[8])\n"
+    "local base = 8 + 2 * n\n"
     /* statements first, and told to the other nodes before the event that
      * deposits them: a node that applies the event has the text */
     "for i = 1, k do\n"
@@ -83,16 +88,51 @@ static const char commit_lua[] =
     "  redis.call('PUBLISH', KEYS[3], ARGV[base + 3 * i])\n"
     "end\n"
     "for i = 1, d do redis.call('HDEL', KEYS[4], ARGV[base + 3 * k + i]) end\n"
+    "if gr > 0 then redis.call('HSET', KEYS[1], 'gr', seq + gr) end\n"
+    "if gf > 0 then redis.call('HSET', KEYS[1], 'gf', seq + gf) end\n"
     "for i = 1, n do\n"
     "  seq = seq + 1\n"
-    "  local h = ARGV[6 + n + i]\n"
-    "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[6 + i], 'h', h)\n"
-    "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[6 + i]) end\n"
-    "  redis.call('PUBLISH', KEYS[3], ARGV[6 + i])\n"
+    "  local h = ARGV[8 + n + i]\n"
+    "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[8 + i], 'h', h)\n"
+    "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[8 + i]) end\n"
+    "  redis.call('PUBLISH', KEYS[3], ARGV[8 + i])\n"
     "end\n"
     "redis.call('HSET', KEYS[1], 'seq', seq)\n"
     "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
     "return {1, seq}\n";
+
+/* Chat lines (backend.h append): decided at ARGV[1] (seen), refused only
+ * when an event after seen changed the rules they read (gr), or the floor's
+ * holder when they read it (ARGV[3] == '1': gf). Stored after whatever the
+ * room holds now; when that is more than seen, each event's text is
+ * renumbered (it starts {"type":"event","seq":N, as jansson writes the
+ * encoder's object) and stored without a hash, which every node computes
+ * from the texts anyway (it needs the predecessor's, which a script cannot
+ * compute without SHA-256). A store that went back below seen (it lost
+ * its data) refuses: the epoch check starts the room again. */
+static const char append_lua[] =
+    "local t = redis.call('TIME')\n"
+    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-2, 0} end\n"
+    "local st = redis.call('HMGET', KEYS[1], 'seq', 'gr', 'gf')\n"
+    "local seq = tonumber(st[1])\n"
+    "if seq == nil then return {-1, 0} end\n"
+    "local seen = tonumber(ARGV[1])\n"
+    "if seq < seen or tonumber(st[2] or '0') > seen or (ARGV[3] == '1' and tonumber(st[3] or '0') > seen) then return {0, seq} end\n"
+    "local n = tonumber(ARGV[4])\n"
+    "local first = seq + 1\n"
+    "for i = 1, n do\n"
+    "  seq = seq + 1\n"
+    "  local e, h = ARGV[4 + i], ARGV[4 + n + i]\n"
+    "  if first ~= seen + 1 then\n"
+    "    e = '{\"type\":\"event\",\"seq\":' .. seq .. string.sub(e, 23 + string.len(tostring(seen + i)))\n"
+    "    h = ''\n"
+    "  end\n"
+    "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', e, 'h', h)\n"
+    "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', e) end\n"
+    "  redis.call('PUBLISH', KEYS[3], e)\n"
+    "end\n"
+    "redis.call('HSET', KEYS[1], 'seq', seq)\n"
+    "return {1, first}\n";
 
 /* The observers' peak: kept when above the stored one (every node that
  * sees a new peak tells it; the highest stays). */
@@ -112,6 +152,7 @@ static const char reseed_lua[] =
     "local e = redis.call('HGET', KEYS[1], 'epoch')\n"
     "if e and e ~= ARGV[1] then return 0 end\n"
     "redis.call('DEL', KEYS[2])\n"
+    "redis.call('HDEL', KEYS[1], 'gr', 'gf')\n"
     "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3], 'previous_epoch', ARGV[1])\n"
     "return 1\n";
 
@@ -636,7 +677,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         /* An event: its seq is all this needs (the hub parses it once, on
          * delivery); this node's own commits were delivered already and
          * are dropped here unparsed. */
-        struct backend_event ev = {seq, msg, len, NULL};
+        struct backend_event ev = {seq, msg, len, NULL, 0};
         if (room->filling) {
             if (seq > room->kept.log.seq)
                 room->refill = true;
@@ -662,7 +703,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
             b->base.sink.on_statement(b->base.sink.arg, room->kept.id, rid,
                                       json_object_get(j, "statement"));
     } else if (type && strcmp(type, "event") == 0) {
-        struct backend_event ev = {0, msg, len, NULL};
+        struct backend_event ev = {0, msg, len, NULL, 0};
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         ev.seq = s > 0 ? (uint64_t)s : 0;
         if (room->filling) {
@@ -1073,7 +1114,10 @@ static void r_open(struct backend *base, const char *room_id,
 
 struct done_ctx {
     backend_done_cb cb;
+    backend_append_cb acb; /* an append's instead of cb */
     void *arg;
+    unsigned reads;        /* an append's ROOM_CHAT_* */
+    uint64_t first;        /* an append's first seq as stored */
     char id[PROTO_ROOM_BUF];
     uint64_t expected;
     size_t n;
@@ -1128,12 +1172,20 @@ static void done_free(struct done_ctx *x)
     free(x);
 }
 
+/* Answers a commit or an append and frees x. */
+static void finish(struct done_ctx *x, enum backend_result r)
+{
+    if (x->acb)
+        x->acb(x->arg, r, x->first);
+    else
+        x->cb(x->arg, r);
+    done_free(x);
+}
+
 static void conflict_filled(struct redis_backend *b, struct rroom *r, void *arg)
 {
-    struct done_ctx *x = arg;
     (void)b, (void)r;
-    x->cb(x->arg, BACKEND_CONFLICT);
-    done_free(x);
+    finish(arg, BACKEND_CONFLICT);
 }
 
 static void committed(struct redis_backend *b, redisReply *r, void *arg)
@@ -1165,8 +1217,7 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
             res = BACKEND_NOT_FOUND;
         }
     }
-    x->cb(x->arg, res);
-    done_free(x);
+    finish(x, res);
 }
 
 static void r_commit(struct backend *base, const char *room_id, uint64_t expected_seq,
@@ -1178,9 +1229,10 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     struct rroom *room = find(b, room_id);
     char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
     char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
-    char nset[4], ndrop[16];
+    char nset[4], ndrop[16], gr[24], gf[24];
     const char *argv[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
     size_t lens[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
+    size_t last_rules = 0, last_floor = 0;
     int argc = 0;
     /* The sequenced state only: the directory lives in the members hash. */
     char *snap = NULL, *stmt_text = NULL, *stmt_msg = NULL;
@@ -1219,6 +1271,10 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         x->ev[i].seq = ev[i].seq;
         x->ev[i].json = x->texts[i];
         x->ev[i].len = ev[i].len;
+        if (ev[i].chat & ROOM_CHAT_RULES)
+            last_rules = i + 1;
+        if (ev[i].chat & ROOM_CHAT_FLOOR)
+            last_floor = i + 1;
         /* The chain hash stored with the event: from this node's copy of
          * the log when it is where the commit expects it (otherwise the
          * commit is refused anyway, and nothing is stored). */
@@ -1256,6 +1312,10 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     snprintf(ndrop, sizeof ndrop, "%zu", ndrops);
     argv[argc++] = nset;     /* ARGV[5]: statements stored */
     argv[argc++] = ndrop;    /* ARGV[6]: statements dropped */
+    snprintf(gr, sizeof gr, "%zu", last_rules);
+    snprintf(gf, sizeof gf, "%zu", last_floor);
+    argv[argc++] = gr;       /* ARGV[7] */
+    argv[argc++] = gf;       /* ARGV[8] */
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     for (size_t i = 0; i < n; i++) {
@@ -1294,6 +1354,156 @@ fail:
     free(stmt_text);
     free(stmt_msg);
     cb(arg, BACKEND_UNAVAILABLE);
+}
+
+/* An append's events as stored from x->first on: the texts renumbered
+ * the way append_lua did (the head {"type":"event","seq": is the same).
+ * Returns false when out of memory. */
+static bool renumber(struct done_ctx *x)
+{
+    static const char head[] = "{\"type\":\"event\",\"seq\":";
+    for (size_t i = 0; i < x->n; i++) {
+        char old[24], now[24];
+        int ol = snprintf(old, sizeof old, "%llu", (unsigned long long)(x->expected + 1 + i));
+        int nl = snprintf(now, sizeof now, "%llu", (unsigned long long)(x->first + i));
+        size_t hl = sizeof head - 1, len = x->ev[i].len;
+        if (len < hl + (size_t)ol || memcmp(x->texts[i], head, hl) != 0)
+            return false;
+        char *t = malloc(len - (size_t)ol + (size_t)nl + 1);
+        if (!t)
+            return false;
+        memcpy(t, head, hl);
+        memcpy(t + hl, now, (size_t)nl);
+        memcpy(t + hl + nl, x->texts[i] + hl + ol, len - hl - (size_t)ol + 1);
+        free(x->texts[i]);
+        x->texts[i] = t;
+        x->ev[i].json = t;
+        x->ev[i].len = len - (size_t)ol + (size_t)nl;
+        x->ev[i].seq = x->first + i;
+    }
+    return true;
+}
+
+/* The other nodes' events stored before an append's were read: they and
+ * the append's own are delivered (from the stream), unless that read
+ * failed (the connection dropped: the ack must not come before its
+ * events, and what happened is told as for any lost answer). */
+static void append_filled(struct redis_backend *b, struct rroom *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    (void)b;
+    finish(x, r && r->kept.log.seq >= x->first + x->n - 1 ? BACKEND_OK : BACKEND_UNAVAILABLE);
+}
+
+static void appended(struct redis_backend *b, redisReply *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    struct rroom *room = find(b, x->id);
+    enum backend_result res = BACKEND_UNAVAILABLE;
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+        r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
+        long long status = r->element[0]->integer;
+        if (status == 1) {
+            x->first = (uint64_t)r->element[1]->integer;
+            res = BACKEND_OK;
+            if (x->first != x->expected + 1 && !renumber(x)) {
+                /* stored, but not readable here: read it back */
+                if (room) {
+                    fill_then(b, room, append_filled, x);
+                    return;
+                }
+            } else if (room && (room->kept.log.seq + 1 < x->first || !deliver(b, room, x->ev, x->n))) {
+                /* others' events came first and are not here yet */
+                fill_then(b, room, append_filled, x);
+                return;
+            }
+        } else if (status == 0) {
+            if (room) {
+                fill_then(b, room, conflict_filled, x);
+                return;
+            }
+            res = BACKEND_CONFLICT;
+        } else if (status == -2) {
+            log_warn("room %s: chat lines reached redis after their deadline and were dropped", x->id);
+        } else {
+            res = BACKEND_NOT_FOUND;
+        }
+    }
+    finish(x, res);
+}
+
+static void r_append(struct backend *base, const char *room_id, uint64_t seen_seq, unsigned reads,
+                     const struct backend_event *ev, size_t n, backend_append_cb cb, void *arg)
+{
+    struct redis_backend *b = (struct redis_backend *)base;
+    struct done_ctx *x = calloc(1, sizeof *x);
+    struct rroom *room = find(b, room_id);
+    char ks[200], kl[200], kc[200], deadline[32], seen[32], nev[16];
+    char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
+    const char *argv[8 + 2 * BACKEND_MAX_EVENTS];
+    size_t lens[8 + 2 * BACKEND_MAX_EVENTS];
+    int argc = 0;
+    if (!x || n == 0 || n > BACKEND_MAX_EVENTS || !b->up)
+        goto fail;
+    x->acb = cb;
+    x->arg = arg;
+    x->expected = seen_seq;
+    x->reads = reads;
+    x->n = n;
+    snprintf(x->id, sizeof x->id, "%s", room_id);
+    for (size_t i = 0; i < n; i++) {
+        x->texts[i] = malloc(ev[i].len + 1);
+        if (!x->texts[i])
+            goto fail;
+        memcpy(x->texts[i], ev[i].json, ev[i].len);
+        x->texts[i][ev[i].len] = '\0';
+        x->ev[i].seq = ev[i].seq;
+        x->ev[i].json = x->texts[i];
+        x->ev[i].len = ev[i].len;
+        /* The hash as in a commit: stored only when nothing came between
+         * (the script drops it otherwise). */
+        hash[i][0] = '\0';
+        if (room && room->kept.log.seq == seen_seq) {
+            json_error_t err;
+            json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &err);
+            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->kept.log, room->kept.log.seq);
+            if (!j || !prev[0] || chain_next(prev, j, hash[i]) != 0)
+                hash[i][0] = '\0';
+            json_decref(j);
+        }
+    }
+    key(ks, sizeof ks, room_id, "state");
+    key(kl, sizeof kl, room_id, "log");
+    key(kc, sizeof kc, room_id, "events");
+    snprintf(seen, sizeof seen, "%llu", (unsigned long long)seen_seq);
+    snprintf(nev, sizeof nev, "%zu", n);
+    snprintf(deadline, sizeof deadline, "%lld", (long long)(b->now + COMMAND_TIMEOUT_MS - 500));
+    argv[argc++] = "EVAL";
+    argv[argc++] = append_lua;
+    argv[argc++] = "3";
+    argv[argc++] = ks;
+    argv[argc++] = kl;
+    argv[argc++] = kc;
+    argv[argc++] = seen;                                  /* ARGV[1] */
+    argv[argc++] = deadline;                              /* ARGV[2] */
+    argv[argc++] = reads & ROOM_CHAT_FLOOR ? "1" : "0";   /* ARGV[3] */
+    argv[argc++] = nev;                                   /* ARGV[4] */
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    for (size_t i = 0; i < n; i++) {
+        argv[argc] = x->texts[i];
+        lens[argc++] = x->ev[i].len;
+    }
+    for (size_t i = 0; i < n; i++) {
+        argv[argc] = hash[i];
+        lens[argc++] = strlen(hash[i]);
+    }
+    command(b, appended, x, argc, argv, lens);
+    return;
+fail:
+    if (x)
+        done_free(x);
+    cb(arg, BACKEND_UNAVAILABLE, 0);
 }
 
 struct rooms_ctx {
@@ -1743,6 +1953,7 @@ static const struct backend_ops redis_ops = {
     .load = r_load,
     .create = r_create,
     .commit = r_commit,
+    .append = r_append,
     .history = r_history,
     .save_member = r_save_member,
     .save_peak = r_save_peak,

@@ -5,12 +5,14 @@
  *
  * Commands of a room wait in a FIFO and are decided in order against
  * the replica; the next is decided only when the commit of the previous
- * one was answered. Chat lines waiting together (say, announce: events
- * that change no part of the room, decided on what no chat line changes)
- * are decided one after the other on the replica and committed together,
- * in one call to the store: one round trip to Redis (or one journal sync)
- * for all the lines a busy plenary queued meanwhile, each with its own
- * outcome and seq. The backend delivers committed events (hub_on_events)
+ * one was answered. Commands waiting together are decided one after the
+ * other, each on the room as those before it leave it, and committed
+ * together, in one call to the store (commit_batch): one round trip to
+ * Redis (or one journal sync) for all that a busy plenary queued
+ * meanwhile, each with its own outcome and seq. A batch of chat lines
+ * only (say, announce) is appended rather than compared with the whole
+ * seq: it fails only when another node changed what it read (room.h
+ * room_chat_reads), so the chat of several nodes never collides. The backend delivers committed events (hub_on_events)
  * before it answers the commit (commit_done), and delivery queues each
  * event on every connection of the room, the actor's included; the ack is
  * queued in commit_done, so on the acting connection the ack always
@@ -457,7 +459,7 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
     hub_send_ack(c->s, c->cmd.id, seq);
 }
 
-/* Commands committed in one call (commit_chat's batch of chat lines). */
+/* Commands committed in one call (commit_batch). */
 #define BATCH_MAX 32
 
 /* The commands in flight (a commit of one command or of a batch of chat
@@ -468,6 +470,7 @@ struct inflight {
     size_t n;
     struct hub_cmd *c[BATCH_MAX];
     uint64_t last_seq[BATCH_MAX]; /* each one's last event */
+    uint64_t seen;                /* the seq they were decided at */
 };
 
 /* The commands in flight came back. Those with again[i] go back to the
@@ -529,16 +532,29 @@ static void commit_done(void *arg, enum backend_result r)
                        r == BACKEND_CONFLICT ? "the room is too busy right now; retry" : NULL);
 }
 
+/* Chat lines appended: stored after first - 1, where other nodes' lines
+ * may have gone since they were decided; their acks name their seqs as
+ * stored. */
+static void append_done(void *arg, enum backend_result r, uint64_t first)
+{
+    struct inflight *x = arg;
+    if (r == BACKEND_OK && first > x->seen + 1)
+        for (size_t i = 0; i < x->n; i++)
+            x->last_seq[i] += first - (x->seen + 1);
+    commit_done(x, r);
+}
+
 /* Stamps, encodes and commits the decided events of k commands (cs[i]
- * decided evs[i]; k > 1 only for chat lines, whose events change no part
- * and store no statement): one call to the backend; the commands become
+ * decided evs[i]; only evs[0] may store or drop a statement): one call to
+ * the backend, an append (backend.h) when reads is set (the commands are
+ * all chat lines; what they read, ROOM_CHAT_*); the commands become
  * the room's commands in flight, their events its own commit. An event's
  * "state" carries the snapshot parts it changes as they are after it:
  * only then is the replica cloned and the events applied to the clone; a
  * chat message (no part) is encoded from the replica as it is, since a
  * plenary's directory makes a clone cost. */
 static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, struct hub_cmd **cs,
-                   size_t k)
+                   size_t k, unsigned reads)
 {
     struct backend_event bev[BACKEND_MAX_EVENTS];
     json_t *state = NULL, *stmt = NULL;
@@ -581,6 +597,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         bev[n].json = own->text[n];
         bev[n].len = own->len[n];
         bev[n].hash = NULL;
+        bev[n].chat = room_event_chat_changes(e->name);
     }
     /* A shared store keeps a snapshot of the sequenced state beside the
      * log, when it changed. */
@@ -589,11 +606,12 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     x->h = h;
     x->hr = hr;
     x->n = k;
+    x->seen = hr->state->seq;
     for (size_t i = 0; i < k; i++)
         x->c[i] = cs[i];
     /* A deposited statement is stored beside the events, never in them
      * (contract 9.4); published and discarded ones may be forgotten. Only
-     * a command alone has one (commit_chat batches none). */
+     * the first command of a batch has any (commit_batch). */
     const char *drop[ROOM_MAX_EVENTS];
     struct backend_stmts st = {NULL, NULL, drop, evs[0].stmt_ndrop};
     for (size_t i = 0; i < evs[0].stmt_ndrop && i < ROOM_MAX_EVENTS; i++)
@@ -608,7 +626,10 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     hr->own = own;
     own = NULL; /* commit_done frees it */
     metrics.events_committed += n;
-    backend_commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done, x);
+    if (reads)
+        backend_append(h->backend, hr->id, hr->state->seq, reads, bev, n, append_done, x);
+    else
+        backend_commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done, x);
     x = NULL; /* commit_done frees it */
     goto done;
 fail:
@@ -624,36 +645,38 @@ done:
     room_destroy(next);
 }
 
-/* Whether c may be committed with other chat lines: a say or announce
- * without if_seq. Its decision depends on the chat rule, mutes, roles,
- * the floor holder and the status, which no chat line changes: the lines
- * queued behind it are decided on the same replica as if each one had
- * been committed before the next. */
+/* Whether c is a chat line: a say or announce without if_seq. Its
+ * decision reads the chat rule, mutes, roles, the floor holder and the
+ * status (room_chat_reads), which no chat line changes: the lines queued
+ * behind it are decided on the same replica as if each one had been
+ * committed before the next, and other nodes' lines may come between. */
 static bool chat_line(const struct hub_cmd *c)
 {
     return c->kind == CMD_CLIENT && c->s && !c->cmd.has_if_seq &&
            (c->cmd.type == PROTO_CMD_SAY || c->cmd.type == PROTO_CMD_ANNOUNCE);
 }
 
-/* ... and whether its decision is a chat line's: events that change no
- * part of the room, no statement stored. */
+/* ... and whether its decision is a chat line's: messages only (which
+ * change nothing any command reads but the seq), no statement stored. */
 static bool chat_events(const struct room_events *evs)
 {
     if (!evs->n || evs->stmt_text || evs->stmt_ndrop)
         return false;
     for (size_t i = 0; i < evs->n; i++)
-        if (proto_event_parts(evs->ev[i].name) != 0)
+        if (evs->ev[i].name != PROTO_EV_MESSAGE)
             return false;
     return true;
 }
 
-static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room_events *evs,
-                             char *err, size_t errsz)
+/* Decides c on r: the replica, or the room as the commands batched before
+ * c leave it. */
+static enum proto_err decide(struct hub_room *hr, const struct room *r, struct hub_cmd *c,
+                             struct room_events *evs, char *err, size_t errsz)
 {
     int64_t now = clock_now_ms();
     switch (c->kind) {
     case CMD_CLIENT: {
-        enum proto_err e = room_decide(hr->state, &c->s->actor, &c->cmd, now, evs, err, errsz);
+        enum proto_err e = room_decide(r, &c->s->actor, &c->cmd, now, evs, err, errsz);
         /* The room checks a schedule's shape; whether its zone exists is
          * the system's to say. Checked once the room accepted the command
          * (so permission still comes first), before anything commits. */
@@ -673,13 +696,13 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
     }
     case CMD_CLOCK:
         hr->clock_queued = false;
-        room_decide_clock(hr->state, now, evs);
+        room_decide_clock(r, now, evs);
         return PROTO_OK;
     case CMD_DISCONNECT: {
         /* Back already (another tab, a quick reconnect): nothing to pause. */
         int idx = hub_member_index(hr, c->sub);
         if (idx < 0 || hub_member_conns_fit(hr) != 0 || hr->member_conns[idx] == 0)
-            room_decide_disconnect(hr->state, c->sub, now, evs);
+            room_decide_disconnect(r, c->sub, now, evs);
         return PROTO_OK;
     }
     case CMD_ADMIN_CLOSE: {
@@ -689,15 +712,15 @@ static enum proto_err decide(struct hub_room *hr, struct hub_cmd *c, struct room
         snprintf(admin.name, sizeof admin.name, "Administrator");
         admin.role = PROTO_ROLE_MODERATOR;
         admin.category = PROTO_CAT_NONE;
-        if (hr->state->status == PROTO_STATUS_CLOSED)
+        if (r->status == PROTO_STATUS_CLOSED)
             return PROTO_OK;
         memset(&c->cmd, 0, sizeof c->cmd);
         c->cmd.type = PROTO_CMD_SET_STATUS;
         c->cmd.status = PROTO_STATUS_CLOSED;
-        return room_decide(hr->state, &admin, &c->cmd, now, evs, err, errsz);
+        return room_decide(r, &admin, &c->cmd, now, evs, err, errsz);
     }
     case CMD_ADMIN_REVOKE:
-        if (room_decide_revoke(hr->state, c->jti, c->until_s, now, evs) != 0)
+        if (room_decide_revoke(r, c->jti, c->until_s, now, evs) != 0)
             return PROTO_ERR_QUOTA_EXCEEDED;
         return evs->n == 1 ? PROTO_OK : PROTO_ERR_INTERNAL;
     }
@@ -760,28 +783,86 @@ static bool read_statement(struct hub *h, struct hub_room *hr, struct hub_cmd *c
     return true;
 }
 
-/* c, a chat line decided as evs, and the chat lines queued behind it,
- * each decided in turn, committed together. A line that is refused, or
- * whose decision is not a chat line's, ends the batch and stays at the
- * head of the queue, to be decided after the commit on the replica as it
- * then is (and a refusal checked against the store first, as always). */
-static void commit_chat(struct hub *h, struct hub_room *hr, struct hub_cmd *c, struct room_events *evs)
+/* Whether c may be committed behind other commands: any command but one
+ * answered without a commit (get_statement) or whose session is gone
+ * (hub_pump drops those). */
+static bool batchable(const struct hub_cmd *c)
+{
+    return !(c->kind == CMD_CLIENT && (!c->s || c->cmd.type == PROTO_CMD_GET_STATEMENT));
+}
+
+/* Applies evs to r, each event stamped with the seq after r's (commit()
+ * stamps them again). */
+static int apply_all(struct room *r, struct room_events *evs)
+{
+    for (size_t i = 0; i < evs->n; i++) {
+        evs->ev[i].seq = r->seq + 1;
+        if (room_apply(r, &evs->ev[i]) != 0)
+            return -1;
+    }
+    return 0;
+}
+
+/* The replica as the k decided commands of batch leave it: a new room, or
+ * NULL (out of memory, or an event that does not apply). */
+static struct room *advance(const struct room *state, struct room_events *batch, size_t k)
+{
+    struct room *r = room_clone(state);
+    for (size_t i = 0; r && i < k; i++) {
+        if (apply_all(r, &batch[i]) != 0) {
+            room_destroy(r);
+            r = NULL;
+        }
+    }
+    return r;
+}
+
+/* c, decided as evs, and the commands queued behind it, each decided in
+ * turn on the room as those before it leave it, committed together in one
+ * call (issue 10: a busy room's commands wait for one round trip, not one
+ * each), with each command's outcome as if committed alone. The batch
+ * ends before a command that is refused or changes nothing (it stays at
+ * the head of the queue, to be decided after the commit on the replica as
+ * it then is, and a refusal checked against the store first, as always),
+ * one that stores or drops a written statement (only the first may: the
+ * store writes those before the events), or one whose events would not
+ * fit. Chat lines without if_seq read nothing other chat lines change, so
+ * while the batch is only those they are all decided on the replica
+ * itself; once it is not, on a clone that the batch advances (a plenary's
+ * directory makes a clone cost, so only then). A batch of chat lines only
+ * is appended (backend.h): it collides with nothing but what it reads. */
+static void commit_batch(struct hub *h, struct hub_room *hr, struct hub_cmd *c, struct room_events *evs)
 {
     struct room_events batch[BATCH_MAX];
     struct hub_cmd *cs[BATCH_MAX];
+    struct room *work = NULL;
     size_t k = 0, n = evs->n;
+    bool chat = chat_line(c) && chat_events(evs);
+    unsigned reads = chat ? room_chat_reads(hr->state, &c->s->actor) : 0;
     batch[k] = *evs;
     cs[k++] = c;
     evs->n = 0; /* the batch owns its events now */
-    while (k < BATCH_MAX && hr->q_head && chat_line(hr->q_head)) {
+    while (k < BATCH_MAX && hr->q_head && batchable(hr->q_head)) {
         struct hub_cmd *next = hr->q_head;
         struct room_events e = {.n = 0};
         char err[200] = "";
-        if (decide(hr, next, &e, err, sizeof err) != PROTO_OK || !chat_events(&e) ||
-            n + e.n >= BACKEND_MAX_EVENTS) {
+        bool line = chat && chat_line(next);
+        if (!line && !work && !(work = advance(hr->state, batch, k)))
+            break;
+        if (decide(hr, work ? work : hr->state, next, &e, err, sizeof err) != PROTO_OK || !e.n ||
+            e.stmt_text || e.stmt_ndrop || n + e.n >= BACKEND_MAX_EVENTS ||
+            (line && !chat_events(&e))) {
             room_events_clear(&e);
             break;
         }
+        if (work && apply_all(work, &e) != 0) {
+            room_events_clear(&e);
+            break;
+        }
+        if (line)
+            reads |= room_chat_reads(hr->state, &next->s->actor);
+        else
+            chat = false;
         hr->q_head = next->next;
         if (!hr->q_head)
             hr->q_tail = NULL;
@@ -790,7 +871,8 @@ static void commit_chat(struct hub *h, struct hub_room *hr, struct hub_cmd *c, s
         batch[k] = e;
         cs[k++] = next;
     }
-    commit(h, hr, batch, cs, k);
+    room_destroy(work);
+    commit(h, hr, batch, cs, k, chat ? reads : 0);
     for (size_t i = 0; i < k; i++)
         room_events_clear(&batch[i]);
 }
@@ -823,7 +905,7 @@ void hub_pump(struct hub *h, struct hub_room *hr)
         }
         struct room_events evs = {.n = 0};
         char err[200] = "";
-        enum proto_err e = decide(hr, c, &evs, err, sizeof err);
+        enum proto_err e = decide(hr, hr->state, c, &evs, err, sizeof err);
         if ((e != PROTO_OK || evs.n == 0) && sync_first(h, hr, c)) {
             room_events_clear(&evs);
             continue;
@@ -833,10 +915,8 @@ void hub_pump(struct hub *h, struct hub_room *hr)
         } else if (evs.n == 0) {
             reply_ok(c, hr->state->seq);
             hub_cmd_free(c);
-        } else if (!chat_line(c) || !chat_events(&evs)) {
-            commit(h, hr, &evs, &c, 1);
         } else {
-            commit_chat(h, hr, c, &evs);
+            commit_batch(h, hr, c, &evs);
         }
         room_events_clear(&evs);
     }

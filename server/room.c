@@ -1543,6 +1543,52 @@ fail:
     return err;
 }
 
+unsigned room_event_chat_changes(enum proto_event name)
+{
+    switch (name) {
+    case PROTO_EV_STATUS_CHANGED:
+    case PROTO_EV_SETTINGS_CHANGED:
+    case PROTO_EV_PARTICIPANT_MUTED:
+    case PROTO_EV_PARTICIPANT_UNMUTED:
+    case PROTO_EV_PARTICIPANT_REMOVED:
+    case PROTO_EV_ROLE_CHANGED:
+    case PROTO_EV_TOKEN_REVOKED:
+        return ROOM_CHAT_RULES;
+    case PROTO_EV_FLOOR_GRANTED:
+    case PROTO_EV_FLOOR_ENDED:
+        return ROOM_CHAT_FLOOR;
+    /* Named one by one (no default) so that a new event must be placed:
+     * the compiler warns about an event left out. */
+    case PROTO_EV_FLOOR_REQUESTED:
+    case PROTO_EV_REQUEST_WITHDRAWN:
+    case PROTO_EV_REQUEST_REMOVED:
+    case PROTO_EV_REQUEST_MOVED:
+    case PROTO_EV_TIMER_PAUSED:
+    case PROTO_EV_TIMER_RESUMED:
+    case PROTO_EV_TIME_EXTENDED:
+    case PROTO_EV_TIME_UP:
+    case PROTO_EV_LIST_OPENED:
+    case PROTO_EV_LIST_CLOSED:
+    case PROTO_EV_MESSAGE:
+    case PROTO_EV_AGENDA_ITEM_SET:
+    case PROTO_EV_SCHEDULE_CHANGED:
+    case PROTO_EV_AGENDA_CHANGED:
+    case PROTO_EV_STATEMENT_DEPOSITED:
+    case PROTO_EV_STATEMENT_PUBLISHED:
+    case PROTO_EV_CONCLUSIONS_PUBLISHED:
+    case PROTO_EV__COUNT:
+        return 0;
+    }
+    return ROOM_CHAT_RULES;
+}
+
+unsigned room_chat_reads(const struct room *r, const struct room_actor *a)
+{
+    if (r->settings.chat == PROTO_CHAT_FLOOR && room_effective_role(r, a) != PROTO_ROLE_MODERATOR)
+        return ROOM_CHAT_RULES | ROOM_CHAT_FLOOR;
+    return ROOM_CHAT_RULES;
+}
+
 int64_t room_deadline(const struct room *r)
 {
     const struct room_floor *f = &r->floor;

@@ -275,6 +275,23 @@ enum proto_err room_decide(const struct room *r, const struct room_actor *a,
                            const struct proto_cmd *c, int64_t now_ms,
                            struct room_events *out, char *errbuf, size_t errsz);
 
+/* Chat lines commute (issue 10): a say or announce decided on a room at
+ * seq S decides the same way after any events that change nothing it
+ * reads, so several nodes' chat lines need not be ordered against each
+ * other, only against the events below. What a chat line reads:
+ *   ROOM_CHAT_RULES  the status, the chat rule, mutes, removals, role
+ *                    changes and revocations
+ *   ROOM_CHAT_FLOOR  who holds the floor (chat "floor", non-moderators)
+ * room_event_chat_changes() is which of those an event changes (a
+ * message, a queue change, a timer, the agenda: none);
+ * room_chat_reads() is which of those a chat line by a decided on r reads
+ * (ROOM_CHAT_RULES always). test_room_random checks the promise: a chat
+ * line decided before and after an event it does not read decides alike. */
+#define ROOM_CHAT_RULES 1u
+#define ROOM_CHAT_FLOOR 2u
+unsigned room_event_chat_changes(enum proto_event name);
+unsigned room_chat_reads(const struct room *r, const struct room_actor *a);
+
 /* The floor clock. Returns the absolute ms at which room_decide_clock()
  * will produce an event (time up, or the end with reason time), or -1 when
  * nothing is due (no floor, paused, or time_up already emitted with
