@@ -69,6 +69,9 @@ char *metrics_render(int backend_up, size_t *len)
     counter(&b, "rostrum_frames_in_total", "WebSocket messages received", metrics.frames_in);
     counter(&b, "rostrum_frames_out_total", "frames queued to connections", metrics.frames_out);
     counter(&b, "rostrum_bytes_out_total", "bytes queued to connections", metrics.bytes_out);
+    counter(&b, "rostrum_ws_writes_total",
+            "writes to WebSocket connections (frames queued together go in one)",
+            metrics.ws_writes);
     counter(&b, "rostrum_joins_total", "successful joins", metrics.joins);
     counter(&b, "rostrum_events_committed_total", "events committed by this node",
             metrics.events_committed);

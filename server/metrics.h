@@ -18,6 +18,8 @@ struct metrics {
     uint64_t frames_in;            /* WebSocket messages received */
     uint64_t frames_out;           /* frames queued to connections */
     uint64_t bytes_out;
+    uint64_t ws_writes;            /* writes to WebSocket connections: each
+                                    * carries every frame queued, up to 64 KiB */
     uint64_t commands[PROTO_CMD__COUNT][PROTO_ERR__COUNT]; /* [type][result] */
     uint64_t errors[PROTO_ERR__COUNT]; /* error replies sent, by code */
     uint64_t closes[5000];         /* close codes sent (1000..4999) */

@@ -838,6 +838,7 @@ static int ws_cb(struct lws *wsi, enum lws_callback_reasons reason, void *user, 
         if (n > 0) {
             if (lws_write(wsi, b, n, LWS_WRITE_RAW) < (int)n)
                 return -1;
+            metrics.ws_writes++;
             p->wrote_last = true;
             lws_callback_on_writable(wsi);
             if (++net->writes_since_serve >= WATCH_EVERY) {
