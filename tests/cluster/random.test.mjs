@@ -1,7 +1,7 @@
 // Randomized: three nodes, two chairs and delegates spread over them, and
 // bursts of commands sent at once from every node without waiting (say,
 // announce, request_floor, withdraw, grant, yield, end_floor, move, extend,
-// mute/unmute), so that commits of one room from several nodes interleave
+// mute/unmute, chat rule open/floor), so that commits of one room from several nodes interleave
 // and queue up. Checked after every burst (contract section 6):
 //   - every command is answered, by an ack or a refusal of the contract
 //     (never internal, never unavailable);
@@ -10,7 +10,10 @@
 //     its message;
 //   - every client on every node saw one and the same sequence of events
 //     (same seqs, same content), consecutive, no gap, no duplicate;
-//   - the room's state agrees on every client and in GET on every node.
+//   - the room's state agrees on every client and in GET on every node;
+//   - replayed in that order, no delegate's chat line comes while muted or
+//     while the chat is "floor" and another holds it (chat lines commute
+//     with each other, never with what they read).
 // The seed is printed on failure: ROSTRUM_RANDOM_SEED=N replays it.
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -83,6 +86,7 @@ test('randomized commands from three nodes at once: one seq order, no gap, no du
       if (r < 0.7) return { type: 'extend', seconds: 30 };
       if (r < 0.8) return { type: 'announce', text: `notice ${++said}` };
       if (r < 0.85) return { type: pick(['mute', 'unmute']), sub: pick(dels).w.you.sub };
+      if (r < 0.9) return { type: 'update_settings', settings: { chat: pick(['open', 'open', 'floor']) } };
       return { type: 'say', text: `${m.w.you.sub} ${++said}` };
     };
 
@@ -133,6 +137,24 @@ test('randomized commands from three nodes at once: one seq order, no gap, no du
       for (const n of cl.nodes) {
         const g = await n.api('GET', `/api/rooms/${room.id}`);
         assert.equal(agreed(g.json), st, `burst ${burst}: GET on ${n.id}`);
+      }
+      // Chat lines of several nodes are stored without being ordered
+      // against each other, only against what they read: replayed in the
+      // one order, no delegate's line comes while muted, nor while the chat
+      // is "floor" and someone else holds it.
+      let rule = 'open', holder = null;
+      const muted = new Set();
+      for (const e of ref) {
+        if (e.name === 'participant_muted') muted.add(e.data.sub);
+        else if (e.name === 'participant_unmuted') muted.delete(e.data.sub);
+        else if (e.name === 'settings_changed' && e.data.settings.chat) rule = e.data.settings.chat;
+        else if (e.name === 'floor_granted') holder = e.data.floor.sub;
+        else if (e.name === 'floor_ended') holder = null;
+        else if (e.name === 'message' && e.data.from.role === 'delegate') {
+          const who = `burst ${burst}: message ${e.seq} from ${e.data.from.sub}`;
+          assert.ok(!muted.has(e.data.from.sub), `${who} while muted`);
+          assert.ok(rule !== 'floor' || holder === e.data.from.sub, `${who} while the chat is "floor" and ${holder} holds it`);
+        }
       }
       // Every acknowledged say is in the history exactly once (the texts
       // are all different).
