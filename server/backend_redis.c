@@ -12,8 +12,11 @@
  * Layout (one hash tag per room so that Redis Cluster keeps a room on one
  * slot):
  *   rostrum:rooms                set of room ids
- *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch, and
- *                                previous_epoch once the room started again
+ *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch,
+ *                                previous_epoch once the room started again,
+ *                                gr and gf (the seq of the last event that
+ *                                changed a chat line's rules, its floor: the
+ *                                append's check)
  *   rostrum:{ID}:log             stream: one entry per event, id SEQ-0, fields
  *                                e (the event) and h (its chain hash, 9.6)
  *   rostrum:{ID}:statements      hash: request id -> written statement
@@ -26,7 +29,8 @@
  *   rostrum:node:NODE            heartbeat with a TTL
  *
  * The commit is one Lua script: compare seq, XADD and PUBLISH each event,
- * store snapshot and seq. A node keeps, for each room it holds, the room
+ * store snapshot and seq. Chat lines are appended by another (append_lua):
+ * checked against gr/gf, not the seq, and stored after whatever is there. A node keeps, for each room it holds, the room
  * as created and every event (the history for resume and the record), and
  * delivers events in seq order: an event past a gap makes it read the
  * missing ones from the stream first.
