@@ -12,7 +12,8 @@
  * meanwhile, each with its own outcome and seq. A batch of chat lines
  * only (say, announce) is appended rather than compared with the whole
  * seq: it fails only when another node changed what it read (room.h
- * room_chat_reads), so the chat of several nodes never collides. The backend delivers committed events (hub_on_events)
+ * room_chat_reads), so the chat of several nodes never collides. The
+ * backend delivers committed events (hub_on_events)
  * before it answers the commit (commit_done), and delivery queues each
  * event on every connection of the room, the actor's included; the ack is
  * queued in commit_done, so on the acting connection the ack always
@@ -462,8 +463,8 @@ static void reply_ok(struct hub_cmd *c, uint64_t seq)
 /* Commands committed in one call (commit_batch). */
 #define BATCH_MAX 32
 
-/* The commands in flight (a commit of one command or of a batch of chat
- * lines, or a sync before deciding one again). */
+/* The commands in flight (a commit of one command or of a batch, or a
+ * sync before deciding one again). */
 struct inflight {
     struct hub *h;
     struct hub_room *hr;
