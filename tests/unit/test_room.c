@@ -1362,6 +1362,150 @@ static void test_set_role(void)
     world_free(&w);
 }
 
+/* ---- chat lines commute (issue 10) ---- */
+
+/* room_event_chat_changes(): what each event changes of what a chat line
+ * reads. Written out by name for every event of the protocol: an event
+ * added to the tables and not placed here fails (it is not found, and the
+ * count differs), whatever the function answers for it. */
+static void test_chat_changes(void)
+{
+    static const struct {
+        const char *name;
+        unsigned changes;
+    } want[] = {
+        {"floor_requested", 0},
+        {"request_withdrawn", 0},
+        {"request_removed", 0},
+        {"request_moved", 0},
+        {"floor_granted", ROOM_CHAT_FLOOR},
+        {"floor_ended", ROOM_CHAT_FLOOR},
+        {"timer_paused", 0},
+        {"timer_resumed", 0},
+        {"time_extended", 0},
+        {"time_up", 0},
+        {"list_opened", 0},
+        {"list_closed", 0},
+        {"participant_muted", ROOM_CHAT_RULES},
+        {"participant_unmuted", ROOM_CHAT_RULES},
+        {"participant_removed", ROOM_CHAT_RULES},
+        {"role_changed", ROOM_CHAT_RULES},
+        {"message", 0},
+        {"agenda_item_set", 0},
+        {"status_changed", ROOM_CHAT_RULES},
+        {"settings_changed", ROOM_CHAT_RULES},
+        {"schedule_changed", 0},
+        {"agenda_changed", 0},
+        {"token_revoked", ROOM_CHAT_RULES},
+        {"statement_deposited", 0},
+        {"statement_published", 0},
+        {"conclusions_published", 0},
+    };
+    size_t n = sizeof want / sizeof want[0];
+    bool used[sizeof want / sizeof want[0]] = {false};
+    CHECK_INT(n, PROTO_EV__COUNT);
+    for (int e = 0; e < PROTO_EV__COUNT; e++) {
+        const char *name = proto_event_name((enum proto_event)e);
+        size_t k = 0;
+        while (k < n && !(name && strcmp(want[k].name, name) == 0))
+            k++;
+        if (k == n) {
+            CHECK(0);
+            fprintf(stderr, "event %d (%s) is not placed in test_chat_changes\n", e,
+                    name ? name : "?");
+            continue;
+        }
+        CHECK(!used[k]);
+        used[k] = true;
+        CHECK_INT(proto_event_parse(want[k].name), e);
+        unsigned got = room_event_chat_changes((enum proto_event)e);
+        if (got != want[k].changes)
+            fprintf(stderr, "room_event_chat_changes(%s) = %u, want %u\n", name, got,
+                    want[k].changes);
+        CHECK_INT(got, want[k].changes);
+        CHECK_INT(got & ~(ROOM_CHAT_RULES | ROOM_CHAT_FLOOR), 0);
+    }
+    for (size_t k = 0; k < n; k++)
+        CHECK(used[k]); /* no name in the table that the protocol lacks */
+}
+
+/* A role_changed event applied as committed: set_role cannot make anyone a
+ * moderator, but the event can say so (the apply takes any role). */
+static void commit_role(struct world *w, const char *sub, enum proto_role role)
+{
+    struct room_events out;
+    memset(&out, 0, sizeof out);
+    out.n = 1;
+    out.ev[0].ts = w->now;
+    out.ev[0].name = PROTO_EV_ROLE_CHANGED;
+    snprintf(out.ev[0].actor, sizeof out.ev[0].actor, "%s", MOD.sub);
+    out.ev[0].data = json_pack("{s:s, s:s}", "sub", sub, "role", proto_role_name(role));
+    commit(w, &out);
+}
+
+/* room_chat_reads(): the floor is read only under chat "floor" and only
+ * for someone whose role in the room (overrides included) is not
+ * moderator; the rules always. */
+static void test_chat_reads(void)
+{
+    static const char *const rules[] = {"open", "floor", "off"};
+    const unsigned R = ROOM_CHAT_RULES, RF = ROOM_CHAT_RULES | ROOM_CHAT_FLOOR;
+    for (int i = 0; i < 3; i++) {
+        struct world w;
+        char settings[64];
+        bool floor = strcmp(rules[i], "floor") == 0;
+        snprintf(settings, sizeof settings, "{\"chat\":\"%s\"}", rules[i]);
+        world_init(&w, settings);
+        CHECK_STR(proto_chat_name(w.r->settings.chat), rules[i]);
+        /* by the token */
+        CHECK_INT(room_chat_reads(w.r, &FR), floor ? RF : R);
+        CHECK_INT(room_chat_reads(w.r, &DE), floor ? RF : R);
+        CHECK_INT(room_chat_reads(w.r, &MOD), R);
+        CHECK_INT(room_chat_reads(w.r, &MOD2), R);
+        CHECK_INT(room_chat_reads(w.r, &OBS), floor ? RF : R);
+        /* a delegate made moderator by a role_changed event */
+        commit_role(&w, DE.sub, PROTO_ROLE_MODERATOR);
+        CHECK_INT(room_effective_role(w.r, &DE), PROTO_ROLE_MODERATOR);
+        CHECK_INT(room_chat_reads(w.r, &DE), R);
+        /* a moderator made delegate (set_role, the command) */
+        struct proto_cmd sr = cmd_sub(PROTO_CMD_SET_ROLE, MOD2.sub);
+        sr.role = PROTO_ROLE_DELEGATE;
+        EXPECT(&w, &MOD, sr, PROTO_OK, "role_changed");
+        CHECK_INT(room_effective_role(w.r, &MOD2), PROTO_ROLE_DELEGATE);
+        CHECK_INT(room_chat_reads(w.r, &MOD2), floor ? RF : R);
+        /* the others unchanged */
+        CHECK_INT(room_chat_reads(w.r, &FR), floor ? RF : R);
+        CHECK_INT(room_chat_reads(w.r, &MOD), R);
+        /* what decide does agrees: under "floor" with nobody speaking, the
+         * promoted delegate may chat and the demoted moderator may not */
+        if (floor) {
+            EXPECT(&w, &DE, cmd_text(PROTO_CMD_SAY, "x"), PROTO_OK, "message");
+            EXPECT(&w, &MOD2, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+            EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_ERR_FORBIDDEN, "");
+            /* granted, fr reads the floor and may chat (so a floor_ended
+             * matters to fr's line) */
+            EXPECT(&w, &MOD, cmd_sub(PROTO_CMD_GRANT, FR.sub), PROTO_OK, "floor_granted");
+            EXPECT(&w, &FR, cmd_text(PROTO_CMD_SAY, "x"), PROTO_OK, "message");
+            CHECK_INT(room_chat_reads(w.r, &FR), RF);
+        }
+        /* back again: the promoted delegate demoted, the demoted moderator
+         * restored by an event */
+        commit_role(&w, DE.sub, PROTO_ROLE_DELEGATE);
+        CHECK_INT(room_chat_reads(w.r, &DE), floor ? RF : R);
+        commit_role(&w, MOD2.sub, PROTO_ROLE_MODERATOR);
+        CHECK_INT(room_chat_reads(w.r, &MOD2), R);
+        /* the chat rule is read from the state: changing it changes what a
+         * delegate's line reads */
+        struct proto_cmd us = cmd(PROTO_CMD_UPDATE_SETTINGS);
+        us.settings = json_pack("{s:s}", "chat", floor ? "open" : "floor");
+        EXPECT(&w, &MOD, us, PROTO_OK, "settings_changed");
+        json_decref(us.settings);
+        CHECK_INT(room_chat_reads(w.r, &FR), floor ? R : RF);
+        CHECK_INT(room_chat_reads(w.r, &MOD), R);
+        world_free(&w);
+    }
+}
+
 static void test_update_settings(void)
 {
     struct world w;
@@ -2445,6 +2589,8 @@ int main(void)
     test_say();
     test_remove();
     test_set_role();
+    test_chat_changes();
+    test_chat_reads();
     test_update_settings();
     test_apply_rejects();
     test_event_state_parts();

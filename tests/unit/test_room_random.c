@@ -24,7 +24,12 @@
  *     initial room and applies every event's queue_ops and stats_ops has,
  *     after every event, exactly the queue and stats of the full form, with
  *     the length and hash the event states; the delta log gives back the
- *     same texts for the history.
+ *     same texts for the history;
+ *   - chat lines commute (issue 10): a say or announce decided on a state
+ *     the walk reaches and again after another decision's events decides
+ *     alike whenever room_event_chat_changes() of those events and
+ *     room_chat_reads() of the line say it read nothing they change
+ *     (check_chat_commutes, on its own random stream).
  */
 #include "room.h"
 
@@ -664,12 +669,255 @@ static void step_revoke(struct sim *s)
     CHECK(!room_is_revoked(s->r, "never", s->now));
 }
 
+/* ---- chat lines commute (issue 10) ----
+ *
+ * On several nodes a chat line (say, announce) decided on the room at some
+ * seq is committed after other nodes' events unless one of them changes
+ * what the line read (room_chat_reads() & room_event_chat_changes()). The
+ * promise checked here, on states the walk reaches: a chat line decided on
+ * S, and again on S plus the events E of some other decision, decides alike
+ * (same error, or the same message event) whenever no event of E changes
+ * what the line read on S. Every case is decided both ways; cases where the
+ * masks say "ordered" are counted, and those where the outcome did change,
+ * by what changed it, so that the check is known not to be vacuous.
+ *
+ * It draws from its own random stream (commute_rng, swapped in), so the
+ * walk above is the same walk with or without it. */
+static uint64_t commute_rng;
+static long commute_held;        /* E changes nothing the line read: checked alike */
+static long commute_ordered;     /* E changes what the line read: order kept */
+static long commute_ok_held;     /* ... of the held ones, the line was accepted */
+static long commute_refused_held; /* ... and refused */
+static long commute_reads[4];    /* room_chat_reads() masks met */
+static long commute_flipped[4];  /* ordered cases whose outcome changed, by E's mask */
+
+/* A decision that matters to chat lines, or any decision (random_cmd), by
+ * whoever would send it. Half the time about the line's own author. */
+static struct proto_cmd chat_relevant_cmd(const struct sim *t, const struct room_actor *author,
+                                          const struct room_actor **by)
+{
+    const struct room *r = t->r;
+    struct proto_cmd c;
+    const char *sub = pick(2) ? author->sub : subs[pick((int)(sizeof subs / sizeof subs[0]))];
+    const struct room_actor *chair = &actors[pick(2)];
+    memset(&c, 0, sizeof c);
+    switch (pick(14)) {
+    case 0:
+    case 1:
+        c.type = PROTO_CMD_UPDATE_SETTINGS;
+        c.settings = json_object();
+        json_object_set_new((json_t *)c.settings, "chat",
+                            json_string((const char *[]){"open", "floor", "off"}[pick(3)]));
+        if (pick(3) == 0) /* with another setting (the rule may stay as it was) */
+            json_object_set_new((json_t *)c.settings, "speech_s", json_integer(1 + pick(240)));
+        *by = chair;
+        return c;
+    case 2:
+    case 3:
+        c.type = pick(2) ? PROTO_CMD_MUTE : PROTO_CMD_UNMUTE;
+        break;
+    case 4:
+        c.type = PROTO_CMD_SET_ROLE;
+        c.role = pick(2) ? PROTO_ROLE_DELEGATE : PROTO_ROLE_OBSERVER;
+        break;
+    case 5:
+    case 6:
+        c.type = PROTO_CMD_GRANT; /* by sub: ends a running floor first */
+        break;
+    case 7:
+        c.type = pick(2) ? PROTO_CMD_END_FLOOR : PROTO_CMD_YIELD;
+        *by = chair;
+        for (int i = 0; c.type == PROTO_CMD_YIELD && i < N_ACTORS && r->floor.active; i++)
+            if (strcmp(actors[i].sub, r->floor.sub) == 0)
+                *by = &actors[i];
+        return c;
+    case 8:
+        c.type = PROTO_CMD_REMOVE;
+        if (pick(4) && strncmp(sub, "chair", 5) == 0)
+            sub = author->sub;
+        break;
+    case 9:
+        c.type = PROTO_CMD_SET_STATUS;
+        c.status = (enum proto_status)pick(PROTO_STATUS__COUNT);
+        if (c.status == PROTO_STATUS_CLOSED && pick(2))
+            c.status = PROTO_STATUS_OPEN;
+        *by = chair;
+        return c;
+    default: /* anything: mostly events that a chat line does not read */
+        c = random_cmd(t);
+        *by = aim(t, &c);
+        c.has_if_seq = false; /* an if_seq refusal is no event */
+        return c;
+    }
+    c.has_sub = true;
+    snprintf(c.sub, sizeof c.sub, "%s", sub);
+    *by = chair;
+    return c;
+}
+
+static void free_cmd(struct proto_cmd *c)
+{
+    json_decref((json_t *)c->settings);
+    json_decref((json_t *)c->schedule);
+    json_decref((json_t *)c->agenda);
+}
+
+/* Applies out's events to r as committed (seq stamped, text stored). */
+static void apply_all(struct room *r, struct room_events *out)
+{
+    if (out->stmt_text)
+        CHECK_INT(room_statement_put(r, out->stmt_request, out->stmt_sub, out->stmt_lang,
+                                     out->stmt_text), 0);
+    for (size_t i = 0; i < out->n; i++) {
+        out->ev[i].seq = r->seq + 1;
+        CHECK_INT(room_apply(r, &out->ev[i]), 0);
+    }
+}
+
+/* Some other node's events on t->r: a command that decides with events
+ * (a few tries), else the clock, a disconnect or a revocation. */
+static void other_events(struct sim *t, const struct room_actor *author, struct room_events *out)
+{
+    char msg[256];
+    memset(out, 0, sizeof *out);
+    for (int tries = 0; tries < 8; tries++) {
+        const struct room_actor *by = NULL;
+        struct proto_cmd c = chat_relevant_cmd(t, author, &by);
+        enum proto_err e = room_decide(t->r, by, &c, t->now, out, msg, sizeof msg);
+        free_cmd(&c);
+        if (e == PROTO_OK && out->n)
+            return;
+        room_events_clear(out);
+    }
+    int64_t d = room_deadline(t->r);
+    switch (pick(3)) {
+    case 0:
+        if (d >= 0) {
+            /* the timer fires: time moves on to it */
+            if (d > t->now)
+                t->now = d;
+            room_decide_clock(t->r, t->now, out);
+            if (out->n)
+                return;
+        }
+        /* fall through */
+    case 1:
+        room_decide_disconnect(t->r,
+                               pick(2) ? author->sub
+                                       : subs[pick((int)(sizeof subs / sizeof subs[0]))],
+                               t->now, out);
+        if (out->n)
+            return;
+        /* fall through */
+    default:
+        room_decide_revoke(t->r, "j1", t->now / 1000 + 60, t->now, out);
+        return;
+    }
+}
+
+static void check_chat_commutes(const struct sim *s)
+{
+    uint64_t walk_rng = rng_state;
+    rng_state = commute_rng;
+
+    /* S: the walk's state, sometimes moved on by a few decisions that
+     * matter to chat (so that chat "floor", mutes, demotions and floors
+     * held by the author are common), all decided and applied: reachable. */
+    struct sim t;
+    memset(&t, 0, sizeof t);
+    t.r = room_clone(s->r);
+    t.now = s->now;
+    CHECK(t.r != NULL);
+    if (!t.r) {
+        commute_rng = rng_state;
+        rng_state = walk_rng;
+        return;
+    }
+    struct proto_cmd line;
+    memset(&line, 0, sizeof line);
+    line.type = pick(3) ? PROTO_CMD_SAY : PROTO_CMD_ANNOUNCE;
+    line.text = (char *)(pick(2) ? "Point of order, Chair." : "Coffee at 11.");
+    const struct room_actor *author =
+        line.type == PROTO_CMD_SAY ? &actors[pick(4) ? 2 + pick(5) : pick(N_ACTORS)]
+                                   : &actors[pick(3) ? pick(2) : pick(N_ACTORS)];
+    for (int k = pick(4); k > 0; k--) {
+        struct room_events pre;
+        other_events(&t, author, &pre);
+        apply_all(t.r, &pre);
+        room_events_clear(&pre);
+    }
+
+    /* the line on S */
+    struct room_events out1, out2, other;
+    char msg[256];
+    unsigned reads = room_chat_reads(t.r, author);
+    CHECK(reads & ROOM_CHAT_RULES);
+    CHECK_INT(reads & ~(ROOM_CHAT_RULES | ROOM_CHAT_FLOOR), 0);
+    commute_reads[reads & 3]++;
+    const int64_t line_now = t.now;
+    enum proto_err e1 = room_decide(t.r, author, &line, line_now, &out1, msg, sizeof msg);
+
+    /* E, another node's events, and S' = S + E */
+    other_events(&t, author, &other);
+    unsigned changes = 0;
+    for (size_t i = 0; i < other.n; i++)
+        changes |= room_event_chat_changes(other.ev[i].name);
+    struct room *s2 = room_clone(t.r);
+    CHECK(s2 != NULL);
+    if (s2) {
+        apply_all(s2, &other);
+        /* the line on S', at the same time */
+        enum proto_err e2 = room_decide(s2, author, &line, line_now, &out2, msg, sizeof msg);
+        bool same = e1 == e2 && out1.n == out2.n;
+        for (size_t i = 0; same && i < out1.n; i++)
+            same = out1.ev[i].name == out2.ev[i].name && out1.ev[i].ts == out2.ev[i].ts &&
+                   strcmp(out1.ev[i].actor, out2.ev[i].actor) == 0 &&
+                   json_equal(out1.ev[i].data, out2.ev[i].data);
+        if ((changes & reads) == 0) {
+            commute_held++;
+            if (e1 == PROTO_OK)
+                commute_ok_held++;
+            else
+                commute_refused_held++;
+            if (e1 == PROTO_OK) {
+                CHECK_INT(out1.n, 1);
+                CHECK_INT(out1.ev[0].name, PROTO_EV_MESSAGE);
+            }
+            CHECK_STR(proto_err_code(e2), proto_err_code(e1));
+            CHECK(same);
+            if (!same) {
+                fprintf(stderr, "a %s by %s (reads %u) decided %s, then %s after:",
+                        proto_cmd_name(line.type), author->sub, reads, proto_err_code(e1),
+                        proto_err_code(e2));
+                for (size_t i = 0; i < other.n; i++)
+                    fprintf(stderr, " %s (changes %u)", proto_event_name(other.ev[i].name),
+                            room_event_chat_changes(other.ev[i].name));
+                fprintf(stderr, "\n");
+                if (out1.n && out2.n)
+                    fail_dump("message data", out1.ev[0].data, out2.ev[0].data);
+            }
+        } else {
+            commute_ordered++;
+            if (!same)
+                commute_flipped[changes & 3]++;
+        }
+        room_events_clear(&out2);
+        room_destroy(s2);
+    }
+    room_events_clear(&out1);
+    room_events_clear(&other);
+    room_destroy(t.r);
+    commute_rng = rng_state;
+    rng_state = walk_rng;
+}
+
 static void run_sequence(int seed)
 {
     struct sim s;
     char err[200];
     memset(&s, 0, sizeof s);
     rng_state = UINT64_C(0x9E3779B97F4A7C15) * (uint64_t)(seed + 1);
+    commute_rng = UINT64_C(0xD1B54A32D192ED03) * (uint64_t)(seed + 1);
 
     json_t *spec = json_pack("{s:s, s:s, s:[{s:s, s:s}, {s:s, s:s}, {s:s, s:s}], s:o}", "id",
                              "random", "title", "Random meeting", "agenda", "id", "q1", "title",
@@ -723,6 +971,7 @@ static void run_sequence(int seed)
         else
             step_revoke(&s);
         check_invariants(&s);
+        check_chat_commutes(&s);
     }
 
     /* a full replay from the initial room, from the log's text */
@@ -780,6 +1029,23 @@ int main(void)
         CHECK(delta_ops[k] > 0);
     fprintf(stderr, "\ndelta ops: insert=%ld remove=%ld move=%ld update=%ld", delta_ops[0],
             delta_ops[1], delta_ops[2], delta_ops[3]);
+    /* chat lines commute: checked, and not vacuously (both sides of the
+     * precondition, both outcomes, both read masks, and outcomes that an
+     * event of either kind did change when the order was kept) */
+    bool commute_reached = commute_held > 0 && commute_ordered > 0 && commute_ok_held > 0 &&
+                           commute_refused_held > 0 && commute_reads[ROOM_CHAT_RULES] > 0 &&
+                           commute_reads[ROOM_CHAT_RULES | ROOM_CHAT_FLOOR] > 0 &&
+                           commute_flipped[ROOM_CHAT_RULES] > 0 &&
+                           commute_flipped[ROOM_CHAT_FLOOR] > 0;
+    CHECK(commute_reached);
+    if (!commute_reached)
+        fprintf(stderr,
+                "\nchat commute: held=%ld (ok %ld, refused %ld) ordered=%ld reads rules=%ld "
+                "rules+floor=%ld flipped by rules=%ld floor=%ld both=%ld",
+                commute_held, commute_ok_held, commute_refused_held, commute_ordered,
+                commute_reads[ROOM_CHAT_RULES], commute_reads[ROOM_CHAT_RULES | ROOM_CHAT_FLOOR],
+                commute_flipped[ROOM_CHAT_RULES], commute_flipped[ROOM_CHAT_FLOOR],
+                commute_flipped[ROOM_CHAT_RULES | ROOM_CHAT_FLOOR]);
     fprintf(stderr, "\ncommand results:");
     for (int e = 0; e < PROTO_ERR__COUNT; e++)
         if (error_counts[e])
