@@ -160,6 +160,22 @@ static enum proto_err get_sub(json_t *obj, bool required, struct proto_cmd *c, c
     return PROTO_OK;
 }
 
+/* lang (request_floor, deposit_statement): optional; absent leaves c->lang
+ * empty. One reader so that both commands accept and refuse the same tags
+ * with the same message. */
+static enum proto_err get_lang(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
+{
+    const char *s;
+    enum proto_err err = get_string(obj, "lang", false, &s, msg, msgsz);
+    if (err || !s)
+        return err;
+    if (!valid_lang(s))
+        return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
+                      "field 'lang' must be 1 to %d characters [A-Za-z0-9-]", PROTO_MAX_LANG);
+    copy_bounded(c->lang, sizeof c->lang, s);
+    return PROTO_OK;
+}
+
 /* text (say, announce): 1..2000 code points; jansson has already checked
  * that it is valid UTF-8 without NUL. */
 static enum proto_err get_text_max(json_t *obj, struct proto_cmd *c, long max, char *msg,
@@ -236,16 +252,7 @@ static enum proto_err decode_request_floor(json_t *obj, struct proto_cmd *c, cha
                           "field 'kind' must be \"speech\", \"reply\" or \"point_of_order\"");
         c->kind = (enum proto_kind)k;
     }
-    err = get_string(obj, "lang", false, &s, msg, msgsz);
-    if (err)
-        return err;
-    if (s) {
-        if (!valid_lang(s))
-            return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
-                          "field 'lang' must be 1 to %d characters [A-Za-z0-9-]", PROTO_MAX_LANG);
-        copy_bounded(c->lang, sizeof c->lang, s);
-    }
-    return PROTO_OK;
+    return get_lang(obj, c, msg, msgsz);
 }
 
 static enum proto_err get_text(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
@@ -261,19 +268,11 @@ bool proto_cmd_big_frame(enum proto_cmd_type t)
 /* deposit_statement {request_id, text (1..20000), lang?} */
 static enum proto_err decode_deposit(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
 {
-    const char *s;
     enum proto_err err;
     if ((err = get_request_id(obj, true, c, msg, msgsz)) ||
-        (err = get_text_max(obj, c, PROTO_MAX_STATEMENT_CHARS, msg, msgsz)) ||
-        (err = get_string(obj, "lang", false, &s, msg, msgsz)))
+        (err = get_text_max(obj, c, PROTO_MAX_STATEMENT_CHARS, msg, msgsz)))
         return err;
-    if (s) {
-        if (!valid_lang(s))
-            return refuse(msg, msgsz, PROTO_ERR_BAD_REQUEST,
-                          "field 'lang' must be 1 to %d characters [A-Za-z0-9-]", PROTO_MAX_LANG);
-        copy_bounded(c->lang, sizeof c->lang, s);
-    }
-    return PROTO_OK;
+    return get_lang(obj, c, msg, msgsz);
 }
 
 static enum proto_err decode_args(json_t *obj, struct proto_cmd *c, char *msg, size_t msgsz)
