@@ -677,6 +677,14 @@ static enum proto_err decide(struct hub_room *hr, const struct room *r, struct h
     int64_t now = clock_now_ms();
     switch (c->kind) {
     case CMD_CLIENT: {
+        /* A command queued before its token was revoked (the revocation
+         * closes the connection, but what it sent meanwhile waits here):
+         * refused like the token itself (contract 11), never committed
+         * after the revocation. */
+        if (c->s->jti[0] && room_is_revoked(r, c->s->jti, now)) {
+            snprintf(err, errsz, "this token was revoked");
+            return PROTO_ERR_UNAUTHORIZED;
+        }
         enum proto_err e = room_decide(r, &c->s->actor, &c->cmd, now, evs, err, errsz);
         /* The room checks a schedule's shape; whether its zone exists is
          * the system's to say. Checked once the room accepted the command

@@ -190,3 +190,41 @@ test('rostrum token revoke and revocations', async () => {
   assert.equal(decodeToken(off.stdout.trim()).jti, 'off-1');
   await stopChecked(s);
 });
+
+// Commands a connection sent before its token's revocation was applied wait
+// in the room's queue; those decided after it are refused (unauthorized),
+// never committed after the token_revoked event. The delegate keeps a
+// stream of says going (within its rate limit) while the admin revokes.
+test('commands queued by a revoked token are not committed after its revocation', async () => {
+  const s = await startServer({ args: ['--command-rate', '1000', '--command-burst', '1000'] });
+  servers.push(s);
+  const { id: room } = await newRoom(s, { settings: { chat: 'open' } });
+  const watcher = await enter(s, room, 'observer', 'obs-q');
+  const t = await mint(s, room, 'dq', 'delegate');
+  const d = await joinWith(s, t.token);
+  const replies = [];
+  let n = 0;
+  const pump = setInterval(() => {
+    for (let i = 0; i < 20; i++) d.c.send({ type: 'say', id: `q${++n}`, text: `line ${n}` });
+  }, 2);
+  await new Promise((r) => setTimeout(r, 150));
+  const r = await s.api('POST', `/api/rooms/${room}/revocations`, { jti: t.jti });
+  clearInterval(pump);
+  assert.equal(r.status, 201, r.text);
+  const close = await d.c.waitClose();
+  assert.equal(close.code, 4401);
+  const rev = await watcher.c.waitFor((m) => m.type === 'event' && m.name === 'token_revoked');
+  // Everything the server committed is seen by the watcher: wait for the
+  // room to be quiet, then look at the order.
+  const seqNow = (await s.api('GET', `/api/rooms/${room}`)).json.seq;
+  await watcher.c.waitFor((m) => m.type === 'event' && m.seq === seqNow);
+  const after = watcher.c.log.filter((m) => m.type === 'event' && m.seq > rev.seq &&
+    m.name === 'message' && m.data.from.sub === 'dq');
+  assert.deepEqual(after.map((m) => m.seq), [], 'messages of the revoked token after token_revoked');
+  for (const m of d.c.log) {
+    if (m.type === 'error') replies.push(m.code);
+  }
+  for (const code of replies) assert.ok(['unauthorized'].includes(code), `refused with ${code}`);
+  const said = watcher.c.log.filter((m) => m.type === 'event' && m.name === 'message').length;
+  assert.ok(said > 0, 'some lines were committed before the revocation');
+});
