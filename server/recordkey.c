@@ -2,12 +2,14 @@
 #include "recordkey.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <openssl/bio.h>
+#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 
@@ -25,8 +27,19 @@ void recordkey_free(struct recordkey *k)
     free(k);
 }
 
+/* OpenSSL's default for an encrypted PEM is to prompt on the terminal:
+ * a server must not wait for a passphrase nobody types. This answers "no
+ * passphrase" and notes that one was asked for, to say so. */
+static int no_passphrase(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag;
+    *(bool *)u = true;
+    return 0;
+}
+
 struct recordkey *recordkey_load(const char *path, char *err, size_t errsz)
 {
+    bool encrypted = false;
     struct recordkey *k = NULL;
     char *text = NULL;
     BIO *in = NULL, *out = NULL;
@@ -57,8 +70,15 @@ struct recordkey *recordkey_load(const char *path, char *err, size_t errsz)
     }
     k = calloc(1, sizeof *k);
     in = BIO_new_mem_buf(text, (int)st.st_size);
-    if (!k || !in || !(k->key = PEM_read_bio_PrivateKey(in, NULL, NULL, NULL)) ||
-        EVP_PKEY_id(k->key) != EVP_PKEY_ED25519) {
+    if (k && in && !(k->key = PEM_read_bio_PrivateKey(in, NULL, no_passphrase, &encrypted)) &&
+        encrypted) {
+        snprintf(err, errsz,
+                 "record key file %s is encrypted with a passphrase, which the server cannot "
+                 "ask for; keep it unencrypted with mode 600 (openssl pkey -in %s -out NEW)",
+                 path, path);
+        goto fail;
+    }
+    if (!k || !in || !k->key || EVP_PKEY_id(k->key) != EVP_PKEY_ED25519) {
         snprintf(err, errsz,
                  "record key file %s does not hold an Ed25519 private key in PEM "
                  "(make one with: openssl genpkey -algorithm ed25519 -out %s)",
@@ -81,7 +101,7 @@ fail:
     k = NULL;
 done:
     if (text) {
-        memset(text, 0, (size_t)st.st_size);
+        OPENSSL_cleanse(text, (size_t)st.st_size); /* a memset the compiler may not drop */
         free(text);
     }
     BIO_free(in);

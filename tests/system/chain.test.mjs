@@ -171,6 +171,14 @@ test('a bad record key file refuses to start, naming the file and why', async ()
   r = await runServer(['--listen', '127.0.0.1:0', '--record-key-file', rsa]);
   assert.notEqual(r.code, 0);
   assert.match(r.stderr, /Ed25519 private key/);
+  // A passphrase-protected key: no prompt (a server has nobody to type
+  // it), a refusal that says what to do.
+  const enc = path.join(dir, 'enc.pem');
+  const ed = generateKeyPairSync('ed25519').privateKey;
+  fs.writeFileSync(enc, ed.export({ type: 'pkcs8', format: 'pem', cipher: 'aes-256-cbc', passphrase: 'secret' }), { mode: 0o600 });
+  r = await runServer(['--listen', '127.0.0.1:0', '--record-key-file', enc]);
+  assert.notEqual(r.code, 0);
+  assert.match(r.stderr, /record key file .*enc\.pem is encrypted with a passphrase.*openssl pkey/);
 });
 
 test('the chain survives a restart and goes on from its head', async (t) => {
