@@ -124,12 +124,13 @@ export async function startNode(redis, { secret, adminKey, id, listen, args = []
 }
 
 // Starts redis (unless given) and n nodes sharing secret and admin key.
-export async function startCluster(n = 3, { redis, persist = true } = {}) {
+// args: more flags for every node (e.g. --command-burst), restarts included.
+export async function startCluster(n = 3, { redis, persist = true, args = [] } = {}) {
   redis = redis || await startRedis({ persist });
   const secret = randomBytes(32).toString('hex');
   const adminKey = randomBytes(16).toString('hex');
   const nodes = [];
-  for (let i = 1; i <= n; i++) nodes.push(await startNode(redis, { secret, adminKey, id: `n${i}` }));
+  for (let i = 1; i <= n; i++) nodes.push(await startNode(redis, { secret, adminKey, id: `n${i}`, args }));
   const cluster = {
     redis, secret, adminKey, nodes,
     // kill -9 a node.
@@ -138,7 +139,7 @@ export async function startCluster(n = 3, { redis, persist = true } = {}) {
     async restart(node) {
       await node.stop('SIGKILL');
       const addr = node.http.replace(/^https?:\/\//, '');
-      const fresh = await startNode(redis, { secret, adminKey, id: node.id, listen: addr });
+      const fresh = await startNode(redis, { secret, adminKey, id: node.id, listen: addr, args });
       nodes[nodes.indexOf(node)] = fresh;
       return fresh;
     },
