@@ -564,6 +564,24 @@ int config_reload(struct config *c)
     return failed;
 }
 
+/* Overwrites the password of a redis:// URL in place with '*': argv is
+ * what /proc/PID/cmdline and ps show every user of the machine, and the
+ * copy taken before is the only one the server needs. (A password file,
+ * --redis-password-file, never shows; docs/operations.md says so.) */
+static void hide_url_password(char *url)
+{
+    if (strncmp(url, "redis://", 8) != 0)
+        return;
+    char *auth = url + 8, *end = auth + strcspn(auth, "/");
+    char *at = NULL;
+    for (char *p = auth; p < end; p++)
+        if (*p == '@')
+            at = p;
+    char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    for (char *p = colon ? colon + 1 : at; colon && p < at; p++)
+        *p = '*';
+}
+
 int config_parse(struct config *c, int argc, char **argv)
 {
     memset(c, 0, sizeof *c);
@@ -609,7 +627,10 @@ int config_parse(struct config *c, int argc, char **argv)
     while ((opt = getopt_long(argc, argv, "", options, NULL)) != -1) {
         switch (opt) {
         case OPT_LISTEN: listen = optarg; break;
-        case OPT_REDIS: set_str(&redis_arg, optarg); break;
+        case OPT_REDIS:
+            set_str(&redis_arg, optarg);
+            hide_url_password(optarg);
+            break;
         case OPT_REDISPW: set_str(&c->redis_password_file, optarg); break;
         case OPT_AUDIT: set_str(&c->audit_log, optarg); break;
         case OPT_SECRET: set_str(&c->secret_file, optarg); break;

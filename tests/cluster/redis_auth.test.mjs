@@ -72,6 +72,11 @@ test('requirepass: the password from --redis-password-file or the URL; a wrong o
   assert.match(b.log, new RegExp(`redis 127\\.0\\.0\\.1:${redis.port} reachable`));
   await assertNoPassword(a, PW);
   await assertNoPassword(b, PW);
+  // Nor does the command line other users of the machine see (ps,
+  // /proc/PID/cmdline): the node hides the URL's password in its argv.
+  const cmdline = fs.readFileSync(`/proc/${b.proc.pid}/cmdline`, 'utf8');
+  assert.ok(!cmdline.includes(PW), `the password is in /proc/PID/cmdline: ${cmdline}`);
+  assert.ok(cmdline.includes(`redis://:${'*'.repeat(PW.length)}@127.0.0.1:${redis.port}/0`), cmdline);
 
   // No password at all: told clearly, once.
   const none = await node(redis.url, [], false);
