@@ -87,6 +87,13 @@ bool fuzz_room_equal(const struct room *a, const struct room *b);
  * reads back to the same event. Returns room_apply's result. */
 int fuzz_apply_checked(struct room *r, const struct room_event *ev);
 
+/* The checks of fuzz_apply_checked, for an event that something else
+ * applied (room_apply_text): before is a clone of r taken just before ev
+ * was applied, rc what room_apply returned. before is changed (the wire
+ * form of ev is applied to it); the caller still owns it. */
+void fuzz_check_applied(struct room *before, const struct room *r, const struct room_event *ev,
+                        int rc);
+
 /* Renders the record of initial + events in all three formats and checks
  * that it succeeds whenever every event applies in order and initial has
  * no floor (a room as created never has one): the record endpoint of a room

@@ -176,11 +176,18 @@ int fuzz_apply_checked(struct room *r, const struct room_event *ev)
     struct room *before = room_clone(r);
     FUZZ_CHECK(before, "room_clone failed");
     int rc = room_apply(r, ev);
+    fuzz_check_applied(before, r, ev, rc);
+    room_destroy(before);
+    return rc;
+}
+
+void fuzz_check_applied(struct room *before, const struct room *r, const struct room_event *ev,
+                        int rc)
+{
     if (rc != 0) {
         FUZZ_CHECK(fuzz_room_equal(before, r), "room_apply returned -1 but changed the room (%s)",
                    proto_event_name(ev->name));
-        room_destroy(before);
-        return rc;
+        return;
     }
     FUZZ_CHECK(r->seq == ev->seq, "applied, but seq is %llu, not %llu",
                (unsigned long long)r->seq, (unsigned long long)ev->seq);
@@ -196,8 +203,6 @@ int fuzz_apply_checked(struct room *r, const struct room_event *ev)
                "the wire form of an applied event applies differently: %s", show(w));
     room_event_clear(&back);
     json_decref(w);
-    room_destroy(before);
-    return 0;
 }
 
 void fuzz_check_transcript(const struct room *initial, const json_t *events, bool all_apply)

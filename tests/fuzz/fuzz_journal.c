@@ -6,8 +6,10 @@
  * journal_replay() and a callback that does what backend_memory.c's
  * replay_record() does (it is static there; this copy must be kept in step
  * by hand): the first record {"r":"room","state":S} loads with
- * room_state_from_json, then {"r":"event","event":E} records are read with
- * room_event_from_json and applied with room_apply, {"r":"seen",
+ * room_state_from_json, then {"r":"event","event":E} records go, as their
+ * compact text, through room_apply_text() (the one path every replay
+ * takes, not a copy of it; its before hook keeps the room as it was, for
+ * the checks of fuzz_apply_checked), {"r":"seen",
  * "member":M} records go to room_participant_seen, and {"r":"statement",
  * "request_id","statement":{"text","lang","sub"}} records (written
  * statements, kept apart from the events) to room_statement_put, and
@@ -50,6 +52,47 @@ struct replay {
     long records;
 };
 
+/* room_apply_text's before hook: keeps a clone of the room as it was
+ * (*arg, a struct room **), so that the event's effect can be checked. */
+static void keep_before(void *arg, const struct room *r, const struct room_event *ev)
+{
+    struct room **before = arg;
+    (void)ev;
+    *before = room_clone(r);
+    FUZZ_CHECK(*before, "room_clone failed");
+}
+
+/* An {"r":"event"} record, the way backend_memory.c replays it: its compact
+ * text through room_apply_text(), the path shared by every replay, then
+ * room_apply's promises checked on what that did. Returns 0 or -1 with
+ * *why set. */
+static int replay_event(struct replay *rp, const json_t *ej, const char **why)
+{
+    struct room *before = NULL;
+    struct room_event ev;
+    char *s = json_is_object(ej) ? json_dumps(ej, JSON_COMPACT) : NULL;
+    enum room_apply_result t = s ? room_apply_text(rp->current, s, strlen(s), keep_before,
+                                                   &before, &ev, NULL)
+                                 : ROOM_TEXT_UNREADABLE;
+    int rc = -1;
+    /* ev is handed over only when it was read (applied or refused). */
+    if (t != ROOM_TEXT_UNREADABLE) {
+        fuzz_check_applied(before, rp->current, &ev, t == ROOM_TEXT_APPLIED ? 0 : -1);
+        room_event_clear(&ev);
+    }
+    if (t != ROOM_TEXT_APPLIED) {
+        *why = t == ROOM_TEXT_UNREADABLE ? "event record does not parse"
+                                         : "event does not apply (wrong seq or data)";
+        goto done;
+    }
+    json_array_append(rp->events, (json_t *)ej);
+    rc = 0;
+done:
+    room_destroy(before);
+    free(s);
+    return rc;
+}
+
 /* backend_memory.c replay_record(), same decisions in the same order. */
 static int replay_record(void *arg, const json_t *rec, const char **why)
 {
@@ -75,19 +118,8 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
         return 0;
     }
     if (strcmp(kind, "event") == 0) {
-        const json_t *ej = json_object_get(rec, "event");
-        struct room_event ev;
-        if (room_event_from_json(ej, &ev) != 0) {
-            *why = "event record does not parse";
+        if (replay_event(rp, json_object_get(rec, "event"), why) != 0)
             return -1;
-        }
-        int r = fuzz_apply_checked(rp->current, &ev);
-        room_event_clear(&ev);
-        if (r != 0) {
-            *why = "event does not apply (wrong seq or data)";
-            return -1;
-        }
-        json_array_append(rp->events, (json_t *)ej);
         rp->records++;
         return 0;
     }
