@@ -244,12 +244,6 @@ struct floor_rec {
     enum proto_end_reason reason;
 };
 
-struct tally {
-    struct person who; /* for delegations only who.delegation counts */
-    int turns;
-    int64_t spoken_ms;
-};
-
 /* One stretch of time during which an agenda item was current: from
  * agenda_item_started_at to the next item's start or the closing. */
 struct period {
@@ -396,36 +390,59 @@ static int track_floor(struct tx *t, const struct room_event *ev, const struct p
     }
 }
 
-/* Speaking time by speaker (by_delegation false) or by delegation, in the
- * order of first appearance. Only floors that ended count, as in the
- * room's stats. Returns a new array (free()) with its length in *n, or
- * NULL with *n == 0 when empty or out of memory (*oom set). */
-static struct tally *tallies(const struct tx *t, bool by_delegation, size_t *n, bool *oom)
+enum group_by { BY_REGION, BY_CATEGORY, BY_SPEAKER, BY_DELEGATION };
+
+struct group {
+    const struct floor_rec *first; /* the key's floor (region, category, who) */
+    int turns;
+    int64_t spoken_ms;
+};
+
+static bool same_key(enum group_by by, const struct floor_rec *a, const struct floor_rec *b)
 {
-    struct tally *a = NULL;
+    switch (by) {
+    case BY_REGION:
+        return strcmp(a->region, b->region) == 0;
+    case BY_CATEGORY:
+        return a->category == b->category;
+    case BY_DELEGATION:
+        return strcmp(a->who.delegation, b->who.delegation) == 0;
+    default:
+        return strcmp(a->who.sub, b->who.sub) == 0;
+    }
+}
+
+/* Turns and speaking time of the ended floors (on item, or on every item
+ * when item is NULL), grouped by region, category, speaker or delegation
+ * in the order of first appearance. Only floors that ended count, as in
+ * the room's stats. Returns a new array (free()) and its length in *n;
+ * NULL with *n == 0 when empty, *oom set when out of memory. */
+static struct group *groups(const struct tx *t, const char *item, enum group_by by, size_t *n,
+                            bool *oom)
+{
+    struct group *g = NULL;
     size_t len = 0;
     *oom = false;
-    if (t->nfloors && !(a = calloc(t->nfloors, sizeof *a))) {
+    if (t->nfloors && !(g = calloc(t->nfloors, sizeof *g))) {
         *oom = true;
-        goto done;
+        *n = 0;
+        return NULL;
     }
     for (size_t i = 0; i < t->nfloors; i++) {
         const struct floor_rec *f = &t->floors[i];
         size_t k;
-        if (!f->ended)
+        if (!f->ended || (item && strcmp(f->item, item) != 0))
             continue;
         for (k = 0; k < len; k++)
-            if (by_delegation ? strcmp(a[k].who.delegation, f->who.delegation) == 0
-                              : strcmp(a[k].who.sub, f->who.sub) == 0)
+            if (same_key(by, g[k].first, f))
                 break;
         if (k == len)
-            a[len++].who = f->who;
-        a[k].turns++;
-        a[k].spoken_ms += f->spoken_ms;
+            g[len++].first = f;
+        g[k].turns++;
+        g[k].spoken_ms += f->spoken_ms;
     }
-done:
     *n = len;
-    return a;
+    return g;
 }
 
 /* ---- the chain (section 9.6) ---- */
@@ -783,8 +800,8 @@ static void md_tail(struct tx *t)
     struct buf *b = &t->out;
     size_t nd, ns;
     bool oom1, oom2;
-    struct tally *dl = tallies(t, true, &nd, &oom1);
-    struct tally *sp = tallies(t, false, &ns, &oom2);
+    struct group *dl = groups(t, NULL, BY_DELEGATION, &nd, &oom1);
+    struct group *sp = groups(t, NULL, BY_SPEAKER, &ns, &oom2);
     int turns = 0;
     int64_t total = 0;
 
@@ -810,8 +827,8 @@ static void md_tail(struct tx *t)
                "| --- | ---: | ---: |\n");
     for (size_t i = 0; i < nd; i++) {
         buf_str(b, "| ");
-        if (dl[i].who.delegation[0])
-            put_md(b, dl[i].who.delegation);
+        if (dl[i].first->who.delegation[0])
+            put_md(b, dl[i].first->who.delegation);
         else
             buf_str(b, "(no delegation)");
         buf_printf(b, " | %d | ", dl[i].turns);
@@ -827,10 +844,11 @@ static void md_tail(struct tx *t)
                "| --- | --- | ---: | ---: |\n");
     for (size_t i = 0; i < ns; i++) {
         buf_str(b, "| ");
-        put_md(b, sp[i].who.name[0] ? sp[i].who.name : sp[i].who.sub);
+        const struct person *p = &sp[i].first->who;
+        put_md(b, p->name[0] ? p->name : p->sub);
         buf_str(b, " | ");
-        if (sp[i].who.delegation[0])
-            put_md(b, sp[i].who.delegation);
+        if (p->delegation[0])
+            put_md(b, p->delegation);
         else
             buf_str(b, "—");
         buf_printf(b, " | %d | ", sp[i].turns);
@@ -1157,15 +1175,15 @@ static int json_chain(struct tx *t, json_t *j)
 static json_t *json_record(struct tx *t)
 {
     json_t *j = NULL, *floors = NULL, *speakers = NULL, *delegs = NULL;
-    struct tally *sp = NULL, *dl = NULL;
+    struct group *sp = NULL, *dl = NULL;
     size_t ns, nd;
     bool oom1, oom2;
 
     floors = json_array();
     speakers = json_array();
     delegs = json_array();
-    sp = tallies(t, false, &ns, &oom1);
-    dl = tallies(t, true, &nd, &oom2);
+    sp = groups(t, NULL, BY_SPEAKER, &ns, &oom1);
+    dl = groups(t, NULL, BY_DELEGATION, &nd, &oom2);
     if (!floors || !speakers || !delegs || oom1 || oom2)
         goto fail;
     for (size_t i = 0; i < t->nfloors; i++) {
@@ -1182,7 +1200,7 @@ static json_t *json_record(struct tx *t)
             goto fail;
     }
     for (size_t i = 0; i < ns; i++) {
-        const struct person *p = &sp[i].who;
+        const struct person *p = &sp[i].first->who;
         if (json_array_append_new(
                 speakers, json_pack("{s:s, s:s, s:s?, s:i, s:I}", "sub", p->sub, "name", p->name,
                                     "delegation", p->delegation[0] ? p->delegation : NULL,
@@ -1193,7 +1211,9 @@ static json_t *json_record(struct tx *t)
     for (size_t i = 0; i < nd; i++) {
         if (json_array_append_new(
                 delegs, json_pack("{s:s?, s:i, s:I}", "delegation",
-                                  dl[i].who.delegation[0] ? dl[i].who.delegation : NULL, "turns",
+                                  dl[i].first->who.delegation[0] ? dl[i].first->who.delegation
+                                                                  : NULL,
+                                  "turns",
                                   dl[i].turns, "spoken_ms", (json_int_t)dl[i].spoken_ms)))
             goto fail;
     }
@@ -1274,58 +1294,6 @@ static bool item_was_current(const struct tx *t, const char *item)
         if (strcmp(t->periods[i].item, item) == 0)
             return true;
     return false;
-}
-
-enum group_by { BY_REGION, BY_CATEGORY, BY_SPEAKER };
-
-struct group {
-    const struct floor_rec *first; /* the key's floor (region, category, who) */
-    int turns;
-    int64_t spoken_ms;
-};
-
-static bool same_key(enum group_by by, const struct floor_rec *a, const struct floor_rec *b)
-{
-    switch (by) {
-    case BY_REGION:
-        return strcmp(a->region, b->region) == 0;
-    case BY_CATEGORY:
-        return a->category == b->category;
-    default:
-        return strcmp(a->who.sub, b->who.sub) == 0;
-    }
-}
-
-/* Turns and speaking time of the ended floors (on item, or on every item
- * when item is NULL), grouped by region, category or speaker in the order
- * of first appearance. Returns a new array (free()) and its length in *n;
- * NULL with *n == 0 when empty, *oom set when out of memory. */
-static struct group *groups(const struct tx *t, const char *item, enum group_by by, size_t *n,
-                            bool *oom)
-{
-    struct group *g = NULL;
-    size_t len = 0;
-    *oom = false;
-    if (t->nfloors && !(g = calloc(t->nfloors, sizeof *g))) {
-        *oom = true;
-        *n = 0;
-        return NULL;
-    }
-    for (size_t i = 0; i < t->nfloors; i++) {
-        const struct floor_rec *f = &t->floors[i];
-        size_t k;
-        if (!f->ended || (item && strcmp(f->item, item) != 0))
-            continue;
-        for (k = 0; k < len; k++)
-            if (same_key(by, g[k].first, f))
-                break;
-        if (k == len)
-            g[len++].first = f;
-        g[k].turns++;
-        g[k].spoken_ms += f->spoken_ms;
-    }
-    *n = len;
-    return g;
 }
 
 static json_t *opt_str(const char *s)
