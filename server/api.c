@@ -370,6 +370,32 @@ static bool revoke(struct call *c)
     return true;
 }
 
+/* The transcript asked for with a moderator's room token, once the room is
+ * held: true (and the answer set) when the token no longer opens it. A
+ * revoked token is refused as unauthorized (contract section 11), 401 like
+ * a forged or expired one, so that a client knows to get a new token; 403
+ * is for a valid token whose holder is no longer a moderator of the room. */
+static bool moderator_refused(struct call *c)
+{
+    bool refused = true;
+    switch (hub_room_moderator_check(c->h, c->id, c->moderator, c->moderator_jti)) {
+    case HUB_MODERATOR_OK:
+        refused = false;
+        break;
+    case HUB_MODERATOR_REVOKED:
+        reply_error(&c->res, 401, "unauthorized", "this token was revoked");
+        break;
+    case HUB_MODERATOR_NOT_MODERATOR:
+        reply_error(&c->res, 403, "forbidden",
+                    "this token's holder is no longer a moderator of the room");
+        break;
+    case HUB_MODERATOR_NO_ROOM:
+        reply_error(&c->res, 404, "not_found", "no such room");
+        break;
+    }
+    return refused;
+}
+
 /* The room is held by this node (or does not exist): act on it. */
 static void room_found(void *arg, bool found)
 {
@@ -390,9 +416,8 @@ static void room_found(void *arg, bool found)
         return;
     } else if (strcmp(c->sub, "tokens") == 0) {
         tokens(c);
-    } else if (c->moderator[0] && !hub_room_moderator_ok(c->h, c->id, c->moderator, c->moderator_jti)) {
-        reply_error(&c->res, 403, "forbidden",
-                    "this token's holder is no longer a moderator of the room, or the token was revoked");
+    } else if (c->moderator[0] && moderator_refused(c)) {
+        /* answered: 401, 403 or 404 */
     } else if (strcmp(c->sub, "revocations") == 0 && strcmp(c->method, "POST") == 0) {
         if (revoke(c))
             return;

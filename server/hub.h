@@ -91,11 +91,23 @@ int64_t hub_room_token_exp(struct hub *h, const char *id, const char *jti);
 /* The revocations in force: [{"jti","until"}], a new reference; NULL when
  * the room is not held. */
 json_t *hub_room_revocations(struct hub *h, const char *id);
-/* True when sub may read room id's record as its moderator: a moderator
- * (token role, no set_role override) who was not removed, with a token
- * (jti, "" for none) that was not revoked. Only after
- * hub_room_ensure() found the room. */
-bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub, const char *jti);
+/* Whether a moderator's room token still opens the room's record. The
+ * kinds of refusal are kept apart because the API answers them
+ * differently: a revoked token is no valid credential (401), a holder no
+ * longer a moderator is (403). */
+enum hub_moderator {
+    HUB_MODERATOR_OK,
+    HUB_MODERATOR_REVOKED,       /* the token's jti was revoked (section 11) */
+    HUB_MODERATOR_NOT_MODERATOR, /* made a delegate or observer by set_role, or removed */
+    HUB_MODERATOR_NO_ROOM,       /* the room is not held by this node */
+};
+/* May sub read room id's record as its moderator: a moderator (token role,
+ * no set_role override) who was not removed, with a token (jti, "" for
+ * none) that was not revoked? A revoked token is reported before anything
+ * about its holder. Returns HUB_MODERATOR_OK or the reason it may not.
+ * Only after hub_room_ensure() found the room. */
+enum hub_moderator hub_room_moderator_check(struct hub *h, const char *id, const char *sub,
+                                            const char *jti);
 /* The record as text (transcript_render), signed with the configured
  * record key. Returns 200 (body in *out, new string, length in *len), 404
  * or 500. */

@@ -234,17 +234,21 @@ void hub_room_close(struct hub *h, const char *id, void (*cb)(void *arg, int sta
         hub_enqueue(h, hr, c);
 }
 
-bool hub_room_moderator_ok(struct hub *h, const char *id, const char *sub, const char *jti)
+enum hub_moderator hub_room_moderator_check(struct hub *h, const char *id, const char *sub,
+                                            const char *jti)
 {
     struct hub_room *hr = hub_find_room(h, id);
-    const struct room_member *m = hr && hr->state ? room_member_find(hr->state, sub) : NULL;
-    if (hr && hr->state && jti && jti[0] && room_is_revoked(hr->state, jti, clock_now_ms()))
-        return false;
+    const struct room_member *m;
+    if (!hr || !hr->state)
+        return HUB_MODERATOR_NO_ROOM;
+    if (jti && jti[0] && room_is_revoked(hr->state, jti, clock_now_ms()))
+        return HUB_MODERATOR_REVOKED;
     /* A moderator who never joined is not in the directory: the token's
      * role stands. */
-    if (!m)
-        return hr && hr->state;
-    return !m->removed && (!m->has_role_override || m->role_override == PROTO_ROLE_MODERATOR);
+    m = room_member_find(hr->state, sub);
+    if (m && (m->removed || (m->has_role_override && m->role_override != PROTO_ROLE_MODERATOR)))
+        return HUB_MODERATOR_NOT_MODERATOR;
+    return HUB_MODERATOR_OK;
 }
 
 static char *sign_record(void *arg, const char *text)

@@ -320,13 +320,24 @@ test('the transcript accepts a moderator room token as Bearer, for that room onl
   const m2 = (await enter(server, mt.room.id, 'moderator', 'chair2', { name: 'Vice-Chair' })).c;
   await mt.ok(mt.m, { type: 'set_role', sub: 'chair2', role: 'delegate' });
   const vice = { ...chair, sub: 'chair2', name: 'Vice-Chair' };
-  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(vice) })).status, 403);
-  // a revoked moderator token (contract 11) no longer opens it
+  res = await record(server, mt.room.id, 'json', { authorization: tok(vice) });
+  assert.equal(res.status, 403, res.text);
+  assert.equal(res.json.error, 'forbidden');
+  // a revoked moderator token (contract 11: refused as unauthorized) no
+  // longer opens it, and is answered like any invalid credential: 401,
+  // not the 403 of a valid token whose holder is no longer a moderator
   const chair3 = { ...chair, sub: 'chair3', name: 'Third', jti: 'rec-revoke-1' };
   assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(chair3) })).status, 200);
   const rv = await server.api('POST', `/api/rooms/${mt.room.id}/revocations`, { jti: 'rec-revoke-1' });
   assert.equal(rv.status, 201, rv.text);
-  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(chair3) })).status, 403);
+  res = await record(server, mt.room.id, 'json', { authorization: tok(chair3) });
+  assert.equal(res.status, 401, res.text);
+  assert.equal(res.json.error, 'unauthorized');
+  // revoked and no longer a moderator: the credential is refused first
+  const vice2 = { ...vice, jti: 'rec-revoke-2' };
+  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(vice2) })).status, 403);
+  await server.api('POST', `/api/rooms/${mt.room.id}/revocations`, { jti: 'rec-revoke-2' });
+  assert.equal((await record(server, mt.room.id, 'json', { authorization: tok(vice2) })).status, 401);
   m2.close();
   mt.close();
   other.close();
