@@ -3,17 +3,17 @@
  * interface (like Redis' ConnectionType vtable). The hub decides; the
  * backend stores and orders:
  *
- *   commit(room, expected_seq, events)  compare-and-set on the room's seq;
+ *   commit(room, seen_seq, reads, events)
+ *                                       stores the events after seen_seq,
+ *                                       or after other nodes' events that
+ *                                       came meanwhile when none of them
+ *                                       changed what the decision read;
  *                                       on success the events are delivered
  *                                       to the sink (every node holding the
  *                                       room, this one included) in seq
  *                                       order, and only then is the commit's
  *                                       callback called (so an ack always
  *                                       follows its event: read-your-writes)
- *   append(room, seen_seq, reads, events)
- *                                       chat lines after whatever the store
- *                                       holds, unless an event after
- *                                       seen_seq changed what they read
  *   history(room, since)                committed events after since
  *
  * Results come back through callbacks so that a networked backend (Redis)
@@ -55,12 +55,30 @@ struct backend_event {
      * set on what a backend delivers (on_events, history), NULL on what
      * the hub hands to commit. */
     const char *hash;
-    /* What of a chat line's reads the event changes (room.h ROOM_CHAT_*;
-     * room_event_chat_changes()): set by the hub on what it commits, so
-     * that a store can tell which later chat lines it must refuse
-     * (append); 0 on what a backend delivers. */
-    unsigned chat;
+    /* What the event changes of what decisions read (BACKEND_READS_*
+     * but SEQ): set by the hub on what it commits, so that a store can
+     * tell which later commits it must refuse; 0 on what a backend
+     * delivers. */
+    unsigned changes;
 };
+
+/* What a commit's decisions read, so what other nodes' events may come
+ * between the seq they were decided at and the commit's own (contract
+ * section 6 holds either way: one order, no gap, the ack after its event):
+ *   RULES  the status, the chat rule, mutes, removals, role changes,
+ *          revocations (room.h ROOM_CHAT_RULES)
+ *   FLOOR  who holds the floor (ROOM_CHAT_FLOOR)
+ *   STATE  anything but the seq: every event but a chat message changes it
+ *   SEQ    the seq itself (if_seq, the record's fingerprint): nothing may
+ *          come between
+ * A chat line reads RULES (and FLOOR under chat "floor"), any other
+ * command STATE: so chat lines of several nodes never collide with each
+ * other nor with anything that leaves them alone, and a chair's command
+ * never collides with other nodes' chat. */
+#define BACKEND_READS_RULES ROOM_CHAT_RULES
+#define BACKEND_READS_FLOOR ROOM_CHAT_FLOOR
+#define BACKEND_READS_STATE 4u
+#define BACKEND_READS_SEQ 8u
 
 /* The most events one commit may carry (the hub commits queued chat lines
  * together). */
@@ -102,9 +120,9 @@ struct backend_stmts {
 };
 
 typedef void (*backend_done_cb)(void *arg, enum backend_result r);
-/* append: r is OK with the seq the store gave the first event (the others
- * follow it), else as commit's. */
-typedef void (*backend_append_cb)(void *arg, enum backend_result r, uint64_t first_seq);
+/* commit: r, and with OK the seq the store gave the first event (the
+ * others follow it). */
+typedef void (*backend_commit_cb)(void *arg, enum backend_result r, uint64_t first_seq);
 /* history: r is OK with the events (n may be 0), or NOT_FOUND when the
  * events after since are no longer all kept (then first_seq tells where
  * the kept history starts). */
@@ -127,29 +145,21 @@ struct backend_ops {
                 void *arg);
     /* Stores a new room (borrowed; copied). */
     void (*create)(struct backend *b, const struct room *initial, backend_done_cb cb, void *arg);
-    /* Compare-and-set commit of n events (wire JSON, seqs expected_seq+1..;
-     * n <= BACKEND_MAX_EVENTS): all or none.
+    /* Commits n events (wire JSON, encoded with seqs seen_seq+1..; n <=
+     * BACKEND_MAX_EVENTS), all or none, decided on the room at seen_seq.
+     * When the store holds more by then, the events go after those, with
+     * their seqs (and texts) renumbered, unless one of those changed what
+     * the decisions read (reads: BACKEND_READS_*; each committed event's
+     * changes say what it changed): then CONFLICT, nothing stored.
      * state: the room's new sequenced state (room_state_json(r, false)),
      * borrowed, or NULL when the events changed no part of it (a store
-     * that keeps a snapshot keeps the one it has). st (borrowed, may be
-     * NULL): a statement stored with the events, atomically, and delivered
-     * (on_statement) before them. */
-    void (*commit)(struct backend *b, const char *room_id, uint64_t expected_seq,
+     * that keeps a snapshot keeps the one it has, and may keep it when
+     * the events were renumbered). st (borrowed, may be NULL): a statement
+     * stored with the events, atomically, and delivered (on_statement)
+     * before them; a commit with one must read SEQ. */
+    void (*commit)(struct backend *b, const char *room_id, uint64_t seen_seq, unsigned reads,
                    const struct backend_event *ev, size_t n, const json_t *state,
-                   const struct backend_stmts *st, backend_done_cb cb, void *arg);
-    /* Commits n chat lines' events (say, announce: no part changed, no
-     * statement), decided on the room at seen_seq and encoded with seqs
-     * seen_seq+1.., after whatever the store holds by then: other nodes'
-     * events committed meanwhile come first and these are renumbered after
-     * them (the hash, if the store keeps one, is then left to the
-     * readers), unless one of those changed what the lines read (reads:
-     * ROOM_CHAT_* of room_chat_reads(); commit's events say what each
-     * changes): then CONFLICT, nothing stored. So chat lines of several
-     * nodes never collide with each other or with the queue's, the
-     * timer's or the agenda's events. Delivery and the ack's order as in
-     * commit; cb gets the first event's seq. */
-    void (*append)(struct backend *b, const char *room_id, uint64_t seen_seq, unsigned reads,
-                   const struct backend_event *ev, size_t n, backend_append_cb cb, void *arg);
+                   const struct backend_stmts *st, backend_commit_cb cb, void *arg);
     /* Events with seq > since, at most limit of them (the newest when
      * limited). */
     void (*history)(struct backend *b, const char *room_id, uint64_t since, size_t limit,
@@ -246,18 +256,12 @@ static inline void backend_create(struct backend *b, const struct room *initial,
     b->ops->create(b, initial, cb, arg);
 }
 
-static inline void backend_commit(struct backend *b, const char *room_id, uint64_t expected_seq,
-                                  const struct backend_event *ev, size_t n, const json_t *state,
-                                  const struct backend_stmts *st, backend_done_cb cb, void *arg)
-{
-    b->ops->commit(b, room_id, expected_seq, ev, n, state, st, cb, arg);
-}
-
-static inline void backend_append(struct backend *b, const char *room_id, uint64_t seen_seq,
+static inline void backend_commit(struct backend *b, const char *room_id, uint64_t seen_seq,
                                   unsigned reads, const struct backend_event *ev, size_t n,
-                                  backend_append_cb cb, void *arg)
+                                  const json_t *state, const struct backend_stmts *st,
+                                  backend_commit_cb cb, void *arg)
 {
-    b->ops->append(b, room_id, seen_seq, reads, ev, n, cb, arg);
+    b->ops->commit(b, room_id, seen_seq, reads, ev, n, state, st, cb, arg);
 }
 
 static inline void backend_history(struct backend *b, const char *room_id, uint64_t since,

@@ -245,11 +245,15 @@ done:
     cb(arg, res);
 }
 
+/* One node holds the room and commits synchronously: the hub decided on
+ * the log's head, so nothing can come between (reads does not matter). */
 static void mem_commit(struct backend *b, const char *room_id, uint64_t expected_seq,
-                       const struct backend_event *ev, size_t n, const json_t *state,
-                       const struct backend_stmts *st, backend_done_cb cb, void *arg)
+                       unsigned reads, const struct backend_event *ev, size_t n,
+                       const json_t *state, const struct backend_stmts *st, backend_commit_cb cb,
+                       void *arg)
 {
     (void)state; /* the memory backend rebuilds state by replaying its journal */
+    (void)reads;
     struct mem_backend *m = (struct mem_backend *)b;
     struct mem_room *r = find(m, room_id);
     json_t **recs = NULL;
@@ -329,7 +333,7 @@ done:
     free(recs);
     free(hash);
     free(out);
-    cb(arg, res);
+    cb(arg, res, expected_seq + 1);
 }
 
 static void mem_history(struct backend *b, const char *room_id, uint64_t since, size_t limit,
@@ -430,28 +434,6 @@ static void mem_destroy(struct backend *b)
     free(m);
 }
 
-/* One node holds the room and commits synchronously: the hub decided on
- * the log's head, so an append is a commit there. */
-struct mem_append {
-    backend_append_cb cb;
-    void *arg;
-    uint64_t first;
-};
-
-static void mem_appended(void *arg, enum backend_result r)
-{
-    struct mem_append *a = arg;
-    a->cb(a->arg, r, a->first);
-}
-
-static void mem_append(struct backend *b, const char *room_id, uint64_t seen_seq, unsigned reads,
-                       const struct backend_event *ev, size_t n, backend_append_cb cb, void *arg)
-{
-    struct mem_append a = {cb, arg, seen_seq + 1};
-    (void)reads;
-    mem_commit(b, room_id, seen_seq, ev, n, NULL, NULL, mem_appended, &a);
-}
-
 static const struct backend_ops mem_ops = {
     .name = "memory",
     .destroy = mem_destroy,
@@ -459,7 +441,6 @@ static const struct backend_ops mem_ops = {
     .load = mem_load,
     .create = mem_create,
     .commit = mem_commit,
-    .append = mem_append,
     .history = mem_history,
     .save_member = mem_save_member,
     .save_peak = mem_save_peak,

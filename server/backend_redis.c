@@ -14,9 +14,10 @@
  *   rostrum:rooms                set of room ids
  *   rostrum:{ID}:state           hash: seq, snapshot, initial, epoch,
  *                                previous_epoch once the room started again,
- *                                gr and gf (the seq of the last event that
- *                                changed a chat line's rules, its floor: the
- *                                append's check)
+ *                                gr, gf and gx (the seq of the last event
+ *                                that changed a chat line's rules, the
+ *                                floor's holder, anything but the seq: what
+ *                                the commit checks)
  *   rostrum:{ID}:log             stream: one entry per event, id SEQ-0, fields
  *                                e (the event) and h (its chain hash, 9.6)
  *   rostrum:{ID}:statements      hash: request id -> written statement
@@ -29,8 +30,9 @@
  *   rostrum:node:NODE            heartbeat with a TTL
  *
  * The commit is one Lua script: compare seq, XADD and PUBLISH each event,
- * store snapshot and seq. Chat lines are appended by another (append_lua):
- * checked against gr/gf, not the seq, and stored after whatever is there. A node keeps, for each room it holds, the room
+ * store snapshot and seq; when other nodes' events came since the node
+ * decided, it checks only what the decisions read (gr, gf, gx) and stores
+ * the events after those, renumbered. A node keeps, for each room it holds, the room
  * as created and every event (the history for resume and the record), and
  * delivers events in seq order: an event past a gap makes it read the
  * missing ones from the stream first.
@@ -69,73 +71,74 @@
 #define BACKOFF_MIN_MS 100
 #define BACKOFF_MAX_MS 5000
 
-/* ARGV[2] is a deadline (ms, the node's clock): a commit that reaches Redis
- * after the node gave up on it (and told the client "unavailable") must not
- * happen, e.g. when Redis was frozen and runs its backlog later.
- * ARGV[7] and ARGV[8]: the index (1..n; 0 for none) of the last event that
- * changes a chat line's rules and of the last that changes the floor's
- * holder (ROOM_CHAT_RULES, ROOM_CHAT_FLOOR): their seqs are kept as gr and
- * gf, which append_lua checks. */
+/* The commit (backend.h). ARGV[1] is the seq the events were decided at
+ * (seen). ARGV[2] is a deadline (ms, the node's clock): a commit that
+ * reaches Redis after the node gave up on it (and told the client
+ * "unavailable") must not happen, e.g. when Redis was frozen and runs its
+ * backlog later. ARGV[7..9]: the index (1..n; 0 for none) of the last
+ * event that changes a chat line's rules, the floor's holder, and
+ * anything but the seq (BACKEND_READS_RULES, FLOOR, STATE): their seqs
+ * are kept as gr, gf and gx. ARGV[10]: what the decisions read (the same
+ * bits, and 8 for the seq itself). When the room holds more than seen,
+ * the events go after it unless something they read changed since seen
+ * (a field not there yet counts as changed at the room's seq): each text
+ * is renumbered (it starts {"type":"event","seq":N, as jansson writes the
+ * encoder's object; checked before anything is written) and stored
+ * without its hash, which every node computes from the texts anyway (it
+ * needs the predecessor's, and a script has no SHA-256); the snapshot is
+ * then left as it was (nothing reads it back; it is for operators). A
+ * room that went back below seen (it lost its data) refuses: the epoch
+ * check starts it again. Returns {1, first seq}, {0, seq} (conflict),
+ * {-1, 0} (no room), {-2, 0} (deadline), {-3, 0} (not an event). */
 static const char commit_lua[] =
     "local t = redis.call('TIME')\n"
     "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-2, 0} end\n"
-    "local seq = tonumber(redis.call('HGET', KEYS[1], 'seq'))\n"
+    "local st = redis.call('HMGET', KEYS[1], 'seq', 'gr', 'gf', 'gx')\n"
+    "local seq = tonumber(st[1])\n"
     "if seq == nil then return {-1, 0} end\n"
-    "if seq ~= tonumber(ARGV[1]) then return {0, seq} end\n"
+    "local seen, reads = tonumber(ARGV[1]), tonumber(ARGV[10])\n"
     "local n, k, d = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])\n"
-    "local gr, gf = tonumber(ARGV[7]), tonumber(ARGV[8])\n"
-    "local base = 8 + 2 * n\n"
+    "local function since(v) return tonumber(v or seq) > seen end\n"
+    "local head = '{\"type\":\"event\",\"seq\":'\n"
+    "if seq ~= seen then\n"
+    "  if seq < seen or reads >= 8 or k > 0 or (reads % 8 >= 4 and since(st[4]))\n"
+    "     or (reads % 2 == 1 and since(st[2])) or (reads % 4 >= 2 and since(st[3])) then\n"
+    "    return {0, seq}\n"
+    "  end\n"
+    "  for i = 1, n do\n"
+    "    local p = head .. tostring(seen + i)\n"
+    "    if string.sub(ARGV[10 + i], 1, string.len(p)) ~= p then return {-3, 0} end\n"
+    "  end\n"
+    "end\n"
+    "local first = seq + 1\n"
+    "local base = 10 + 2 * n\n"
     /* statements first, and told to the other nodes before the event that
-     * deposits them: a node that applies the event has the text */
+     * deposits them: a node that applies the event has the text (only a
+     * commit that was not renumbered has one: k > 0 refuses above) */
     "for i = 1, k do\n"
     "  redis.call('HSET', KEYS[4], ARGV[base + 3 * i - 2], ARGV[base + 3 * i - 1])\n"
     "  redis.call('PUBLISH', KEYS[3], ARGV[base + 3 * i])\n"
     "end\n"
     "for i = 1, d do redis.call('HDEL', KEYS[4], ARGV[base + 3 * k + i]) end\n"
-    "if gr > 0 then redis.call('HSET', KEYS[1], 'gr', seq + gr) end\n"
-    "if gf > 0 then redis.call('HSET', KEYS[1], 'gf', seq + gf) end\n"
-    "for i = 1, n do\n"
-    "  seq = seq + 1\n"
-    "  local h = ARGV[8 + n + i]\n"
-    "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[8 + i], 'h', h)\n"
-    "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', ARGV[8 + i]) end\n"
-    "  redis.call('PUBLISH', KEYS[3], ARGV[8 + i])\n"
+    "local marks = {}\n"
+    "for j, f in ipairs({'gr', 'gf', 'gx'}) do\n"
+    "  local idx = tonumber(ARGV[6 + j])\n"
+    "  if idx > 0 then table.insert(marks, f); table.insert(marks, seq + idx)\n"
+    "  elseif not st[j + 1] then table.insert(marks, f); table.insert(marks, seq) end\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'seq', seq)\n"
-    "if ARGV[3] ~= '' then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
-    "return {1, seq}\n";
-
-/* Chat lines (backend.h append): decided at ARGV[1] (seen), refused only
- * when an event after seen changed the rules they read (gr), or the floor's
- * holder when they read it (ARGV[3] == '1': gf). Stored after whatever the
- * room holds now; when that is more than seen, each event's text is
- * renumbered (it starts {"type":"event","seq":N, as jansson writes the
- * encoder's object) and stored without a hash, which every node computes
- * from the texts anyway (it needs the predecessor's, which a script cannot
- * compute without SHA-256). A store that went back below seen (it lost
- * its data) refuses: the epoch check starts the room again. */
-static const char append_lua[] =
-    "local t = redis.call('TIME')\n"
-    "if tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000) > tonumber(ARGV[2]) then return {-2, 0} end\n"
-    "local st = redis.call('HMGET', KEYS[1], 'seq', 'gr', 'gf')\n"
-    "local seq = tonumber(st[1])\n"
-    "if seq == nil then return {-1, 0} end\n"
-    "local seen = tonumber(ARGV[1])\n"
-    "if seq < seen or tonumber(st[2] or '0') > seen or (ARGV[3] == '1' and tonumber(st[3] or '0') > seen) then return {0, seq} end\n"
-    "local n = tonumber(ARGV[4])\n"
-    "local first = seq + 1\n"
     "for i = 1, n do\n"
     "  seq = seq + 1\n"
-    "  local e, h = ARGV[4 + i], ARGV[4 + n + i]\n"
+    "  local e, h = ARGV[10 + i], ARGV[10 + n + i]\n"
     "  if first ~= seen + 1 then\n"
-    "    e = '{\"type\":\"event\",\"seq\":' .. seq .. string.sub(e, 23 + string.len(tostring(seen + i)))\n"
+    "    e = head .. seq .. string.sub(e, string.len(head) + string.len(tostring(seen + i)) + 1)\n"
     "    h = ''\n"
     "  end\n"
     "  if h ~= '' then redis.call('XADD', KEYS[2], seq .. '-0', 'e', e, 'h', h)\n"
     "  else redis.call('XADD', KEYS[2], seq .. '-0', 'e', e) end\n"
     "  redis.call('PUBLISH', KEYS[3], e)\n"
     "end\n"
-    "redis.call('HSET', KEYS[1], 'seq', seq)\n"
+    "redis.call('HSET', KEYS[1], 'seq', seq, unpack(marks))\n"
+    "if ARGV[3] ~= '' and first == seen + 1 then redis.call('HSET', KEYS[1], 'snapshot', ARGV[3]) end\n"
     "return {1, first}\n";
 
 /* The observers' peak: kept when above the stored one (every node that
@@ -147,7 +150,7 @@ static const char peak_lua[] =
 
 static const char create_lua[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[1], 'initial', ARGV[1], 'epoch', ARGV[2])\n"
+    "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[1], 'initial', ARGV[1], 'epoch', ARGV[2], 'gr', 0, 'gf', 0, 'gx', 0)\n"
     "return 1\n";
 
 /* Starts a room again under a new epoch, unless another node already did
@@ -156,7 +159,7 @@ static const char reseed_lua[] =
     "local e = redis.call('HGET', KEYS[1], 'epoch')\n"
     "if e and e ~= ARGV[1] then return 0 end\n"
     "redis.call('DEL', KEYS[2])\n"
-    "redis.call('HDEL', KEYS[1], 'gr', 'gf')\n"
+    "redis.call('HSET', KEYS[1], 'gr', 0, 'gf', 0, 'gx', 0)\n"
     "redis.call('HSET', KEYS[1], 'seq', 0, 'snapshot', ARGV[2], 'initial', ARGV[2], 'epoch', ARGV[3], 'previous_epoch', ARGV[1])\n"
     "return 1\n";
 
@@ -1117,11 +1120,10 @@ static void r_open(struct backend *base, const char *room_id,
 /* ---- create, commit, rooms ---- */
 
 struct done_ctx {
-    backend_done_cb cb;
-    backend_append_cb acb; /* an append's instead of cb */
+    backend_done_cb cb;     /* create's */
+    backend_commit_cb ccb;  /* commit's */
     void *arg;
-    unsigned reads;        /* an append's ROOM_CHAT_* */
-    uint64_t first;        /* an append's first seq as stored */
+    uint64_t first;         /* a commit's first seq as stored */
     char id[PROTO_ROOM_BUF];
     uint64_t expected;
     size_t n;
@@ -1176,13 +1178,10 @@ static void done_free(struct done_ctx *x)
     free(x);
 }
 
-/* Answers a commit or an append and frees x. */
+/* Answers a commit and frees x. */
 static void finish(struct done_ctx *x, enum backend_result r)
 {
-    if (x->acb)
-        x->acb(x->arg, r, x->first);
-    else
-        x->cb(x->arg, r);
+    x->ccb(x->arg, r, x->first);
     done_free(x);
 }
 
@@ -1192,22 +1191,70 @@ static void conflict_filled(struct redis_backend *b, struct rroom *r, void *arg)
     finish(arg, BACKEND_CONFLICT);
 }
 
+/* A commit's events as stored from x->first on: the texts renumbered the
+ * way commit_lua did (the head {"type":"event","seq": is the same).
+ * Returns false when out of memory or a text is not an event. */
+static bool renumber(struct done_ctx *x)
+{
+    static const char head[] = "{\"type\":\"event\",\"seq\":";
+    for (size_t i = 0; i < x->n; i++) {
+        char old[24], now[24];
+        int ol = snprintf(old, sizeof old, "%llu", (unsigned long long)(x->expected + 1 + i));
+        int nl = snprintf(now, sizeof now, "%llu", (unsigned long long)(x->first + i));
+        size_t hl = sizeof head - 1, len = x->ev[i].len;
+        if (len < hl + (size_t)ol || memcmp(x->texts[i], head, hl) != 0 ||
+            memcmp(x->texts[i] + hl, old, (size_t)ol) != 0)
+            return false;
+        char *t = malloc(len - (size_t)ol + (size_t)nl + 1);
+        if (!t)
+            return false;
+        memcpy(t, head, hl);
+        memcpy(t + hl, now, (size_t)nl);
+        memcpy(t + hl + nl, x->texts[i] + hl + ol, len - hl - (size_t)ol + 1);
+        free(x->texts[i]);
+        x->texts[i] = t;
+        x->ev[i].json = t;
+        x->ev[i].len = len - (size_t)ol + (size_t)nl;
+        x->ev[i].seq = x->first + i;
+    }
+    return true;
+}
+
+/* The events stored between a commit's seen seq and its own were read
+ * from the stream, its own with them: answered OK unless that read failed
+ * (the connection dropped: the ack must not come before its events, and
+ * what happened is told as for any lost answer). */
+static void gap_filled(struct redis_backend *b, struct rroom *r, void *arg)
+{
+    struct done_ctx *x = arg;
+    (void)b;
+    finish(x, r && r->kept.log.seq >= x->first + x->n - 1 ? BACKEND_OK : BACKEND_UNAVAILABLE);
+}
+
 static void committed(struct redis_backend *b, redisReply *r, void *arg)
 {
     struct done_ctx *x = arg;
     struct rroom *room = find(b, x->id);
     enum backend_result res = BACKEND_UNAVAILABLE;
     if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_INTEGER) {
+        r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
         long long status = r->element[0]->integer;
         if (status == 1) {
+            x->first = (uint64_t)r->element[1]->integer;
+            res = BACKEND_OK;
             /* Delivered here before the answer, whatever the subscriber
-             * does: the ack must follow its events. The statement first. */
+             * does: the ack must follow its events. The statement first
+             * (a commit with one is never renumbered). */
             if (room && x->stmt && b->base.sink.on_statement)
                 b->base.sink.on_statement(b->base.sink.arg, room->kept.id, x->stmt_request, x->stmt);
-            if (room && !deliver(b, room, x->ev, x->n))
-                fill(b, room);
-            res = BACKEND_OK;
+            bool readable = x->first == x->expected + 1 || renumber(x);
+            /* Other nodes' events came first and are not all here yet, or
+             * ours are not readable here: the stream has them all. */
+            if (room && (!readable || room->kept.log.seq + 1 < x->first ||
+                         !deliver(b, room, x->ev, x->n))) {
+                fill_then(b, room, gap_filled, x);
+                return;
+            }
         } else if (status == 0) {
             if (room) {
                 fill_then(b, room, conflict_filled, x);
@@ -1216,7 +1263,9 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
             res = BACKEND_CONFLICT;
         } else if (status == -2) {
             log_warn("room %s: a commit reached redis after its deadline and was dropped", x->id);
-            res = BACKEND_UNAVAILABLE;
+        } else if (status == -3) {
+            log_error("room %s: a commit to renumber holds a text that is not an event; dropped",
+                      x->id);
         } else {
             res = BACKEND_NOT_FOUND;
         }
@@ -1225,28 +1274,29 @@ static void committed(struct redis_backend *b, redisReply *r, void *arg)
 }
 
 static void r_commit(struct backend *base, const char *room_id, uint64_t expected_seq,
-                     const struct backend_event *ev, size_t n, const json_t *state,
-                     const struct backend_stmts *st, backend_done_cb cb, void *arg)
+                     unsigned reads, const struct backend_event *ev, size_t n, const json_t *state,
+                     const struct backend_stmts *st, backend_commit_cb cb, void *arg)
 {
     struct redis_backend *b = (struct redis_backend *)base;
     struct done_ctx *x = calloc(1, sizeof *x);
     struct rroom *room = find(b, room_id);
     char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
     char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
-    char nset[4], ndrop[16], gr[24], gf[24];
+    char nset[4], ndrop[16], gr[24], gf[24], gx[24], rd[8];
     const char *argv[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
     size_t lens[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
-    size_t last_rules = 0, last_floor = 0;
+    size_t last_rules = 0, last_floor = 0, last_state = 0;
     int argc = 0;
     /* The sequenced state only: the directory lives in the members hash. */
     char *snap = NULL, *stmt_text = NULL, *stmt_msg = NULL;
     size_t ndrops = st ? st->ndrop : 0;
-    if (!x || n > BACKEND_MAX_EVENTS || ndrops > ROOM_MAX_EVENTS || !b->up)
+    if (!x || n == 0 || n > BACKEND_MAX_EVENTS || ndrops > ROOM_MAX_EVENTS || !b->up)
         goto fail;
     if (st && st->request_id) {
         /* the stored value, and what the other nodes are told (with the
          * seq of the event that deposits it: a node that already has that
-         * event, this one, ignores it) */
+         * event, this one, ignores it; exact, since such a commit reads
+         * the seq) */
         json_t *m = json_pack("{s:s, s:I, s:s, s:O}", "type", "statement", "seq",
                               (json_int_t)(expected_seq + n), "request_id", st->request_id,
                               "statement", st->statement);
@@ -1257,11 +1307,12 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
             goto fail;
         snprintf(x->stmt_request, sizeof x->stmt_request, "%s", st->request_id);
         x->stmt = json_incref((json_t *)st->statement);
+        reads |= BACKEND_READS_SEQ;
     }
     snap = state ? json_dumps(state, JSON_COMPACT) : strdup("");
     if (!snap)
         goto fail;
-    x->cb = cb;
+    x->ccb = cb;
     x->arg = arg;
     x->expected = expected_seq;
     x->n = n;
@@ -1275,13 +1326,15 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         x->ev[i].seq = ev[i].seq;
         x->ev[i].json = x->texts[i];
         x->ev[i].len = ev[i].len;
-        if (ev[i].chat & ROOM_CHAT_RULES)
+        if (ev[i].changes & BACKEND_READS_RULES)
             last_rules = i + 1;
-        if (ev[i].chat & ROOM_CHAT_FLOOR)
+        if (ev[i].changes & BACKEND_READS_FLOOR)
             last_floor = i + 1;
+        if (ev[i].changes & BACKEND_READS_STATE)
+            last_state = i + 1;
         /* The chain hash stored with the event: from this node's copy of
-         * the log when it is where the commit expects it (otherwise the
-         * commit is refused anyway, and nothing is stored). */
+         * the log when it is where the commit expects it (the script drops
+         * it when it renumbers the events). */
         hash[i][0] = '\0';
         if (room && room->kept.log.seq == expected_seq) {
             json_error_t err;
@@ -1301,6 +1354,12 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     /* A little less than the node's own timeout: when the node says
      * "unavailable", Redis will not commit it any more. */
     snprintf(deadline, sizeof deadline, "%lld", (long long)(b->now + COMMAND_TIMEOUT_MS - 500));
+    snprintf(nset, sizeof nset, "%d", stmt_text ? 1 : 0);
+    snprintf(ndrop, sizeof ndrop, "%zu", ndrops);
+    snprintf(gr, sizeof gr, "%zu", last_rules);
+    snprintf(gf, sizeof gf, "%zu", last_floor);
+    snprintf(gx, sizeof gx, "%zu", last_state);
+    snprintf(rd, sizeof rd, "%u", reads & 15u);
     argv[argc++] = "EVAL";
     argv[argc++] = commit_lua;
     argv[argc++] = "4";
@@ -1308,18 +1367,16 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     argv[argc++] = kl;
     argv[argc++] = kc;
     argv[argc++] = kst;
-    argv[argc++] = exp;      /* ARGV[1] */
+    argv[argc++] = exp;      /* ARGV[1]: seen */
     argv[argc++] = deadline; /* ARGV[2] */
     argv[argc++] = snap;     /* ARGV[3] */
     argv[argc++] = nev;      /* ARGV[4] */
-    snprintf(nset, sizeof nset, "%d", stmt_text ? 1 : 0);
-    snprintf(ndrop, sizeof ndrop, "%zu", ndrops);
     argv[argc++] = nset;     /* ARGV[5]: statements stored */
     argv[argc++] = ndrop;    /* ARGV[6]: statements dropped */
-    snprintf(gr, sizeof gr, "%zu", last_rules);
-    snprintf(gf, sizeof gf, "%zu", last_floor);
     argv[argc++] = gr;       /* ARGV[7] */
     argv[argc++] = gf;       /* ARGV[8] */
+    argv[argc++] = gx;       /* ARGV[9] */
+    argv[argc++] = rd;       /* ARGV[10]: reads */
     for (int i = 0; i < argc; i++)
         lens[i] = strlen(argv[i]);
     for (size_t i = 0; i < n; i++) {
@@ -1348,165 +1405,11 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     free(stmt_msg);
     return;
 fail:
-    if (x) {
-        for (size_t i = 0; i < n && i < BACKEND_MAX_EVENTS; i++)
-            free(x->texts[i]);
-        json_decref(x->stmt);
-    }
-    free(x);
+    if (x)
+        done_free(x);
     free(snap);
     free(stmt_text);
     free(stmt_msg);
-    cb(arg, BACKEND_UNAVAILABLE);
-}
-
-/* An append's events as stored from x->first on: the texts renumbered
- * the way append_lua did (the head {"type":"event","seq": is the same).
- * Returns false when out of memory. */
-static bool renumber(struct done_ctx *x)
-{
-    static const char head[] = "{\"type\":\"event\",\"seq\":";
-    for (size_t i = 0; i < x->n; i++) {
-        char old[24], now[24];
-        int ol = snprintf(old, sizeof old, "%llu", (unsigned long long)(x->expected + 1 + i));
-        int nl = snprintf(now, sizeof now, "%llu", (unsigned long long)(x->first + i));
-        size_t hl = sizeof head - 1, len = x->ev[i].len;
-        if (len < hl + (size_t)ol || memcmp(x->texts[i], head, hl) != 0)
-            return false;
-        char *t = malloc(len - (size_t)ol + (size_t)nl + 1);
-        if (!t)
-            return false;
-        memcpy(t, head, hl);
-        memcpy(t + hl, now, (size_t)nl);
-        memcpy(t + hl + nl, x->texts[i] + hl + ol, len - hl - (size_t)ol + 1);
-        free(x->texts[i]);
-        x->texts[i] = t;
-        x->ev[i].json = t;
-        x->ev[i].len = len - (size_t)ol + (size_t)nl;
-        x->ev[i].seq = x->first + i;
-    }
-    return true;
-}
-
-/* The other nodes' events stored before an append's were read: they and
- * the append's own are delivered (from the stream), unless that read
- * failed (the connection dropped: the ack must not come before its
- * events, and what happened is told as for any lost answer). */
-static void append_filled(struct redis_backend *b, struct rroom *r, void *arg)
-{
-    struct done_ctx *x = arg;
-    (void)b;
-    finish(x, r && r->kept.log.seq >= x->first + x->n - 1 ? BACKEND_OK : BACKEND_UNAVAILABLE);
-}
-
-static void appended(struct redis_backend *b, redisReply *r, void *arg)
-{
-    struct done_ctx *x = arg;
-    struct rroom *room = find(b, x->id);
-    enum backend_result res = BACKEND_UNAVAILABLE;
-    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-        r->element[0]->type == REDIS_REPLY_INTEGER && r->element[1]->type == REDIS_REPLY_INTEGER) {
-        long long status = r->element[0]->integer;
-        if (status == 1) {
-            x->first = (uint64_t)r->element[1]->integer;
-            res = BACKEND_OK;
-            if (x->first != x->expected + 1 && !renumber(x)) {
-                /* stored, but not readable here: read it back */
-                if (room) {
-                    fill_then(b, room, append_filled, x);
-                    return;
-                }
-            } else if (room && (room->kept.log.seq + 1 < x->first || !deliver(b, room, x->ev, x->n))) {
-                /* others' events came first and are not here yet */
-                fill_then(b, room, append_filled, x);
-                return;
-            }
-        } else if (status == 0) {
-            if (room) {
-                fill_then(b, room, conflict_filled, x);
-                return;
-            }
-            res = BACKEND_CONFLICT;
-        } else if (status == -2) {
-            log_warn("room %s: chat lines reached redis after their deadline and were dropped", x->id);
-        } else {
-            res = BACKEND_NOT_FOUND;
-        }
-    }
-    finish(x, res);
-}
-
-static void r_append(struct backend *base, const char *room_id, uint64_t seen_seq, unsigned reads,
-                     const struct backend_event *ev, size_t n, backend_append_cb cb, void *arg)
-{
-    struct redis_backend *b = (struct redis_backend *)base;
-    struct done_ctx *x = calloc(1, sizeof *x);
-    struct rroom *room = find(b, room_id);
-    char ks[200], kl[200], kc[200], deadline[32], seen[32], nev[16];
-    char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
-    const char *argv[8 + 2 * BACKEND_MAX_EVENTS];
-    size_t lens[8 + 2 * BACKEND_MAX_EVENTS];
-    int argc = 0;
-    if (!x || n == 0 || n > BACKEND_MAX_EVENTS || !b->up)
-        goto fail;
-    x->acb = cb;
-    x->arg = arg;
-    x->expected = seen_seq;
-    x->reads = reads;
-    x->n = n;
-    snprintf(x->id, sizeof x->id, "%s", room_id);
-    for (size_t i = 0; i < n; i++) {
-        x->texts[i] = malloc(ev[i].len + 1);
-        if (!x->texts[i])
-            goto fail;
-        memcpy(x->texts[i], ev[i].json, ev[i].len);
-        x->texts[i][ev[i].len] = '\0';
-        x->ev[i].seq = ev[i].seq;
-        x->ev[i].json = x->texts[i];
-        x->ev[i].len = ev[i].len;
-        /* The hash as in a commit: stored only when nothing came between
-         * (the script drops it otherwise). */
-        hash[i][0] = '\0';
-        if (room && room->kept.log.seq == seen_seq) {
-            json_error_t err;
-            json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &err);
-            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->kept.log, room->kept.log.seq);
-            if (!j || !prev[0] || chain_next(prev, j, hash[i]) != 0)
-                hash[i][0] = '\0';
-            json_decref(j);
-        }
-    }
-    key(ks, sizeof ks, room_id, "state");
-    key(kl, sizeof kl, room_id, "log");
-    key(kc, sizeof kc, room_id, "events");
-    snprintf(seen, sizeof seen, "%llu", (unsigned long long)seen_seq);
-    snprintf(nev, sizeof nev, "%zu", n);
-    snprintf(deadline, sizeof deadline, "%lld", (long long)(b->now + COMMAND_TIMEOUT_MS - 500));
-    argv[argc++] = "EVAL";
-    argv[argc++] = append_lua;
-    argv[argc++] = "3";
-    argv[argc++] = ks;
-    argv[argc++] = kl;
-    argv[argc++] = kc;
-    argv[argc++] = seen;                                  /* ARGV[1] */
-    argv[argc++] = deadline;                              /* ARGV[2] */
-    argv[argc++] = reads & ROOM_CHAT_FLOOR ? "1" : "0";   /* ARGV[3] */
-    argv[argc++] = nev;                                   /* ARGV[4] */
-    for (int i = 0; i < argc; i++)
-        lens[i] = strlen(argv[i]);
-    for (size_t i = 0; i < n; i++) {
-        argv[argc] = x->texts[i];
-        lens[argc++] = x->ev[i].len;
-    }
-    for (size_t i = 0; i < n; i++) {
-        argv[argc] = hash[i];
-        lens[argc++] = strlen(hash[i]);
-    }
-    command(b, appended, x, argc, argv, lens);
-    return;
-fail:
-    if (x)
-        done_free(x);
     cb(arg, BACKEND_UNAVAILABLE, 0);
 }
 
@@ -1957,7 +1860,6 @@ static const struct backend_ops redis_ops = {
     .load = r_load,
     .create = r_create,
     .commit = r_commit,
-    .append = r_append,
     .history = r_history,
     .save_member = r_save_member,
     .save_peak = r_save_peak,

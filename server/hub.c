@@ -9,11 +9,13 @@
  * other, each on the room as those before it leave it, and committed
  * together, in one call to the store (commit_batch): one round trip to
  * Redis (or one journal sync) for all that a busy plenary queued
- * meanwhile, each with its own outcome and seq. A batch of chat lines
- * only (say, announce) is appended rather than compared with the whole
- * seq: it fails only when another node changed what it read (room.h
- * room_chat_reads), so the chat of several nodes never collides. The
- * backend delivers committed events (hub_on_events)
+ * meanwhile, each with its own outcome and seq. A commit is not compared
+ * with the whole seq: it fails only when another node changed what its
+ * commands read (a chat line: the rules, maybe the floor, room.h
+ * room_chat_reads; any other command: anything but a chat line; backend.h
+ * BACKEND_READS_*), and otherwise goes after what came meanwhile. So the
+ * chat of several nodes never collides, and a chair's command never
+ * collides with it. The backend delivers committed events (hub_on_events)
  * before it answers the commit (commit_done), and delivery queues each
  * event on every connection of the room, the actor's included; the ack is
  * queued in commit_done, so on the acting connection the ack always
@@ -519,11 +521,18 @@ static void inflight_done(struct inflight *x, bool again, enum proto_err e, cons
     inflight_done_each(x, each, e, msg);
 }
 
-static void commit_done(void *arg, enum backend_result r)
+/* The commit came back: on OK its events were stored from first on
+ * (after other nodes' events that came meanwhile and changed nothing the
+ * commands read: their acks name their seqs as stored) and delivered. */
+static void commit_done(void *arg, enum backend_result r, uint64_t first)
 {
     struct inflight *x = arg;
-    /* CONFLICT: another node committed first and the backend has
-     * delivered its events; decide again, up to COMMIT_TRIES times each. */
+    if (r == BACKEND_OK && first > x->seen + 1)
+        for (size_t i = 0; i < x->n; i++)
+            x->last_seq[i] += first - (x->seen + 1);
+    /* CONFLICT: another node committed first something the commands read,
+     * and the backend has delivered its events; decide again, up to
+     * COMMIT_TRIES times each. */
     bool again[BATCH_MAX] = {false};
     for (size_t i = 0; i < x->n; i++)
         again[i] = r == BACKEND_CONFLICT && ++x->c[i]->tries < COMMIT_TRIES;
@@ -533,22 +542,12 @@ static void commit_done(void *arg, enum backend_result r)
                        r == BACKEND_CONFLICT ? "the room is too busy right now; retry" : NULL);
 }
 
-/* Chat lines appended: stored after first - 1, where other nodes' lines
- * may have gone since they were decided; their acks name their seqs as
- * stored. */
-static void append_done(void *arg, enum backend_result r, uint64_t first)
-{
-    struct inflight *x = arg;
-    if (r == BACKEND_OK && first > x->seen + 1)
-        for (size_t i = 0; i < x->n; i++)
-            x->last_seq[i] += first - (x->seen + 1);
-    commit_done(x, r);
-}
-
 /* Stamps, encodes and commits the decided events of k commands (cs[i]
  * decided evs[i]; only evs[0] may store or drop a statement): one call to
- * the backend, an append (backend.h) when reads is set (the commands are
- * all chat lines; what they read, ROOM_CHAT_*); the commands become
+ * the backend, which is told what the decisions read (reads, the chat
+ * lines' ROOM_CHAT_* when they are all chat lines, else 0: any other
+ * command reads the room's state, and the seq itself when one has if_seq
+ * or quotes the record's fingerprint); the commands become
  * the room's commands in flight, their events its own commit. An event's
  * "state" carries the snapshot parts it changes as they are after it:
  * only then is the replica cloned and the events applied to the clone; a
@@ -579,6 +578,11 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     }
     for (n = 0; own && n < own->n; n++)
         parts |= proto_event_parts(own->ev[n].name) != 0;
+    if (!reads)
+        reads = BACKEND_READS_STATE;
+    for (size_t i = 0; i < k; i++)
+        if (cs[i]->kind == CMD_CLIENT && cs[i]->cmd.has_if_seq)
+            reads |= BACKEND_READS_SEQ;
     if (!x || !own || k > BATCH_MAX || own->n == BACKEND_MAX_EVENTS ||
         (parts && !(next = room_clone(hr->state))))
         goto fail;
@@ -598,7 +602,10 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         bev[n].json = own->text[n];
         bev[n].len = own->len[n];
         bev[n].hash = NULL;
-        bev[n].chat = room_event_chat_changes(e->name);
+        bev[n].changes = room_event_chat_changes(e->name) |
+                         (e->name == PROTO_EV_MESSAGE ? 0 : BACKEND_READS_STATE);
+        if (e->name == PROTO_EV_CONCLUSIONS_PUBLISHED)
+            reads |= BACKEND_READS_SEQ; /* it quotes the chain's head */
     }
     /* A shared store keeps a snapshot of the sequenced state beside the
      * log, when it changed. */
@@ -627,10 +634,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
     hr->own = own;
     own = NULL; /* commit_done frees it */
     metrics.events_committed += n;
-    if (reads)
-        backend_append(h->backend, hr->id, hr->state->seq, reads, bev, n, append_done, x);
-    else
-        backend_commit(h->backend, hr->id, hr->state->seq, bev, n, state, &st, commit_done, x);
+    backend_commit(h->backend, hr->id, hr->state->seq, reads, bev, n, state, &st, commit_done, x);
     x = NULL; /* commit_done frees it */
     goto done;
 fail:
@@ -839,7 +843,7 @@ static struct room *advance(const struct room *state, struct room_events *batch,
  * while the batch is only those they are all decided on the replica
  * itself; once it is not, on a clone that the batch advances (a plenary's
  * directory makes a clone cost, so only then). A batch of chat lines only
- * is appended (backend.h): it collides with nothing but what it reads. */
+ * reads what room_chat_reads() says: it collides with nothing else. */
 static void commit_batch(struct hub *h, struct hub_room *hr, struct hub_cmd *c, struct room_events *evs)
 {
     struct room_events batch[BATCH_MAX];

@@ -167,7 +167,12 @@ test('remove on n1 closes the participant\'s connections on n2 with 4403; rejoin
 test('pause_on_disconnect: the holder\'s last connection (on n2) drops; the chair on n1 sees timer_paused, actor null', withLogs(() => cl, async () => {
   const mt = await meeting({ pause_on_disconnect: true });
   await mt.ok(mt.fr, { type: 'request_floor' });
+  const seen = mt.fr.c.mark();
   await mt.ok(mt.m, { type: 'grant' });
+  // The holder's node knows it holds the floor (the chair's ack on n1 can
+  // come before n2 applied the grant; a holder who never saw the grant
+  // cannot be paused by n2).
+  await mt.fr.c.waitEvent('floor_granted', () => true, 5000, seen);
   const at = mt.m.c.mark();
   mt.fr.c.close();
   const p = await mt.m.c.waitEvent('timer_paused', () => true, 5000, at);
