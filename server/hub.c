@@ -489,6 +489,8 @@ static void inflight_done_each(struct inflight *x, const bool *again, enum proto
     hr->inflight = NULL;
     own_free(hr->own);
     hr->own = NULL;
+    for (size_t i = 0; i < x->n; i++)
+        x->c[i]->next = NULL;
     for (size_t i = x->n; i-- > 0;) {
         struct hub_cmd *c = x->c[i];
         if (!again[i])
@@ -630,6 +632,10 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         st.request_id = evs[0].stmt_request;
         st.statement = stmt;
     }
+    /* The commands in flight, linked from hr->inflight: a session that
+     * goes away meanwhile is forgotten in each (forget_session). */
+    for (size_t i = 0; i + 1 < k; i++)
+        cs[i]->next = cs[i + 1];
     hr->inflight = cs[0];
     hr->own = own;
     own = NULL; /* commit_done frees it */

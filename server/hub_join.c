@@ -101,8 +101,9 @@ static void forget_session(struct hub *h, struct session *s)
     for (struct hub_cmd *c = hr->q_head; c; c = c->next)
         if (c->s == s)
             c->s = NULL;
-    if (hr->inflight && hr->inflight->s == s)
-        hr->inflight->s = NULL;
+    for (struct hub_cmd *c = hr->inflight; c; c = c->next)
+        if (c->s == s)
+            c->s = NULL;
 }
 
 void hub_session_closed(struct hub *h, struct session *s)

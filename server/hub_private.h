@@ -81,7 +81,8 @@ struct hub_room {
     int64_t observers_sent_ms;
     struct remote_conn *remote;
     size_t n_remote, cap_remote;
-    struct hub_cmd *q_head, *q_tail, *inflight;
+    struct hub_cmd *q_head, *q_tail, *inflight; /* inflight: the commands in
+                                                * flight, linked by next */
     long peak_saved;          /* observers' peak last handed to the backend */
     int64_t peak_saved_ms;
     struct own_commit *own;   /* this node's commit in flight */

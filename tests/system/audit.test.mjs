@@ -119,7 +119,8 @@ test('commands committed after the connection dropped are audited too', async ()
   for (let last = -2, deadline = Date.now() + 10000; committed !== last && Date.now() < deadline;) {
     await new Promise((res) => setTimeout(res, 300));
     last = committed;
-    const rec = await s.api('GET', `/api/rooms/${room}/transcript?format=json`);
+    let rec;
+    try { rec = await s.api('GET', `/api/rooms/${room}/transcript?format=json`); } catch (e) { throw new Error(`${e.message}\n${s.log}`); }
     committed = rec.json.events.filter((e) => e.name === 'message').length;
   }
   const audited = lines(file).filter((e) => e.command === 'announce' && e.outcome === 'ok').length;
