@@ -55,6 +55,11 @@ struct backend_event {
      * set on what a backend delivers (on_events, history), NULL on what
      * the hub hands to commit. */
     const char *hash;
+    /* The event parsed (borrowed, valid like json; NULL: parse json when
+     * needed): set by the hub on what it commits (the tree it encoded) and
+     * by a backend on what it parsed anyway, so that no event is parsed
+     * twice on its way. */
+    const json_t *tree;
     /* What the event changes of what decisions read (BACKEND_READS_*
      * but SEQ): set by the hub on what it commits, so that a store can
      * tell which later commits it must refuse; 0 on what a backend

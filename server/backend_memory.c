@@ -96,7 +96,8 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
     if (strcmp(kind, "event") == 0) {
         const json_t *ej = json_object_get(rec, "event");
         char *s = json_is_object(ej) ? json_dumps(ej, JSON_COMPACT) : NULL;
-        enum room_apply_result t = s ? room_apply_text(rp->current, s, strlen(s), NULL, NULL, NULL, NULL)
+        /* applied and hashed from the record's own tree: no parse */
+        enum room_apply_result t = s ? room_apply_json(rp->current, ej, NULL, NULL, NULL)
                              : ROOM_TEXT_UNREADABLE;
         if (t != ROOM_TEXT_APPLIED) {
             free(s);
@@ -104,7 +105,7 @@ static int replay_record(void *arg, const json_t *rec, const char **why)
                                              : "event does not apply (wrong seq or data)";
             return -1;
         }
-        if (eventlog_push(&rp->mr->kept.log, s, strlen(s), NULL) != 0) {
+        if (eventlog_push(&rp->mr->kept.log, s, strlen(s), NULL, ej) != 0) {
             free(s);
             *why = "out of memory";
             return -1;
@@ -282,8 +283,10 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
     /* Each event's chain hash, from the log's head: journaled with the
      * event and kept with it in memory. */
     for (size_t i = 0; i < n; i++) {
+        /* the hub's tree when it handed one (the text is its dump), else
+         * the text parsed */
         json_error_t err;
-        json_t *e = json_loadb(ev[i].json, ev[i].len, 0, &err);
+        json_t *e = ev[i].tree ? json_incref((json_t *)ev[i].tree) : json_loadb(ev[i].json, ev[i].len, 0, &err);
         const char *prev = i ? hash[i - 1] : eventlog_hash(&r->kept.log, r->kept.log.seq);
         if (!e || chain_next(prev, e, hash[i]) != 0) {
             json_decref(e);
@@ -314,7 +317,7 @@ static void mem_commit(struct backend *b, const char *room_id, uint64_t expected
         }
     }
     for (size_t i = 0; i < n; i++) {
-        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, hash[i]) != 0) {
+        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, hash[i], NULL) != 0) {
             /* Already journaled: a restart would replay it. Memory is gone,
              * which is fatal for this process's view of the room. */
             log_error("room %s: out of memory storing event %llu", room_id,

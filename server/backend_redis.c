@@ -289,14 +289,23 @@ static bool deliver(struct redis_backend *b, struct rroom *r, const struct backe
     for (size_t i = first; i < n; i++) {
         if (ev[i].seq != r->kept.log.seq + 1)
             return false;
-        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, NULL) != 0) {
+        /* Parsed once, here, for its chain hash and for the hub, unless
+         * this node committed it (its hash is known, and the hub applies
+         * it as decided). */
+        json_error_t err;
+        json_t *parsed = ev[i].hash || ev[i].tree ? NULL : json_loadb(ev[i].json, ev[i].len, 0, &err);
+        struct backend_event one = ev[i];
+        if (parsed)
+            one.tree = parsed;
+        if (eventlog_push(&r->kept.log, ev[i].json, ev[i].len, ev[i].hash, one.tree) != 0) {
             log_error("room %s: cannot keep event %llu (out of memory, or not an event)", r->kept.id,
                       (unsigned long long)ev[i].seq);
+            json_decref(parsed);
             return false;
         }
-        struct backend_event one = ev[i];
         one.hash = eventlog_hash(&r->kept.log, r->kept.log.seq);
         b->base.sink.on_events(b->base.sink.arg, r->kept.id, &one, 1);
+        json_decref(parsed);
     }
     return true;
 }
@@ -684,7 +693,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
         /* An event: its seq is all this needs (the hub parses it once, on
          * delivery); this node's own commits were delivered already and
          * are dropped here unparsed. */
-        struct backend_event ev = {seq, msg, len, NULL, 0};
+        struct backend_event ev = {.seq = seq, .json = msg, .len = len};
         if (room->filling) {
             if (seq > room->kept.log.seq)
                 room->refill = true;
@@ -710,7 +719,7 @@ static void on_message(redisAsyncContext *ac, void *reply, void *priv)
             b->base.sink.on_statement(b->base.sink.arg, room->kept.id, rid,
                                       json_object_get(j, "statement"));
     } else if (type && strcmp(type, "event") == 0) {
-        struct backend_event ev = {0, msg, len, NULL, 0};
+        struct backend_event ev = {.json = msg, .len = len};
         json_int_t s = json_integer_value(json_object_get(j, "seq"));
         ev.seq = s > 0 ? (uint64_t)s : 0;
         if (room->filling) {
@@ -1015,9 +1024,14 @@ static void open_presence(struct redis_backend *b, redisReply *r, void *arg)
                  : "");
     eventlog_start(&rr->kept.log, x->id, current->epoch);
     for (long i = 0; i < n; i++) {
-        if (ev[i].seq != rr->kept.log.seq + 1 ||
-            room_apply_text(current, ev[i].json, ev[i].len, NULL, NULL, NULL, NULL) != ROOM_TEXT_APPLIED ||
-            eventlog_push(&rr->kept.log, ev[i].json, ev[i].len, NULL) != 0) {
+        /* each event parsed once: applied and hashed from one tree */
+        json_error_t err2;
+        json_t *t = json_loadb(ev[i].json, ev[i].len, 0, &err2);
+        bool bad = ev[i].seq != rr->kept.log.seq + 1 ||
+                   room_apply_json(current, t, NULL, NULL, NULL) != ROOM_TEXT_APPLIED ||
+                   eventlog_push(&rr->kept.log, ev[i].json, ev[i].len, NULL, t) != 0;
+        json_decref(t);
+        if (bad) {
             log_error("room %s: event %llu in redis does not apply; the room cannot be opened", x->id,
                       (unsigned long long)ev[i].seq);
             goto done;
@@ -1129,6 +1143,7 @@ struct done_ctx {
     size_t n;
     struct backend_event ev[BACKEND_MAX_EVENTS];
     char *texts[BACKEND_MAX_EVENTS];
+    char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF]; /* a commit's, "" unknown */
     char stmt_request[PROTO_MAX_REQUEST_ID + 1]; /* "" = none */
     json_t *stmt;                                /* {"text","lang","sub"} */
 };
@@ -1216,6 +1231,7 @@ static bool renumber(struct done_ctx *x)
         x->ev[i].json = t;
         x->ev[i].len = len - (size_t)ol + (size_t)nl;
         x->ev[i].seq = x->first + i;
+        x->ev[i].hash = NULL; /* its predecessor is not the one it was computed on */
     }
     return true;
 }
@@ -1281,7 +1297,6 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     struct done_ctx *x = calloc(1, sizeof *x);
     struct rroom *room = find(b, room_id);
     char ks[200], kl[200], kc[200], kst[200], exp[32], deadline[32], nev[16];
-    char hash[BACKEND_MAX_EVENTS][CHAIN_HEX_BUF];
     char nset[4], ndrop[16], gr[24], gf[24], gx[24], rd[8];
     const char *argv[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
     size_t lens[16 + 2 * BACKEND_MAX_EVENTS + ROOM_MAX_EVENTS];
@@ -1332,18 +1347,22 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
             last_floor = i + 1;
         if (ev[i].changes & BACKEND_READS_STATE)
             last_state = i + 1;
-        /* The chain hash stored with the event: from this node's copy of
-         * the log when it is where the commit expects it (the script drops
-         * it when it renumbers the events). */
-        hash[i][0] = '\0';
+        /* The chain hash stored with the event (and kept with it when it
+         * is delivered here): from this node's copy of the log when it is
+         * where the commit expects it (the script drops it when it
+         * renumbers the events), from the hub's tree when it gave one. */
+        char *hash = x->hash[i];
+        hash[0] = '\0';
         if (room && room->kept.log.seq == expected_seq) {
             json_error_t err;
-            json_t *j = json_loadb(ev[i].json, ev[i].len, 0, &err);
-            const char *prev = i ? hash[i - 1] : eventlog_hash(&room->kept.log, room->kept.log.seq);
-            if (!j || !prev[0] || chain_next(prev, j, hash[i]) != 0)
-                hash[i][0] = '\0';
+            json_t *j = ev[i].tree ? NULL : json_loadb(ev[i].json, ev[i].len, 0, &err);
+            const json_t *tree = ev[i].tree ? ev[i].tree : j;
+            const char *prev = i ? x->hash[i - 1] : eventlog_hash(&room->kept.log, room->kept.log.seq);
+            if (!tree || !prev[0] || chain_next(prev, tree, hash) != 0)
+                hash[0] = '\0';
             json_decref(j);
         }
+        x->ev[i].hash = hash[0] ? hash : NULL;
     }
     key(ks, sizeof ks, room_id, "state");
     key(kl, sizeof kl, room_id, "log");
@@ -1384,8 +1403,8 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
         lens[argc++] = x->ev[i].len;
     }
     for (size_t i = 0; i < n; i++) {
-        argv[argc] = hash[i];
-        lens[argc++] = strlen(hash[i]);
+        argv[argc] = x->hash[i];
+        lens[argc++] = strlen(x->hash[i]);
     }
     if (stmt_text) {
         argv[argc] = st->request_id;

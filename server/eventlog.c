@@ -16,7 +16,8 @@ const char *eventlog_hash(const struct eventlog *log, uint64_t seq)
     return seq <= log->seq ? log->hash[seq - 1] : "";
 }
 
-int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known)
+int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known,
+                  const json_t *tree)
 {
     char h[CHAIN_HEX_BUF];
     if (!log->h0[0])
@@ -29,8 +30,8 @@ int eventlog_push(struct eventlog *log, const char *json, size_t len, const char
          * trusted from the store: the chain a record shows is the chain of
          * the events this node serves. */
         json_error_t err;
-        json_t *j = json_loadb(json, len, 0, &err);
-        int bad = !j || chain_next(eventlog_hash(log, log->seq), j, h) != 0;
+        json_t *j = tree ? NULL : json_loadb(json, len, 0, &err);
+        int bad = !(tree ? tree : j) || chain_next(eventlog_hash(log, log->seq), tree ? tree : j, h) != 0;
         json_decref(j);
         if (bad)
             return -1;

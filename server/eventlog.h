@@ -32,9 +32,12 @@ void eventlog_start(struct eventlog *log, const char *room, const char *epoch);
 /* Appends a copy of json[0..len) as the event with seq log->seq + 1 with
  * its chain hash: known (64 hex digits the caller computed from this log's
  * head and this text with chain_next()), or, when known is NULL, computed
- * here. Returns 0, or -1 (out of memory, the log was not started, or the
- * text is not an event with a canonical form; nothing appended). */
-int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known);
+ * here from tree (the text parsed by the caller, borrowed) or, without
+ * one, from the text parsed here. Returns 0, or -1 (out of memory, the log
+ * was not started, or the text is not an event with a canonical form;
+ * nothing appended). */
+int eventlog_push(struct eventlog *log, const char *json, size_t len, const char *known,
+                  const json_t *tree);
 /* The chain hash of the event with seq (1..log->seq), or of the last
  * event for seq == log->seq; h_0 for seq 0. Borrowed; "" for an unknown
  * seq. */

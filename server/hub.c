@@ -336,7 +336,13 @@ static void hub_on_events(void *arg, const char *room_id, const struct backend_e
             rt = room_apply(hr->state, re) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
             j = rt == ROOM_TEXT_APPLIED ? json_incref(hr->own->json[k]) : NULL;
         } else {
-            rt = room_apply_text(hr->state, ev[i].json, ev[i].len, NULL, NULL, &parsed, &j);
+            /* parsed once, by the backend when it had to (its tree), or here */
+            if (ev[i].tree) {
+                rt = room_apply_json(hr->state, ev[i].tree, NULL, NULL, &parsed);
+                j = rt == ROOM_TEXT_APPLIED ? json_incref((json_t *)ev[i].tree) : NULL;
+            } else {
+                rt = room_apply_text(hr->state, ev[i].json, ev[i].len, NULL, NULL, &parsed, &j);
+            }
             if (rt == ROOM_TEXT_REFUSED)
                 room_event_clear(&parsed);
         }
@@ -604,6 +610,7 @@ static void commit(struct hub *h, struct hub_room *hr, struct room_events *evs, 
         bev[n].json = own->text[n];
         bev[n].len = own->len[n];
         bev[n].hash = NULL;
+        bev[n].tree = own->json[n];
         bev[n].changes = room_event_chat_changes(e->name) |
                          (e->name == PROTO_EV_MESSAGE ? 0 : BACKEND_READS_STATE);
         if (e->name == PROTO_EV_CONCLUSIONS_PUBLISHED)

@@ -417,6 +417,12 @@ enum room_apply_result {
  * is handed over whenever it was read (APPLIED or REFUSED;
  * room_event_clear()), and with j its JSON (new reference), on
  * ROOM_TEXT_APPLIED only. */
+/* room_apply_text() for an event its caller parsed already (borrowed):
+ * the same, without the parse. */
+enum room_apply_result room_apply_json(struct room *r, const json_t *event,
+                                       void (*before)(void *arg, const struct room *r,
+                                                      const struct room_event *ev),
+                                       void *arg, struct room_event *ev);
 enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
                                void (*before)(void *arg, const struct room *r,
                                               const struct room_event *ev),

@@ -522,17 +522,15 @@ int room_event_from_json(const json_t *j, struct room_event *ev)
     return 0;
 }
 
-enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
-                               void (*before)(void *arg, const struct room *r,
-                                              const struct room_event *ev),
-                               void *arg, struct room_event *ev, json_t **j)
+enum room_apply_result room_apply_json(struct room *r, const json_t *event,
+                                       void (*before)(void *arg, const struct room *r,
+                                                      const struct room_event *ev),
+                                       void *arg, struct room_event *ev)
 {
-    json_error_t err;
     struct room_event e;
-    enum room_apply_result res = ROOM_TEXT_UNREADABLE;
-    json_t *parsed = text ? json_loadb(text, len, 0, &err) : NULL;
-    if (!parsed || room_event_from_json(parsed, &e) != 0)
-        goto done;
+    enum room_apply_result res;
+    if (!event || room_event_from_json(event, &e) != 0)
+        return ROOM_TEXT_UNREADABLE;
     if (before)
         before(arg, r, &e);
     res = room_apply(r, &e) == 0 ? ROOM_TEXT_APPLIED : ROOM_TEXT_REFUSED;
@@ -540,11 +538,21 @@ enum room_apply_result room_apply_text(struct room *r, const char *text, size_t 
         *ev = e;
     else
         room_event_clear(&e);
+    return res;
+}
+
+enum room_apply_result room_apply_text(struct room *r, const char *text, size_t len,
+                               void (*before)(void *arg, const struct room *r,
+                                              const struct room_event *ev),
+                               void *arg, struct room_event *ev, json_t **j)
+{
+    json_error_t err;
+    json_t *parsed = text ? json_loadb(text, len, 0, &err) : NULL;
+    enum room_apply_result res = room_apply_json(r, parsed, before, arg, ev);
     if (res == ROOM_TEXT_APPLIED && j) {
         *j = parsed;
         parsed = NULL;
     }
-done:
     json_decref(parsed);
     return res;
 }

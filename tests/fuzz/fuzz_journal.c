@@ -6,10 +6,10 @@
  * journal_replay() and a callback that does what backend_memory.c's
  * replay_record() does (it is static there; this copy must be kept in step
  * by hand): the first record {"r":"room","state":S} loads with
- * room_state_from_json, then {"r":"event","event":E} records go, as their
- * compact text, through room_apply_text() (the one path every replay
- * takes, not a copy of it; its before hook keeps the room as it was, for
- * the checks of fuzz_apply_checked), {"r":"seen",
+ * room_state_from_json, then {"r":"event","event":E} records go, as the
+ * record's tree E, through room_apply_json() (the path every replay takes,
+ * room_apply_text() after its parse; not a copy of it; its before hook
+ * keeps the room as it was, for the checks of fuzz_apply_checked), {"r":"seen",
  * "member":M} records go to room_participant_seen, and {"r":"statement",
  * "request_id","statement":{"text","lang","sub"}} records (written
  * statements, kept apart from the events) to room_statement_put, and
@@ -62,8 +62,8 @@ static void keep_before(void *arg, const struct room *r, const struct room_event
     FUZZ_CHECK(*before, "room_clone failed");
 }
 
-/* An {"r":"event"} record, the way backend_memory.c replays it: its compact
- * text through room_apply_text(), the path shared by every replay, then
+/* An {"r":"event"} record, the way backend_memory.c replays it: its tree
+ * through room_apply_json(), the path shared by every replay, then
  * room_apply's promises checked on what that did. Returns 0 or -1 with
  * *why set. */
 static int replay_event(struct replay *rp, const json_t *ej, const char **why)
@@ -71,8 +71,7 @@ static int replay_event(struct replay *rp, const json_t *ej, const char **why)
     struct room *before = NULL;
     struct room_event ev;
     char *s = json_is_object(ej) ? json_dumps(ej, JSON_COMPACT) : NULL;
-    enum room_apply_result t = s ? room_apply_text(rp->current, s, strlen(s), keep_before,
-                                                   &before, &ev, NULL)
+    enum room_apply_result t = s ? room_apply_json(rp->current, ej, keep_before, &before, &ev)
                                  : ROOM_TEXT_UNREADABLE;
     int rc = -1;
     /* ev is handed over only when it was read (applied or refused). */
