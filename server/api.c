@@ -196,6 +196,7 @@ static const char *outcome(const struct api_response *res)
     switch (res->status) {
     case 400: return "bad_request";
     case 401: return "unauthorized";
+    case 403: return "forbidden";
     case 404: return "not_found";
     case 405: return "method_not_allowed";
     case 409: return "conflict";

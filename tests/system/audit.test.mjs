@@ -74,6 +74,13 @@ test('admin calls and moderator commands, each line before the answer; no token,
   assert.equal(rec.status, 200);
   const last = lines(file).at(-1);
   assert.deepEqual([last.who, last.method, last.path, last.outcome], ['chair', 'GET', `/api/rooms/${room}/transcript`, 'ok']);
+  // A moderator made delegate by another: 403, audited as forbidden.
+  const { c: chair2 } = await enter(s, room, 'moderator', 'chair2');
+  assert.equal((await act(chair2, { type: 'set_role', sub: 'chair', role: 'delegate' })).reply.type, 'ack');
+  const demoted = await fetch(`${s.http}/api/rooms/${room}/transcript`, { headers: { authorization: `Bearer ${chairTok}` } });
+  assert.equal(demoted.status, 403);
+  const refused = lines(file).at(-1);
+  assert.deepEqual([refused.who, refused.path, refused.outcome, refused.status], ['chair', `/api/rooms/${room}/transcript`, 'forbidden', 403]);
 
   const text = fs.readFileSync(file, 'utf8');
   for (const secret of [tok.json.token, tok.json.token.split('.')[2], chairTok, chairTok.split('.')[2], s.adminKey, s.secret, TEXT, SAY, 'wrong-key-0123456789']) {
