@@ -22,7 +22,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { newRoom, root } from '../lib/harness.mjs';
-import { withLogs, startCluster, enter, waitSeq, assertConsecutive, until, sleep } from './lib.mjs';
+import { withLogs, startCluster, enter, waitSeq, assertConsecutive, until, sleep, fire } from './lib.mjs';
 
 const cli = process.env.ROSTRUM_CLI || path.join(root, 'build', 'clients', 'cli', 'rostrum');
 
@@ -44,15 +44,6 @@ async function metric(node, name) {
 }
 const metricAll = (name) => Promise.all(cl.nodes.map((n) => metric(n, name)));
 
-let idc = 0;
-// Sends obj from p without waiting; resolves with { p, obj, reply, at },
-// at being the index of the reply in p's log.
-function fire(p, obj) {
-  const id = `k${++idc}`;
-  p.c.send({ ...obj, id });
-  return p.c.waitFor((m) => (m.type === 'ack' || m.type === 'error') && m.id === id, 60000)
-    .then((reply) => ({ p, obj, reply, at: p.c.log.indexOf(reply) }));
-}
 
 // Sends every command of objs from p in one socket write (all in flight at
 // once, the way a pipelining client sends them).

@@ -211,3 +211,13 @@ export function stateOf(c, welcome) {
 export function agreed(st) {
   return JSON.stringify({ status: st.status, queue: st.queue, floor: st.floor, muted: st.muted, settings: st.settings, agenda_item: st.agenda_item });
 }
+
+let fired = 0;
+// Sends obj from p ({ c: client }) without waiting; resolves with
+// { p, obj, reply, at }, at being the index of the reply in p's log.
+export function fire(p, obj, ms = 60000) {
+  const id = `f${++fired}`;
+  p.c.send({ ...obj, id });
+  return p.c.waitFor((m) => (m.type === 'ack' || m.type === 'error') && m.id === id, ms)
+    .then((reply) => ({ p, obj, reply, at: p.c.log.indexOf(reply) }));
+}

@@ -18,7 +18,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { newRoom } from '../lib/harness.mjs';
-import { withLogs, startCluster, enter, waitSeq, stateOf, agreed, assertConsecutive, sleep } from './lib.mjs';
+import { withLogs, startCluster, enter, waitSeq, stateOf, agreed, assertConsecutive, sleep, fire } from './lib.mjs';
 
 let cl;
 before(async () => { cl = await startCluster(3); });
@@ -38,15 +38,6 @@ function rng(seed) {
 
 const ALLOWED_REFUSALS = new Set(['not_found', 'conflict', 'forbidden', 'stale', 'list_closed', 'quota_exceeded', 'muted']);
 
-let idc = 0;
-// Sends obj from p without waiting; resolves with { reply, at } where at
-// is the index of the reply in the client's log.
-function fire(p, obj) {
-  const id = `r${++idc}`;
-  p.c.send({ ...obj, id });
-  return p.c.waitFor((m) => (m.type === 'ack' || m.type === 'error') && m.id === id, 20000)
-    .then((reply) => ({ p, obj, reply, at: p.c.log.indexOf(reply) }));
-}
 
 test('randomized commands from three nodes at once: one seq order, no gap, no duplicate, acks after events', withLogs(() => cl, async () => {
   const seed = Number(process.env.ROSTRUM_RANDOM_SEED) || (Date.now() % 1000000);
