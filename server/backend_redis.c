@@ -1378,7 +1378,9 @@ static void r_commit(struct backend *base, const char *room_id, uint64_t expecte
     snprintf(gr, sizeof gr, "%zu", last_rules);
     snprintf(gf, sizeof gf, "%zu", last_floor);
     snprintf(gx, sizeof gx, "%zu", last_state);
-    snprintf(rd, sizeof rd, "%u", reads & 15u);
+    snprintf(rd, sizeof rd, "%u",
+             reads & (BACKEND_READS_RULES | BACKEND_READS_FLOOR | BACKEND_READS_STATE |
+                      BACKEND_READS_SEQ));
     argv[argc++] = "EVAL";
     argv[argc++] = commit_lua;
     argv[argc++] = "4";

@@ -211,7 +211,6 @@ void hub_broadcast_json(struct hub_room *hr, json_t *msg, struct session *except
     json_decref(msg);
 }
 
-
 /* Replies to a command go through session_reply(), which keeps them in
  * the order of the commands. */
 static void hub_send_ack(struct session *s, const char *id, uint64_t seq)
